@@ -1,0 +1,93 @@
+using System.Collections.Concurrent;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
+using Switchboard.Data;
+
+namespace Switchboard.ApiKeys;
+
+/// <summary>What authentication needs to know of a key; cached so warm requests skip the database.</summary>
+public sealed record ApiKeySnapshot(string Id, string AccountId, string? ProjectId, string[] Scopes, DateTime? RevokedAt);
+
+public sealed class ApiKeyCache(IMemoryCache cache, IOptions<SwitchboardOptions> options)
+{
+    private static string CacheKey(byte[] hash) => "apikey:" + Convert.ToHexString(hash);
+
+    public async Task<ApiKeySnapshot?> FindAsync(byte[] hash, SwitchboardDb db, CancellationToken ct)
+    {
+        var key = CacheKey(hash);
+        if (cache.TryGetValue(key, out ApiKeySnapshot? hit)) return hit;
+
+        var row = await db.ApiKeys.AsNoTracking()
+            .Where(k => k.Hash == hash)
+            .Select(k => new { k.Id, k.AccountId, k.ProjectId, k.Scopes, k.RevokedAt })
+            .FirstOrDefaultAsync(ct);
+        var snapshot = row is null ? null
+            : new ApiKeySnapshot(row.Id, row.AccountId, row.ProjectId, row.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries), row.RevokedAt);
+        // Unknown keys are cached too (briefly, and sized), so a flood of well-formed fakes cannot hammer the database.
+        cache.Set(key, snapshot, new MemoryCacheEntryOptions
+        {
+            AbsoluteExpirationRelativeToNow = snapshot is null ? TimeSpan.FromSeconds(5) : options.Value.ApiKeyCacheTtl,
+            Size = 1,
+        });
+        return snapshot;
+    }
+
+    public void Invalidate(byte[] hash) => cache.Remove(CacheKey(hash));
+}
+
+/// <summary>
+/// Records last_used_at without a write per request: at most once a minute per key, flushed in the background.
+/// </summary>
+public sealed class ApiKeyUsage
+{
+    private readonly ConcurrentDictionary<string, (string AccountId, DateTime At)> _pending = new();
+    private readonly ConcurrentDictionary<string, DateTime> _lastRecorded = new();
+
+    public void Touch(string keyId, string accountId)
+    {
+        var now = DateTime.UtcNow;
+        if (_lastRecorded.TryGetValue(keyId, out var last) && now - last < TimeSpan.FromMinutes(1)) return;
+        _lastRecorded[keyId] = now;
+        _pending[keyId] = (accountId, now);
+    }
+
+    public async Task FlushAsync(SwitchboardDb db, CancellationToken ct)
+    {
+        foreach (var keyId in _pending.Keys)
+        {
+            if (!_pending.TryRemove(keyId, out var entry)) continue;
+            await db.ApiKeys.Where(k => k.Id == keyId && k.AccountId == entry.AccountId)
+                .ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, entry.At), ct);
+        }
+    }
+}
+
+public sealed class ApiKeyUsageFlusher(ApiKeyUsage usage, IServiceScopeFactory scopes, ILogger<ApiKeyUsageFlusher> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(10));
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            await FlushOnce(stoppingToken);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await FlushOnce(cancellationToken);
+    }
+
+    private async Task FlushOnce(CancellationToken ct)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            await usage.FlushAsync(scope.ServiceProvider.GetRequiredService<SwitchboardDb>(), ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning("Could not record API key usage: {Error}", e.GetType().Name);
+        }
+    }
+}

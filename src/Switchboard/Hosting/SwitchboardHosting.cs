@@ -1,0 +1,98 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Rewrite;
+using Microsoft.Extensions.Options;
+using Scalar.AspNetCore;
+using Switchboard.Accounts;
+using Switchboard.ApiKeys;
+using Switchboard.Catalog;
+using Switchboard.Crypto;
+using Switchboard.Data;
+using Switchboard.Errors;
+using Switchboard.Integrations;
+using Switchboard.Mcp;
+using Switchboard.Tools;
+
+namespace Switchboard.Hosting;
+
+/// <summary>Wires the features together; each feature's endpoints live in its own folder.</summary>
+public static class SwitchboardHosting
+{
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+
+    public static void AddSwitchboard(this WebApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection(SwitchboardOptions.Section);
+        var options = section.Get<SwitchboardOptions>() ?? new SwitchboardOptions();
+        builder.Services.Configure<SwitchboardOptions>(section);
+
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
+            builder.WebHost.UseUrls(DefaultUrl);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
+
+        var services = builder.Services;
+        services.AddSwitchboardDb(options.Database);
+        services.AddMemoryCache(o => o.SizeLimit = 100_000);
+        services.AddSingleton(sp => KeyRingLoader.Load(options.Crypto,
+            allowCreate: options.Crypto.AutoCreateKey || builder.Environment.IsDevelopment(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Switchboard.Crypto")));
+        services.AddSingleton<SecretBox>();
+        services.AddSingleton(_ => ProviderCatalog.Load(ProviderCatalog.DefaultDirectory));
+        services.AddSingleton<ProjectLookup>();
+        services.AddSingleton<ApiKeyCache>();
+        services.AddSingleton<ApiKeyUsage>();
+        services.AddHostedService<ApiKeyUsageFlusher>();
+
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorization();
+
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemDefaults.Apply);
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            o.SerializerOptions.DictionaryKeyPolicy = null;
+        });
+        services.AddValidation();
+        services.AddOpenApi(o => o.AddDocumentTransformer<BearerSecurityTransformer>());
+    }
+
+    /// <summary>Migrations, catalog and key ring checks, first-run bootstrap: before the first request.</summary>
+    public static async Task PrepareSwitchboardAsync(this WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<IOptions<SwitchboardOptions>>().Value;
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Switchboard");
+        var catalog = app.Services.GetRequiredService<ProviderCatalog>();
+        logger.LogInformation("Catalog: {Count} providers", catalog.Providers.Count);
+        _ = app.Services.GetRequiredService<KeyRing>();
+
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<SwitchboardDb>();
+        if (options.Database.MigrateOnStartup) await DataServices.MigrateAsync(db);
+        if (options.Bootstrap) await Bootstrap.RunAsync(db, logger, CancellationToken.None);
+    }
+
+    public static void UseSwitchboard(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        // The seed's base URL is /v1; both prefixes serve the same endpoints.
+        app.UseRewriter(new RewriteOptions().AddRewrite("^v1/(.*)", "api/v1/$1", skipRemainingRules: true));
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapOpenApi();
+        app.MapScalarApiReference("/docs");
+        app.MapGet("/healthz", (KeyRing ring) => TypedResults.Ok(new Health("ok", ring.IsAvailable ? "available" : "unavailable")))
+            .WithTags("Service").WithSummary("Liveness and encryption status");
+
+        var api = app.MapGroup("/api/v1");
+        api.MapIntegrations();
+        api.MapMcp();
+        api.MapTools();
+        api.MapApiKeys();
+    }
+
+    public sealed record Health(string Status, string Encryption);
+}

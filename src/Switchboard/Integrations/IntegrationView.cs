@@ -1,0 +1,61 @@
+using System.Text.Json.Nodes;
+using Switchboard.Catalog;
+
+namespace Switchboard.Integrations;
+
+/// <summary>handlers.ThirdPartyIntegration: a catalog entry merged with this project's install, if any.</summary>
+public sealed record IntegrationView(
+    Guid Id,
+    string Name,
+    string DisplayName,
+    string Description,
+    string Category,
+    string AuthType,
+    string Status,
+    DateTime? InstalledAt,
+    JsonObject Params,
+    IReadOnlyList<SecretView> Secrets,
+    IReadOnlyList<FieldView> ParamSchema,
+    IReadOnlyList<FieldView> SecretSchema,
+    string ApiBaseUrl,
+    string DocsUrl,
+    string LogoUrl,
+    DateTime? CreatedAt,
+    DateTime? UpdatedAt)
+{
+    public static IntegrationView From(ProviderDefinition p, string projectId, InstalledRow? row) => new(
+        row?.Id ?? IntegrationIds.For(projectId, p.Name),
+        p.Name,
+        p.DisplayName,
+        p.Description,
+        p.Category,
+        p.AuthType,
+        row is null ? "available" : IntegrationStatus.KatavenView(row.Status),
+        row?.InstalledAt,
+        row is null ? [] : (JsonNode.Parse(row.ParamsJson) as JsonObject ?? []),
+        row?.Secrets.OrderBy(s => s.Name, StringComparer.Ordinal).ToArray() ?? [],
+        FieldView.From(p.Params),
+        FieldView.From(p.Secrets),
+        p.ApiBaseUrl,
+        p.DocsUrl,
+        p.LogoUrl,
+        row?.CreatedAt,
+        row?.UpdatedAt);
+}
+
+/// <summary>What a view needs of an integration row: no ciphertext is read for it.</summary>
+public sealed record InstalledRow(Guid Id, string Provider, string Status, DateTime? InstalledAt, string ParamsJson,
+    DateTime CreatedAt, DateTime UpdatedAt, List<SecretView> Secrets);
+
+/// <summary>A stored secret, named and fingerprinted; its value is never returned.</summary>
+public sealed record SecretView(string Name, string Fingerprint, DateTime UpdatedAt);
+
+public sealed record FieldView(string Name, string Type, bool Required, string? Description, string? Pattern, IReadOnlyList<string>? Enum)
+{
+    public static IReadOnlyList<FieldView> From(IEnumerable<FieldDefinition> fields) =>
+        fields.Select(f => new FieldView(f.Name, f.Type, f.Required, f.Description, f.Pattern, f.Enum)).ToArray();
+}
+
+public sealed record IntegrationList(IReadOnlyList<IntegrationView> Integrations, IntegrationCounts Counts, string? NextCursor);
+
+public sealed record IntegrationCounts(int Total, int Installed, int Available, IReadOnlyDictionary<string, int> ByCategory);

@@ -1,0 +1,243 @@
+using System.Security.Claims;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Switchboard.Accounts;
+using Switchboard.ApiKeys;
+using Switchboard.Catalog;
+using Switchboard.Crypto;
+using Switchboard.Data;
+using Switchboard.Errors;
+using Switchboard.Http;
+
+namespace Switchboard.Integrations;
+
+/// <summary>The Kataven integrations surface. Every query carries the caller's account and project.</summary>
+public static class IntegrationsEndpoints
+{
+    public const int DefaultLimit = 50, MaxLimit = 200;
+
+    public static IEndpointRouteBuilder MapIntegrations(this IEndpointRouteBuilder api)
+    {
+        var group = api.MapGroup("/integrations").WithTags("Integrations");
+        group.MapGet("/", ListIntegrations).RequireScope(Scopes.Read)
+            .WithName("ListIntegrations").WithSummary("List third-party integrations")
+            .WithDescription("The catalog for this account's project, each entry installed or available, with per-category counts. Filters: category, status (available, installed). Paged by cursor.");
+        group.MapGet("/{id}", GetIntegration).RequireScope(Scopes.Read)
+            .WithName("GetIntegration").WithSummary("Get a single integration (by uuid or snake_case name)");
+        group.MapPost("/{id}/install", Install).RequireScope(Scopes.IntegrationsWrite)
+            .WithName("InstallIntegration").WithSummary("Install an integration")
+            .WithDescription("Stores params (plaintext) and secrets (encrypted), then sets the status to installed. An empty body installs without params; a group left out keeps what is stored.");
+        group.MapPost("/{id}/uninstall", Uninstall).RequireScope(Scopes.IntegrationsWrite)
+            .WithName("UninstallIntegration").WithSummary("Uninstall an integration")
+            .WithDescription("Sets the status back to available and clears installed_at. Stored params and secrets are kept.");
+        return api;
+    }
+
+    public static async Task<Results<Ok<IntegrationList>, ProblemHttpResult>> ListIntegrations(
+        string? category, string? status, string? cursor, string? limit,
+        ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, ProviderCatalog catalog, CancellationToken ct)
+    {
+        if (status is not null && status is not ("available" or "installed"))
+            return Problems.BadRequest("invalid_filter", "Invalid status filter", "status must be 'available' or 'installed'.");
+        if (category is not null && !Categories.All.Contains(category))
+            return Problems.BadRequest("invalid_filter", "Invalid category filter", $"Unknown category '{Problems.Truncate(category, 40)}'.");
+        var pageSize = DefaultLimit;
+        if (limit is not null && (!int.TryParse(limit, out pageSize) || pageSize is < 1 or > MaxLimit))
+            return Problems.BadRequest("invalid_limit", "Invalid limit", $"limit must be an integer from 1 to {MaxLimit}.");
+        string? after = null;
+        if (cursor is not null && (after = Cursor.Decode(cursor)) is null)
+            return Problems.BadRequest("invalid_cursor", "Invalid cursor", "Use the next_cursor of a previous page.");
+
+        var accountId = user.AccountId();
+        var projectId = await projects.ProjectForAsync(user, db, ct);
+        var rows = await InstalledRows(db, accountId, projectId).ToDictionaryAsync(r => r.Provider, ct);
+
+        var views = catalog.Providers.Select(p => IntegrationView.From(p, projectId, rows.GetValueOrDefault(p.Name)));
+        if (status is not null) views = views.Where(v => v.Status == status);
+        var statusFiltered = views.ToList();
+        var byCategory = statusFiltered.GroupBy(v => v.Category).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Count());
+        var matching = category is null ? statusFiltered : statusFiltered.Where(v => v.Category == category).ToList();
+        var counts = new IntegrationCounts(matching.Count, matching.Count(v => v.Status == "installed"),
+            matching.Count(v => v.Status == "available"), byCategory);
+
+        var page = matching.Where(v => after is null || string.CompareOrdinal(v.Name, after) > 0).Take(pageSize + 1).ToList();
+        string? next = null;
+        if (page.Count > pageSize)
+        {
+            page.RemoveAt(pageSize);
+            next = Cursor.Encode(page[^1].Name);
+        }
+        return TypedResults.Ok(new IntegrationList(page, counts, next));
+    }
+
+    public static async Task<Results<Ok<IntegrationView>, ProblemHttpResult>> GetIntegration(
+        string id, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, ProviderCatalog catalog, CancellationToken ct)
+    {
+        var accountId = user.AccountId();
+        var projectId = await projects.ProjectForAsync(user, db, ct);
+        var provider = Resolve(catalog, projectId, id);
+        if (provider is null) return Problems.IntegrationNotFound(id);
+        var row = await InstalledRows(db, accountId, projectId).FirstOrDefaultAsync(r => r.Provider == provider.Name, ct);
+        return TypedResults.Ok(IntegrationView.From(provider, projectId, row));
+    }
+
+    public static async Task<Results<Ok<IntegrationView>, ProblemHttpResult>> Install(
+        string id, HttpRequest request, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects,
+        ProviderCatalog catalog, SecretBox box, CancellationToken ct)
+    {
+        var accountId = user.AccountId();
+        var projectId = await projects.ProjectForAsync(user, db, ct);
+        var provider = Resolve(catalog, projectId, id);
+        if (provider is null) return Problems.IntegrationNotFound(id);
+
+        var body = await JsonBody.ReadAsync(request, allowEmpty: true, ct);
+        if (body.Problem is not null) return body.Problem;
+        var (install, errors) = InstallRequest.Parse(body.Root, provider);
+        if (install is null) return Problems.Validation(errors);
+        if (install.Secrets is { Count: > 0 } && !box.IsAvailable) return Problems.EncryptionUnavailable();
+
+        // Two first installs of one provider race on the unique (account, project, provider) index; the loser retries once.
+        for (var attempt = 1; ; attempt++)
+        {
+            var row = await db.Integrations.Include(i => i.Secrets)
+                .FirstOrDefaultAsync(i => i.AccountId == accountId && i.ProjectId == projectId && i.Provider == provider.Name, ct);
+            var finalParams = install.Params ?? (row is null ? [] : JsonNode.Parse(row.ParamsJson) as JsonObject ?? []);
+            var finalSecrets = install.Secrets?.Keys ?? row?.Secrets.Select(s => s.Name) ?? [];
+            var missing = InstallRequest.MissingRequired(provider, finalParams, finalSecrets).ToList();
+            if (missing.Count > 0) return Problems.Validation(missing);
+
+            var now = DateTime.UtcNow;
+            if (row is null)
+            {
+                row = new Integration
+                {
+                    Id = IntegrationIds.For(projectId, provider.Name),
+                    AccountId = accountId,
+                    ProjectId = projectId,
+                    Provider = provider.Name,
+                    CreatedAt = now,
+                };
+                db.Integrations.Add(row);
+            }
+            row.Status = IntegrationStatus.Active;
+            row.InstalledAt = now;
+            row.ParamsJson = finalParams.ToJsonString();
+            row.UpdatedAt = now;
+            row.Version++;
+            if (install.Secrets is not null) ReplaceSecrets(db, box, row, install.Secrets, now);
+
+            try
+            {
+                await db.SaveChangesAsync(ct);
+                return TypedResults.Ok(IntegrationView.From(provider, projectId, InstalledRowOf(row)));
+            }
+            catch (DbUpdateException) when (attempt < 3 && !ct.IsCancellationRequested)
+            {
+                db.ChangeTracker.Clear();
+            }
+        }
+    }
+
+    public static async Task<Results<Ok<IntegrationView>, ProblemHttpResult>> Uninstall(
+        string id, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, ProviderCatalog catalog, CancellationToken ct)
+    {
+        var accountId = user.AccountId();
+        var projectId = await projects.ProjectForAsync(user, db, ct);
+        var provider = Resolve(catalog, projectId, id);
+        if (provider is null) return Problems.IntegrationNotFound(id);
+
+        var now = DateTime.UtcNow;
+        await db.Integrations
+            .Where(i => i.AccountId == accountId && i.ProjectId == projectId && i.Provider == provider.Name && i.Status != IntegrationStatus.Available)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(i => i.Status, IntegrationStatus.Available)
+                .SetProperty(i => i.InstalledAt, (DateTime?)null)
+                .SetProperty(i => i.UpdatedAt, now)
+                .SetProperty(i => i.Version, i => i.Version + 1), ct);
+        var row = await InstalledRows(db, accountId, projectId).FirstOrDefaultAsync(r => r.Provider == provider.Name, ct);
+        return TypedResults.Ok(IntegrationView.From(provider, projectId, row));
+    }
+
+    /// <summary>A uuid (this project's id for a catalog entry) or a snake_case provider name.</summary>
+    public static ProviderDefinition? Resolve(ProviderCatalog catalog, string projectId, string id)
+    {
+        if (Guid.TryParse(id, out var uuid))
+            return catalog.Providers.FirstOrDefault(p => IntegrationIds.For(projectId, p.Name) == uuid);
+        return catalog.Find(id);
+    }
+
+    public static IQueryable<InstalledRow> InstalledRows(SwitchboardDb db, string accountId, string projectId) =>
+        db.Integrations.AsNoTracking()
+            .Where(i => i.AccountId == accountId && i.ProjectId == projectId)
+            .Select(i => new InstalledRow(i.Id, i.Provider, i.Status, i.InstalledAt, i.ParamsJson, i.CreatedAt, i.UpdatedAt,
+                i.Secrets.Select(s => new SecretView(s.Name, s.Fingerprint, s.UpdatedAt)).ToList()));
+
+    private static InstalledRow InstalledRowOf(Integration i) =>
+        new(i.Id, i.Provider, i.Status, i.InstalledAt, i.ParamsJson, i.CreatedAt, i.UpdatedAt,
+            i.Secrets.Select(s => new SecretView(s.Name, s.Fingerprint, s.UpdatedAt)).ToList());
+
+    private static void ReplaceSecrets(SwitchboardDb db, SecretBox box, Integration row, Dictionary<string, string> secrets, DateTime now)
+    {
+        foreach (var gone in row.Secrets.Where(s => !secrets.ContainsKey(s.Name)).ToList())
+        {
+            row.Secrets.Remove(gone);
+            db.IntegrationSecrets.Remove(gone);
+        }
+        foreach (var (name, value) in secrets)
+        {
+            var context = new SecretContext(row.AccountId, "integration_secrets", row.Id.ToString(), name);
+            var ciphertext = box.EncryptString(value, context);
+            var fingerprint = box.Fingerprint(value, context);
+            var existing = row.Secrets.FirstOrDefault(s => s.Name == name);
+            if (existing is null)
+            {
+                row.Secrets.Add(new IntegrationSecret
+                {
+                    Id = Guid.CreateVersion7(),
+                    AccountId = row.AccountId,
+                    IntegrationId = row.Id,
+                    Name = name,
+                    Ciphertext = ciphertext,
+                    KeyId = box.Ring.ActiveKeyId!,
+                    Fingerprint = fingerprint,
+                    CreatedAt = now,
+                    UpdatedAt = now,
+                });
+            }
+            else
+            {
+                existing.Ciphertext = ciphertext;
+                existing.KeyId = box.Ring.ActiveKeyId!;
+                existing.Fingerprint = fingerprint;
+                existing.UpdatedAt = now;
+            }
+        }
+    }
+}
+
+/// <summary>Opaque page cursors: the last provider name of the page, base64url.</summary>
+public static class Cursor
+{
+    public static string Encode(string after) => Convert.ToBase64String(Encoding.UTF8.GetBytes(after)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    public static string? Decode(string cursor)
+    {
+        if (cursor.Length is 0 or > 200) return null;
+        var b64 = cursor.Replace('-', '+').Replace('_', '/');
+        b64 += new string('=', (4 - b64.Length % 4) % 4);
+        try { return Encoding.UTF8.GetString(Convert.FromBase64String(b64)); }
+        catch (FormatException) { return null; }
+    }
+}
+
+public static class Categories
+{
+    public static readonly string[] All =
+    [
+        "payments", "commerce", "communication", "developer_tools", "crm", "productivity", "project_management", "support",
+        "email", "telephony", "cloud", "analytics", "marketing", "storage", "scheduling", "ai", "accounting", "hr", "security", "other",
+    ];
+}

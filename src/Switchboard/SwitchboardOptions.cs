@@ -1,0 +1,38 @@
+namespace Switchboard;
+
+/// <summary>Every setting lives under "Switchboard" (env: Switchboard__Section__Name). See README.</summary>
+public sealed class SwitchboardOptions
+{
+    public const string Section = "Switchboard";
+
+    public DatabaseOptions Database { get; set; } = new();
+    public CryptoOptions Crypto { get; set; } = new();
+    /// <summary>Bearer token for operators; acts on the account named by X-Account-ID. Empty disables it.</summary>
+    public string? AdminToken { get; set; }
+    /// <summary>Largest accepted request body.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+    /// <summary>Create the default account, project and API key on an empty database.</summary>
+    public bool Bootstrap { get; set; } = true;
+    /// <summary>How long an API key lookup is cached on one node (revocation elsewhere is seen within this time).</summary>
+    public TimeSpan ApiKeyCacheTtl { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+public sealed class DatabaseOptions
+{
+    /// <summary>"sqlite" (default) or "postgres".</summary>
+    public string Provider { get; set; } = "sqlite";
+    public string ConnectionString { get; set; } = "Data Source=data/switchboard.db";
+    public bool MigrateOnStartup { get; set; } = true;
+}
+
+public sealed class CryptoOptions
+{
+    /// <summary>JSON key file: {"active":"k1","keys":{"k1":"base64 of 32 bytes"}}.</summary>
+    public string KeyFile { get; set; } = "data/master-keys.json";
+    /// <summary>Keys inline, "kid:base64;kid:base64"; takes precedence over the key file.</summary>
+    public string? Keys { get; set; }
+    /// <summary>Active key id when Keys is used; defaults to the last one listed.</summary>
+    public string? ActiveKeyId { get; set; }
+    /// <summary>Create a key file when none exists. Always on in Development.</summary>
+    public bool AutoCreateKey { get; set; }
+}
