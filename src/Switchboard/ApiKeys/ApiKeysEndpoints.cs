@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Switchboard.Audit;
 using Switchboard.Data;
 using Switchboard.Errors;
 using Switchboard.Http;
@@ -59,18 +60,24 @@ public static class ApiKeysEndpoints
         if (errors.Count > 0) return Problems.Validation(errors);
 
         var issued = ApiKeyIssuer.Issue(db, accountId, projectId, name!, scopes);
+        AuditLog.Record(db, request.HttpContext, accountId, "api_key.created", projectId, targetId: issued.Key.Id,
+            data: new { issued.Key.Name, Scopes = scopes, ProjectId = projectId });
         await db.SaveChangesAsync(ct);
         return TypedResults.Created($"/api/v1/api-keys/{issued.Key.Id}", new CreatedApiKey(ApiKeyView.From(issued.Key), issued.Plaintext));
     }
 
     public static async Task<Results<Ok<ApiKeyView>, ProblemHttpResult>> RevokeKey(
-        string id, ClaimsPrincipal user, SwitchboardDb db, ApiKeyCache cache, CancellationToken ct)
+        string id, HttpContext http, ClaimsPrincipal user, SwitchboardDb db, ApiKeyCache cache, CancellationToken ct)
     {
         var accountId = user.AccountId();
         var key = await db.ApiKeys.FirstOrDefaultAsync(k => k.Id == id && k.AccountId == accountId, ct);
         if (key is null) return Problems.NotFound("api key", id);
-        key.RevokedAt ??= DateTime.UtcNow;
-        await db.SaveChangesAsync(ct);
+        if (key.RevokedAt is null)
+        {
+            key.RevokedAt = DateTime.UtcNow;
+            AuditLog.Record(db, http, accountId, "api_key.revoked", key.ProjectId, targetId: key.Id);
+            await db.SaveChangesAsync(ct);
+        }
         cache.Invalidate(key.Hash);
         return TypedResults.Ok(ApiKeyView.From(key));
     }

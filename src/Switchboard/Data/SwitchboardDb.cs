@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Switchboard.Accounts;
 using Switchboard.ApiKeys;
+using Switchboard.Audit;
 using Switchboard.Integrations;
 
 namespace Switchboard.Data;
@@ -16,6 +17,7 @@ public abstract class SwitchboardDb(DbContextOptions options) : DbContext(option
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<Integration> Integrations => Set<Integration>();
     public DbSet<IntegrationSecret> IntegrationSecrets => Set<IntegrationSecret>();
+    public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -75,6 +77,22 @@ public abstract class SwitchboardDb(DbContextOptions options) : DbContext(option
             e.Property(x => x.Fingerprint).HasMaxLength(64);
             e.HasIndex(x => new { x.IntegrationId, x.Name }).IsUnique();
             e.HasIndex(x => x.KeyId);
+        });
+
+        b.Entity<AuditEvent>(e =>
+        {
+            e.ToTable("audit_events");
+            e.Property(x => x.AccountId).HasMaxLength(40);
+            e.Property(x => x.ProjectId).HasMaxLength(40);
+            e.Property(x => x.Action).HasMaxLength(64);
+            e.Property(x => x.Provider).HasMaxLength(64);
+            e.Property(x => x.TargetId).HasMaxLength(300);
+            e.Property(x => x.ActorType).HasMaxLength(20);
+            e.Property(x => x.ActorId).HasMaxLength(40);
+            e.Property(x => x.RequestId).HasMaxLength(100);
+            e.Property(x => x.ClientIp).HasMaxLength(64);
+            e.HasIndex(x => new { x.AccountId, x.CreatedAt, x.Id });
+            e.HasIndex(x => new { x.AccountId, x.Action });
         });
     }
 }

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Switchboard.Accounts;
 using Switchboard.ApiKeys;
+using Switchboard.Audit;
 using Switchboard.Catalog;
 using Switchboard.Crypto;
 using Switchboard.Data;
@@ -128,6 +129,11 @@ public static class IntegrationsEndpoints
             row.UpdatedAt = now;
             row.Version++;
             if (install.Secrets is not null) ReplaceSecrets(db, box, row, install.Secrets, now);
+            AuditLog.Record(db, request.HttpContext, accountId, "integration.installed", projectId, provider.Name, row.Id.ToString(), new
+            {
+                Params = finalParams.Select(p => p.Key).Order(StringComparer.Ordinal).ToArray(),
+                SecretsSet = install.Secrets?.Keys.Order(StringComparer.Ordinal).ToArray(),
+            });
 
             try
             {
@@ -142,23 +148,28 @@ public static class IntegrationsEndpoints
     }
 
     public static async Task<Results<Ok<IntegrationView>, ProblemHttpResult>> Uninstall(
-        string id, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, ProviderCatalog catalog, CancellationToken ct)
+        string id, HttpContext http, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, ProviderCatalog catalog, CancellationToken ct)
     {
         var accountId = user.AccountId();
         var projectId = await projects.ProjectForAsync(user, db, ct);
         var provider = Resolve(catalog, projectId, id);
         if (provider is null) return Problems.IntegrationNotFound(id);
 
-        var now = DateTime.UtcNow;
-        await db.Integrations
-            .Where(i => i.AccountId == accountId && i.ProjectId == projectId && i.Provider == provider.Name && i.Status != IntegrationStatus.Available)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(i => i.Status, IntegrationStatus.Available)
-                .SetProperty(i => i.InstalledAt, (DateTime?)null)
-                .SetProperty(i => i.UpdatedAt, now)
-                .SetProperty(i => i.Version, i => i.Version + 1), ct);
-        var row = await InstalledRows(db, accountId, projectId).FirstOrDefaultAsync(r => r.Provider == provider.Name, ct);
-        return TypedResults.Ok(IntegrationView.From(provider, projectId, row));
+        var row = await db.Integrations
+            .FirstOrDefaultAsync(i => i.AccountId == accountId && i.ProjectId == projectId && i.Provider == provider.Name, ct);
+        if (row is not null && row.Status != IntegrationStatus.Available)
+        {
+            var before = row.Status;
+            row.Status = IntegrationStatus.Available;
+            row.InstalledAt = null;
+            row.UpdatedAt = DateTime.UtcNow;
+            row.Version++;
+            AuditLog.Record(db, http, accountId, "integration.uninstalled", projectId, provider.Name, row.Id.ToString(),
+                new { Before = new { Status = before }, After = new { Status = row.Status } });
+            await db.SaveChangesAsync(ct);
+        }
+        var view = await InstalledRows(db, accountId, projectId).FirstOrDefaultAsync(r => r.Provider == provider.Name, ct);
+        return TypedResults.Ok(IntegrationView.From(provider, projectId, view));
     }
 
     /// <summary>A uuid (this project's id for a catalog entry) or a snake_case provider name.</summary>

@@ -25,6 +25,28 @@ namespace Switchboard.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "audit_events",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    AccountId = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false),
+                    ProjectId = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: true),
+                    Action = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Provider = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    TargetId = table.Column<string>(type: "character varying(300)", maxLength: 300, nullable: true),
+                    ActorType = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    ActorId = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: true),
+                    RequestId = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    ClientIp = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    DataJson = table.Column<string>(type: "text", nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_audit_events", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "api_keys",
                 columns: table => new
                 {
@@ -142,6 +164,16 @@ namespace Switchboard.Data.Migrations.Postgres
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_audit_events_AccountId_Action",
+                table: "audit_events",
+                columns: new[] { "AccountId", "Action" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_audit_events_AccountId_CreatedAt_Id",
+                table: "audit_events",
+                columns: new[] { "AccountId", "CreatedAt", "Id" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_integration_secrets_IntegrationId_Name",
                 table: "integration_secrets",
                 columns: new[] { "IntegrationId", "Name" },
@@ -175,6 +207,9 @@ namespace Switchboard.Data.Migrations.Postgres
         {
             migrationBuilder.DropTable(
                 name: "api_keys");
+
+            migrationBuilder.DropTable(
+                name: "audit_events");
 
             migrationBuilder.DropTable(
                 name: "integration_secrets");
