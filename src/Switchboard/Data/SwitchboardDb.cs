@@ -94,5 +94,8 @@ public abstract class SwitchboardDb(DbContextOptions options) : DbContext(option
             e.HasIndex(x => new { x.AccountId, x.CreatedAt, x.Id });
             e.HasIndex(x => new { x.AccountId, x.Action });
         });
+
+        // Features may keep their entities' mapping next to them as IEntityTypeConfiguration<T>.
+        b.ApplyConfigurationsFromAssembly(typeof(SwitchboardDb).Assembly);
     }
 }
