@@ -92,7 +92,7 @@ public static partial class ProviderRules
 
     private static bool PatternCompiles(string pattern)
     {
-        try { _ = new Regex(pattern, RegexOptions.None, TimeSpan.FromMilliseconds(100)); return true; }
+        try { _ = new Regex(pattern, RegexOptions.ECMAScript, TimeSpan.FromMilliseconds(100)); return true; }
         catch (ArgumentException) { return false; }
     }
 }

@@ -119,9 +119,17 @@ public sealed record InstallRequest(JsonObject? Params, Dictionary<string, strin
         return true;
     }
 
-    private static bool Matches(string pattern, string text)
+    /// <summary>
+    /// Catalog patterns are ECMAScript regexes that must match the whole value. The full-length check matters:
+    /// .NET's "$" also matches before a trailing newline, which would let "sk_live_x\n" through.
+    /// </summary>
+    public static bool Matches(string pattern, string text)
     {
-        try { return Regex.IsMatch(text, pattern, RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(50)); }
+        try
+        {
+            var m = Regex.Match(text, pattern, RegexOptions.ECMAScript, TimeSpan.FromMilliseconds(50));
+            return m.Success && m.Index == 0 && m.Length == text.Length;
+        }
         catch (RegexMatchTimeoutException) { return false; }
     }
 

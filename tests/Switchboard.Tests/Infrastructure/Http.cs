@@ -6,7 +6,7 @@ using System.Text.Json.Nodes;
 
 namespace Switchboard.Tests.Infrastructure;
 
-public static class Http
+public static class Api
 {
     public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
