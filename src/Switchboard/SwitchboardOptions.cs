@@ -13,8 +13,10 @@ public sealed class SwitchboardOptions
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
     /// <summary>Create the default account, project and API key on an empty database.</summary>
     public bool Bootstrap { get; set; } = true;
-    /// <summary>How long an API key lookup is cached on one node (revocation elsewhere is seen within this time).</summary>
+    /// <summary>How long an API key lookup is cached on one node.</summary>
     public TimeSpan ApiKeyCacheTtl { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>How often each node polls for keys revoked elsewhere (CLI, other nodes).</summary>
+    public TimeSpan ApiKeyRevocationPollInterval { get; set; } = TimeSpan.FromSeconds(2);
 }
 
 public sealed class DatabaseOptions

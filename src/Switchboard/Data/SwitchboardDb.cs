@@ -49,6 +49,7 @@ public abstract class SwitchboardDb(DbContextOptions options) : DbContext(option
             e.Property(x => x.Scopes).HasMaxLength(500);
             e.HasIndex(x => x.Hash).IsUnique();
             e.HasIndex(x => x.AccountId);
+            e.HasIndex(x => x.RevokedAt);
             e.HasOne<Account>().WithMany().HasForeignKey(x => x.AccountId).OnDelete(DeleteBehavior.Cascade);
         });
 

@@ -42,6 +42,7 @@ public static class SwitchboardHosting
         services.AddSingleton<ApiKeyCache>();
         services.AddSingleton<ApiKeyUsage>();
         services.AddHostedService<ApiKeyUsageFlusher>();
+        services.AddHostedService<ApiKeyRevocationWatcher>();
 
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);

@@ -22,7 +22,7 @@ public static class Api
     public static async Task<JsonNode> ShouldBe(this HttpResponseMessage response, HttpStatusCode status, string? code = null)
     {
         var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == status, $"expected {(int)status}, got {(int)response.StatusCode}: {text}");
+        Assert.True(response.StatusCode == status, $"expected {(int)status}, got {(int)response.StatusCode}: {(text.Length > 1500 ? text[..1500] + "…" : text)}");
         var body = text.Length == 0 ? new JsonObject() : JsonNode.Parse(text)!;
         if ((int)status >= 400)
         {

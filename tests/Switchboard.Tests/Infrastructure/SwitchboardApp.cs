@@ -28,9 +28,12 @@ public class SwitchboardApp : WebApplicationFactory<Program>, IAsyncLifetime
         ["Switchboard:Crypto:ActiveKeyId"] = "k2",
     };
 
+    /// <summary>Set to share another app's database (a second node); that app owns and drops it.</summary>
+    protected TestDatabase? SharedDatabase { get; init; }
+
     public virtual async Task InitializeAsync()
     {
-        Database = await TestDatabase.CreateAsync();
+        Database = SharedDatabase ?? await TestDatabase.CreateAsync();
         // Building the host runs migrations (PrepareSwitchboardAsync) before the first request.
         _ = Server;
     }
@@ -42,6 +45,7 @@ public class SwitchboardApp : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("Switchboard:Database:ConnectionString", Database.ConnectionString);
         builder.UseSetting("Switchboard:AdminToken", AdminToken);
         builder.UseSetting("Switchboard:Bootstrap", "false");
+        builder.UseSetting("Switchboard:ApiKeyRevocationPollInterval", "00:00:00.200");
         builder.UseSetting("Switchboard:Crypto:KeyFile", Path.Combine(Path.GetTempPath(), "switchboard-tests", "absent-" + Guid.NewGuid().ToString("N") + ".json"));
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
         builder.ConfigureLogging(l => l.AddProvider(Logs).SetMinimumLevel(LogLevel.Debug));
@@ -79,11 +83,24 @@ public class SwitchboardApp : WebApplicationFactory<Program>, IAsyncLifetime
     async Task IAsyncLifetime.DisposeAsync()
     {
         await base.DisposeAsync();
-        await Database.DisposeAsync();
+        if (SharedDatabase is null) await Database.DisposeAsync();
     }
 }
 
 public sealed record TestAccount(SwitchboardApp App, string AccountId, string ProjectId, string ApiKey, string ApiKeyId)
 {
     public HttpClient Client() => App.ClientWithKey(ApiKey);
+}
+
+/// <summary>Another node (or the same node restarted with other settings) over an existing database.</summary>
+public sealed class NodeApp(IDictionary<string, string?> settings) : SwitchboardApp
+{
+    protected override IDictionary<string, string?> Settings => settings;
+
+    public static async Task<NodeApp> StartAsync(TestDatabase database, IDictionary<string, string?> settings)
+    {
+        var app = new NodeApp(settings) { SharedDatabase = database };
+        await ((IAsyncLifetime)app).InitializeAsync();
+        return app;
+    }
 }

@@ -124,6 +124,8 @@ namespace Switchboard.Data.Migrations.Postgres
                     b.HasIndex("Hash")
                         .IsUnique();
 
+                    b.HasIndex("RevokedAt");
+
                     b.ToTable("api_keys", (string)null);
                 });
 

@@ -119,6 +119,8 @@ namespace Switchboard.Data.Migrations.Sqlite
                     b.HasIndex("Hash")
                         .IsUnique();
 
+                    b.HasIndex("RevokedAt");
+
                     b.ToTable("api_keys", (string)null);
                 });
 

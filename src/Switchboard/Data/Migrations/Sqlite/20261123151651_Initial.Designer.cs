@@ -11,7 +11,7 @@ using Switchboard.Data;
 namespace Switchboard.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteDb))]
-    [Migration("20261123150824_Initial")]
+    [Migration("20261123151651_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -121,6 +121,8 @@ namespace Switchboard.Data.Migrations.Sqlite
 
                     b.HasIndex("Hash")
                         .IsUnique();
+
+                    b.HasIndex("RevokedAt");
 
                     b.ToTable("api_keys", (string)null);
                 });

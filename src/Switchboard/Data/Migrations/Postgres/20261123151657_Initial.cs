@@ -164,6 +164,11 @@ namespace Switchboard.Data.Migrations.Postgres
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_api_keys_RevokedAt",
+                table: "api_keys",
+                column: "RevokedAt");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_audit_events_AccountId_Action",
                 table: "audit_events",
                 columns: new[] { "AccountId", "Action" });

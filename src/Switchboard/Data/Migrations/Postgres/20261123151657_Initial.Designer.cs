@@ -12,7 +12,7 @@ using Switchboard.Data;
 namespace Switchboard.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresDb))]
-    [Migration("20261123150826_Initial")]
+    [Migration("20261123151657_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -126,6 +126,8 @@ namespace Switchboard.Data.Migrations.Postgres
 
                     b.HasIndex("Hash")
                         .IsUnique();
+
+                    b.HasIndex("RevokedAt");
 
                     b.ToTable("api_keys", (string)null);
                 });
