@@ -104,14 +104,14 @@ public static class IntegrationStateMachine
         status == IntegrationStatus.Active ? null
             : Problems.Make(409, "integration_not_active", "Integration is not active",
                 $"Integration '{Problems.Truncate(provider, 64)}' is {status}; only an active integration can be used.",
-                new Dictionary<string, object?> { ["status"] = status });
+                new Dictionary<string, object?> { ["current_status"] = status });
 
     public static bool IsUsable(string status) => status == IntegrationStatus.Active;
 
     public static ProblemHttpResult InvalidTransition(string provider, string from, LifecycleTrigger trigger) =>
         Problems.Make(409, "invalid_transition", "Invalid status transition",
             $"Integration '{Problems.Truncate(provider, 64)}' is {from}; it cannot {Verb(trigger)}{Hint(from, trigger)}",
-            new Dictionary<string, object?> { ["status"] = from, ["requested"] = Verb(trigger) });
+            new Dictionary<string, object?> { ["current_status"] = from, ["requested"] = Verb(trigger) });
 
     private static string Verb(LifecycleTrigger t) => t switch
     {

@@ -148,7 +148,7 @@ public static class ProjectIntegrationsEndpoints
         if (row.Status == IntegrationStatus.Disconnected && patch.SidebarEnabled == true)
             return Problems.Make(409, "invalid_transition", "Invalid status transition",
                 "A disconnected integration cannot show its sidebar; install it again first.",
-                new Dictionary<string, object?> { ["status"] = row.Status, ["requested"] = "sidebar_enabled" });
+                new Dictionary<string, object?> { ["current_status"] = row.Status, ["requested"] = "sidebar_enabled" });
 
         var after = Snapshot.Of(row);
         if (!before.Equals(after)) await SaveChangeAsync(db, request.HttpContext, row, before, after, now, ct);
