@@ -85,7 +85,11 @@ public static class ProjectsEndpoints
         db.Projects.Add(project);
         AuditLog.Record(db, request.HttpContext, accountId, "project.created", project.Id, targetId: project.Id, data: new { project.Name });
         try { await db.SaveChangesAsync(ct); }
-        catch (DbUpdateException) { return NameTaken(name!); }
+        catch (DbUpdateException)
+        {
+            if (await NameTakenAsync(db, accountId, name!, project.Id, ct)) return NameTaken(name!);
+            throw;
+        }
         return TypedResults.Created($"/api/v1/projects/{project.Id}", Envelope.Of(ProjectView.From(project)));
     }
 
@@ -106,7 +110,11 @@ public static class ProjectsEndpoints
         AuditLog.Record(db, request.HttpContext, accountId, "project.renamed", project.Id, targetId: project.Id,
             data: new { Before = new { Name = before }, After = new { project.Name } });
         try { await db.SaveChangesAsync(ct); }
-        catch (DbUpdateException) { return NameTaken(name!); }
+        catch (DbUpdateException)
+        {
+            if (await NameTakenAsync(db, accountId, name!, project.Id, ct)) return NameTaken(name!);
+            throw;
+        }
         return TypedResults.Ok(Envelope.Of(ProjectView.From(project)));
     }
 
@@ -139,6 +147,7 @@ public static class ProjectsEndpoints
         catch (DbUpdateException)
         {
             await tx.RollbackAsync(ct);
+            if (!await HasIntegrationsAsync(db, accountId, project.Id, ct)) throw;
             return Problems.Conflict("project_has_integrations", "Project has integrations",
                 "An integration was installed in this project while it was being deleted.");
         }
@@ -167,6 +176,19 @@ public static class ProjectsEndpoints
         if (name.Length is 0 or > MaxNameLength || name.Any(char.IsControl))
             return (null, Problems.Validation([new("name", "invalid", $"name must be 1-{MaxNameLength} characters without control characters.")]));
         return (name, null);
+    }
+
+    /// <summary>After a failed save: was it a concurrent create/rename to the same name (the unique index), or something else?</summary>
+    private static async Task<bool> NameTakenAsync(SwitchboardDb db, string accountId, string name, string exceptId, CancellationToken ct)
+    {
+        db.ChangeTracker.Clear();
+        return await db.Projects.AsNoTracking().AnyAsync(p => p.AccountId == accountId && p.Name == name && p.Id != exceptId, ct);
+    }
+
+    private static async Task<bool> HasIntegrationsAsync(SwitchboardDb db, string accountId, string projectId, CancellationToken ct)
+    {
+        db.ChangeTracker.Clear();
+        return await db.Integrations.AsNoTracking().AnyAsync(i => i.AccountId == accountId && i.ProjectId == projectId, ct);
     }
 
     private static ProblemHttpResult NameTaken(string name) =>
