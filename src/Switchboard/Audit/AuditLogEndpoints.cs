@@ -42,12 +42,9 @@ public static class AuditLogEndpoints
         var pageSize = DefaultLimit;
         if (limit is not null && (!int.TryParse(limit, out pageSize) || pageSize is < 1 or > MaxLimit))
             return Problems.BadRequest("invalid_limit", "Invalid limit", $"limit must be an integer from 1 to {MaxLimit}.");
-        Guid? before = null;
-        if (cursor is not null)
-        {
-            if (Cursor.Decode(cursor) is { } raw && Guid.TryParse(raw, out var id)) before = id;
-            else return Problems.BadRequest("invalid_cursor", "Invalid cursor", "Use the next_cursor of a previous page.");
-        }
+        (DateTime At, Guid Id)? before = null;
+        if (cursor is not null && (before = DecodeCursor(cursor)) is null)
+            return Problems.BadRequest("invalid_cursor", "Invalid cursor", "Use the next_cursor of a previous page.");
 
         var accountId = user.AccountId();
         var restricted = user.RestrictedProjectId();
@@ -61,16 +58,24 @@ public static class AuditLogEndpoints
         if (actor is not null) query = query.Where(e => e.ActorId == actor);
         if (from is not null) query = query.Where(e => e.CreatedAt >= from);
         if (to is not null) query = query.Where(e => e.CreatedAt < to);
-        // Ids are version 7 uuids: their order is creation order, in SQLite's text and PostgreSQL's uuid alike.
-        if (before is not null) query = query.Where(e => e.Id.CompareTo(before.Value) < 0);
-        var page = await query.OrderByDescending(e => e.Id).Take(pageSize + 1).ToListAsync(ct);
+        // Newest first by time (the (AccountId, CreatedAt, Id) index), the id breaking ties; the cursor is the last (time, id) seen.
+        if (before is { } b) query = query.Where(e => e.CreatedAt < b.At || (e.CreatedAt == b.At && e.Id.CompareTo(b.Id) < 0));
+        var page = await query.OrderByDescending(e => e.CreatedAt).ThenByDescending(e => e.Id).Take(pageSize + 1).ToListAsync(ct);
         string? next = null;
         if (page.Count > pageSize)
         {
             page.RemoveAt(pageSize);
-            next = Cursor.Encode(page[^1].Id.ToString());
+            next = Cursor.Encode(page[^1].CreatedAt.Ticks.ToString(CultureInfo.InvariantCulture) + ":" + page[^1].Id);
         }
         return TypedResults.Ok(new AuditPage(page.Select(AuditEventView.From).ToArray(), next));
+    }
+
+    private static (DateTime, Guid)? DecodeCursor(string cursor)
+    {
+        var parts = Cursor.Decode(cursor)?.Split(':');
+        if (parts is not { Length: 2 } || !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
+            || ticks > DateTime.MaxValue.Ticks || !Guid.TryParse(parts[1], out var id)) return null;
+        return (new DateTime(ticks, DateTimeKind.Utc), id);
     }
 
     private static DateTime? ParseTime(string s) =>

@@ -170,4 +170,37 @@ public sealed class ProjectsTests(SwitchboardApp app) : IClassFixture<Switchboar
         await (await client.GetAsync("/api/v1/projects?cursor=%%%")).ShouldBe(HttpStatusCode.BadRequest, "invalid_cursor");
         await (await client.GetAsync("/api/v1/projects?limit=0")).ShouldBe(HttpStatusCode.BadRequest, "invalid_limit");
     }
+
+    [Fact]
+    public async Task Keys_can_be_restricted_only_to_a_project_of_the_same_account()
+    {
+        var a = await app.CreateAccountAsync();
+        var b = await app.CreateAccountAsync();
+        var foreign = await b.Client().CreateProjectAsync("theirs");
+        await (await a.Client().PostJson("/api/v1/api-keys", new { name = "x", scopes = new[] { "read" }, project_id = foreign }))
+            .ShouldBe(HttpStatusCode.NotFound, "project_not_found");
+        Assert.Equal(1, await app.WithDbAsync(db => db.ApiKeys.CountAsync(k => k.AccountId == a.AccountId)));
+    }
+
+    [Fact]
+    public async Task A_restricted_admin_key_cannot_make_or_see_keys_outside_its_project()
+    {
+        var account = await app.CreateAccountAsync();
+        var admin = account.Client();
+        var projectA = await admin.CreateProjectAsync("a");
+        var projectB = await admin.CreateProjectAsync("b");
+        var (keyA, _) = await admin.CreateKeyAsync(projectA, "admin");
+        var (_, keyBId) = await admin.CreateKeyAsync(projectB, "read");
+        var restricted = app.ClientWithKey(keyA);
+
+        await (await restricted.PostJson("/api/v1/api-keys", new { name = "x", scopes = new[] { "read" }, project_id = projectB }))
+            .ShouldBe(HttpStatusCode.NotFound, "project_not_found");
+        var made = await (await restricted.PostJson("/api/v1/api-keys", new { name = "y", scopes = new[] { "read" } })).ShouldBe(HttpStatusCode.Created);
+        Assert.Equal(projectA, made["api_key"]!["project_id"].S());
+        var listed = await (await restricted.GetAsync("/api/v1/api-keys")).ShouldBe(HttpStatusCode.OK);
+        Assert.All(listed["api_keys"]!.AsArray(), k => Assert.Equal(projectA, k!["project_id"].S()));
+        await (await restricted.DeleteAsync($"/api/v1/api-keys/{keyBId}")).ShouldBe(HttpStatusCode.NotFound, "api_key_not_found");
+        await (await restricted.DeleteAsync($"/api/v1/api-keys/{account.ApiKeyId}")).ShouldBe(HttpStatusCode.NotFound, "api_key_not_found");
+        Assert.False(await app.WithDbAsync(db => db.ApiKeys.AnyAsync(k => k.AccountId == account.AccountId && k.RevokedAt != null)));
+    }
 }
