@@ -181,6 +181,36 @@ public sealed class LifecycleTransitionsTests(SwitchboardApp app) : IClassFixtur
         Assert.Equal("active", (await reader.CatalogEntryAsync(account.ProjectId, "stripe"))["status"].S());
     }
 
+    [Fact]
+    public async Task Concurrent_patches_each_commit_with_their_event_or_lose_with_409()
+    {
+        var account = await app.CreateAccountAsync();
+        var client = account.Client();
+        await client.InstallAsync("stripe");
+        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
+            client.PatchAsync($"/api/v1/projects/{account.ProjectId}/integrations/stripe/lifecycle", Infrastructure.Http.Json(new { display_name = "name " + i }))));
+        var ok = 0;
+        foreach (var r in responses)
+        {
+            if (r.StatusCode == HttpStatusCode.OK) { ok++; continue; }
+            await r.ShouldBe(HttpStatusCode.Conflict, "concurrent_modification");
+        }
+        Assert.True(ok >= 1);
+        Assert.Equal(ok, (await client.AuditAsync("action=integration.lifecycle.updated")).Count);
+        var last = (await client.AuditAsync("action=integration.lifecycle.updated"))[0]!["data"]!["after"]!["display_name"].S();
+        Assert.Equal(last, (await client.CatalogEntryAsync(account.ProjectId, "stripe"))["display_name"].S());
+    }
+
+    [Fact]
+    public async Task The_openapi_document_describes_the_new_routes()
+    {
+        var body = await (await app.CreateClient().GetAsync("/openapi/v1.json")).ShouldBe(HttpStatusCode.OK);
+        var ids = body["paths"]!.AsObject().SelectMany(p => p.Value!.AsObject().Select(op => op.Value!["operationId"]?.GetValue<string>())).ToHashSet();
+        foreach (var id in new[] { "ListProjects", "CreateProject", "DeleteProject", "ListProjectIntegrations", "BrowseProjectCatalog",
+                     "UpdateIntegrationLifecycle", "DisconnectIntegration", "ListAuditEvents" })
+            Assert.Contains(id, ids);
+    }
+
     [Theory]
     [InlineData("active", null)]
     [InlineData("paused", "integration_not_active")]
