@@ -106,6 +106,13 @@ public static class IntegrationStateMachine
                 $"Integration '{Problems.Truncate(provider, 64)}' is {status}; only an active integration can be used.",
                 new Dictionary<string, object?> { ["current_status"] = status });
 
+    /// <summary>A disconnected integration keeps its sidebar panel hidden until it is installed again.</summary>
+    public static ProblemHttpResult? EnsureSidebarAllowed(string status, string provider) =>
+        status != IntegrationStatus.Disconnected ? null
+            : Problems.Make(409, "invalid_transition", "Invalid status transition",
+                $"Integration '{Problems.Truncate(provider, 64)}' is disconnected and cannot show its sidebar; install it again first.",
+                new Dictionary<string, object?> { ["current_status"] = status, ["requested"] = "sidebar_enabled" });
+
     public static bool IsUsable(string status) => status == IntegrationStatus.Active;
 
     public static ProblemHttpResult InvalidTransition(string provider, string from, LifecycleTrigger trigger) =>

@@ -145,10 +145,7 @@ public static class ProjectIntegrationsEndpoints
 
         var now = DateTime.UtcNow;
         if (IntegrationStateMachine.Apply(row, trigger, now) is { } invalid) return invalid;
-        if (row.Status == IntegrationStatus.Disconnected && patch.SidebarEnabled == true)
-            return Problems.Make(409, "invalid_transition", "Invalid status transition",
-                "A disconnected integration cannot show its sidebar; install it again first.",
-                new Dictionary<string, object?> { ["current_status"] = row.Status, ["requested"] = "sidebar_enabled" });
+        if (patch.SidebarEnabled == true && IntegrationStateMachine.EnsureSidebarAllowed(row.Status, row.Provider) is { } hidden) return hidden;
 
         var after = Snapshot.Of(row);
         if (!before.Equals(after)) await SaveChangeAsync(db, request.HttpContext, row, before, after, now, ct);
