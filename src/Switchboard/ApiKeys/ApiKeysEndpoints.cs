@@ -24,7 +24,10 @@ public static class ApiKeysEndpoints
     public static async Task<Ok<ApiKeyList>> ListKeys(ClaimsPrincipal user, SwitchboardDb db, CancellationToken ct)
     {
         var accountId = user.AccountId();
-        var keys = await db.ApiKeys.AsNoTracking().Where(k => k.AccountId == accountId).OrderBy(k => k.CreatedAt).ToListAsync(ct);
+        var restricted = user.RestrictedProjectId();
+        var keys = await db.ApiKeys.AsNoTracking()
+            .Where(k => k.AccountId == accountId && (restricted == null || k.ProjectId == restricted))
+            .OrderBy(k => k.CreatedAt).ToListAsync(ct);
         return TypedResults.Ok(new ApiKeyList(keys.Select(ApiKeyView.From).ToArray()));
     }
 
@@ -49,12 +52,15 @@ public static class ApiKeysEndpoints
                 if (item.ValueKind == JsonValueKind.String && Scopes.IsKnown(item.GetString()!)) scopes.Add(item.GetString()!);
                 else errors.Add(new("scopes", "invalid_scope", $"Scopes are: {string.Join(", ", Scopes.All)}."));
             }
-        string? projectId = null;
+        // A key restricted to a project only makes keys restricted to the same project (no way out of its project).
+        var restricted = user.RestrictedProjectId();
+        string? projectId = restricted;
         if (root.TryGetProperty("project_id", out var p) && p.ValueKind != JsonValueKind.Null)
         {
             projectId = p.ValueKind == JsonValueKind.String ? p.GetString() : null;
             if (projectId is null) errors.Add(new("project_id", "wrong_type", "project_id must be a string."));
-            else if (!await db.Projects.AnyAsync(x => x.Id == projectId && x.AccountId == accountId, ct))
+            else if ((restricted is not null && projectId != restricted)
+                     || !await db.Projects.AnyAsync(x => x.Id == projectId && x.AccountId == accountId, ct))
                 return Problems.NotFound("project", projectId);
         }
         if (errors.Count > 0) return Problems.Validation(errors);
@@ -70,7 +76,8 @@ public static class ApiKeysEndpoints
         string id, HttpContext http, ClaimsPrincipal user, SwitchboardDb db, ApiKeyCache cache, CancellationToken ct)
     {
         var accountId = user.AccountId();
-        var key = await db.ApiKeys.FirstOrDefaultAsync(k => k.Id == id && k.AccountId == accountId, ct);
+        var restricted = user.RestrictedProjectId();
+        var key = await db.ApiKeys.FirstOrDefaultAsync(k => k.Id == id && k.AccountId == accountId && (restricted == null || k.ProjectId == restricted), ct);
         if (key is null) return Problems.NotFound("api key", id);
         if (key.RevokedAt is null)
         {

@@ -10,6 +10,9 @@ using Switchboard.Crypto;
 using Switchboard.Data;
 using Switchboard.Errors;
 using Switchboard.Integrations;
+using Switchboard.Lifecycle;
+using Switchboard.Projects;
+using Switchboard.Audit;
 using Switchboard.Mcp;
 using Switchboard.Tools;
 
@@ -93,6 +96,9 @@ public static class SwitchboardHosting
         api.MapMcp();
         api.MapTools();
         api.MapApiKeys();
+        api.MapProjects();
+        api.MapProjectIntegrations();
+        api.MapAuditLog();
     }
 
     public sealed record Health(string Status, string Encryption);

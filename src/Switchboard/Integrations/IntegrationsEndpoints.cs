@@ -11,6 +11,7 @@ using Switchboard.Crypto;
 using Switchboard.Data;
 using Switchboard.Errors;
 using Switchboard.Http;
+using Switchboard.Lifecycle;
 
 namespace Switchboard.Integrations;
 
@@ -123,8 +124,8 @@ public static class IntegrationsEndpoints
                 };
                 db.Integrations.Add(row);
             }
-            row.Status = IntegrationStatus.Active;
-            row.InstalledAt = now;
+            var before = row.Status;
+            if (IntegrationStateMachine.Apply(row, LifecycleTrigger.Install, now) is { } invalid) return invalid;
             row.ParamsJson = finalParams.ToJsonString();
             row.UpdatedAt = now;
             row.Version++;
@@ -133,6 +134,8 @@ public static class IntegrationsEndpoints
             {
                 Params = finalParams.Select(p => p.Key).Order(StringComparer.Ordinal).ToArray(),
                 SecretsSet = install.Secrets?.Keys.Order(StringComparer.Ordinal).ToArray(),
+                Before = new { Status = before },
+                After = new { row.Status },
             });
 
             try
@@ -160,8 +163,7 @@ public static class IntegrationsEndpoints
         if (row is not null && row.Status != IntegrationStatus.Available)
         {
             var before = row.Status;
-            row.Status = IntegrationStatus.Available;
-            row.InstalledAt = null;
+            if (IntegrationStateMachine.Apply(row, LifecycleTrigger.Uninstall, DateTime.UtcNow) is { } invalid) return invalid;
             row.UpdatedAt = DateTime.UtcNow;
             row.Version++;
             AuditLog.Record(db, http, accountId, "integration.uninstalled", projectId, provider.Name, row.Id.ToString(),
@@ -180,6 +182,7 @@ public static class IntegrationsEndpoints
         return catalog.Find(id);
     }
 
+    /// <summary>The provider filter goes before the projection: EF cannot translate a filter on a record built by the projection.</summary>
     public static IQueryable<InstalledRow> InstalledRows(SwitchboardDb db, string accountId, string projectId, string? provider = null) =>
         db.Integrations.AsNoTracking()
             .Where(i => i.AccountId == accountId && i.ProjectId == projectId && (provider == null || i.Provider == provider))

@@ -11,7 +11,7 @@ using Switchboard.Data;
 namespace Switchboard.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteDb))]
-    [Migration("20261123151651_Initial")]
+    [Migration("20261123153252_Initial")]
     partial class Initial
     {
         /// <inheritdoc />

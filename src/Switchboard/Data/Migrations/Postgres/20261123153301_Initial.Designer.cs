@@ -12,7 +12,7 @@ using Switchboard.Data;
 namespace Switchboard.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresDb))]
-    [Migration("20261123151657_Initial")]
+    [Migration("20261123153301_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
