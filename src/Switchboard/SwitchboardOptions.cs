@@ -15,6 +15,10 @@ public sealed class SwitchboardOptions
     public bool Bootstrap { get; set; } = true;
     /// <summary>How long an API key lookup is cached on one node (revocation elsewhere is seen within this time).</summary>
     public TimeSpan ApiKeyCacheTtl { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>Base of links handed to end users (install pages, OAuth callbacks), as their browser reaches this service.</summary>
+    public string PublicBaseUrl { get; set; } = "http://127.0.0.1:5080";
+    /// <summary>How long an install link (/connect/{token}) stays usable.</summary>
+    public TimeSpan InstallLinkTtl { get; set; } = TimeSpan.FromMinutes(15);
 }
 
 public sealed class DatabaseOptions
