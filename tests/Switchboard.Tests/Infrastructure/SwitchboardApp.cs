@@ -32,7 +32,7 @@ public class SwitchboardApp : WebApplicationFactory<Program>, IAsyncLifetime
     {
         Database = await TestDatabase.CreateAsync();
         // Building the host runs migrations (PrepareSwitchboardAsync) before the first request.
-        _ = Server;
+        StartServer();
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
