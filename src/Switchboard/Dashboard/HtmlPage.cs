@@ -82,6 +82,6 @@ public sealed class HtmlPage(int status, string title, string bodyHtml) : IResul
         """;
 
     /// <summary>A page that only states what happened (errors, refusals, success).</summary>
-    public static HtmlPage Message(int status, string heading, string text, string? cssClass = null) =>
-        new(status, heading, $"""<div{(cssClass is null ? "" : $" class=\"{cssClass}\"")}><h1>{H(heading)}</h1><p>{H(text)}</p></div>""");
+    public static HtmlPage Message(int status, string heading, string text) =>
+        new(status, heading, $"<h1>{H(heading)}</h1>\n<p>{H(text)}</p>");
 }
