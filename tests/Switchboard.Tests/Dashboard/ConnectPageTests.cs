@@ -228,6 +228,18 @@ public sealed class ConnectPageTests(SwitchboardApp app) : IClassFixture<Switchb
     }
 
     [Fact]
+    public async Task A_form_the_server_cannot_read_is_answered_400_and_writes_nothing()
+    {
+        var (account, path, html, browser) = await OpenAsync("stripe");
+        // A form key beyond the framework's 2048-character limit cannot be read at all.
+        var response = await browser.PostAsync(path, new StringContent($"_nonce={InstallLinks.Nonce(html)}&{new string('k', 3000)}=1",
+            System.Text.Encoding.ASCII, "application/x-www-form-urlencoded"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("Form could not be read", await response.Content.ReadAsStringAsync());
+        Assert.Equal(0, await IntegrationRows(account));
+    }
+
+    [Fact]
     public async Task A_link_dies_with_the_key_that_created_it()
     {
         var account = await app.CreateAccountAsync();
