@@ -15,9 +15,9 @@ public sealed class SwitchboardOptions
     public bool Bootstrap { get; set; } = true;
     /// <summary>How long an API key lookup is cached on one node (revocation elsewhere is seen within this time).</summary>
     public TimeSpan ApiKeyCacheTtl { get; set; } = TimeSpan.FromSeconds(30);
-    /// <summary>Base of links handed to end users (install pages, OAuth callbacks), as their browser reaches this service.</summary>
+    /// <summary>The URL browsers reach this service at; OAuth start and callback URLs are built on it.</summary>
     public string PublicBaseUrl { get; set; } = "http://127.0.0.1:5080";
-    /// <summary>How long an install link (/connect/{token}) stays usable.</summary>
+    /// <summary>How long an install link (PublicBaseUrl/connect/{token}) stays usable.</summary>
     public TimeSpan InstallLinkTtl { get; set; } = TimeSpan.FromMinutes(15);
 }
 

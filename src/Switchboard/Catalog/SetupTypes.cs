@@ -1,6 +1,6 @@
 namespace Switchboard.Catalog;
 
-/// <summary>The seed's setup_type: how a provider's credential is collected, derived from its auth_type.</summary>
+/// <summary>The RogerIQ "setup_type" of a provider, derived from its auth_type. One place for every surface.</summary>
 public static class SetupTypes
 {
     public const string OAuth = "oauth", ApiKey = "api_key", Basic = "basic", None = "none",
@@ -16,4 +16,6 @@ public static class SetupTypes
         AuthTypes.GoogleServiceAccount => ServiceAccount,
         _ => throw new ArgumentOutOfRangeException(nameof(authType), authType, "unknown auth_type"),
     };
+
+    public static string For(ProviderDefinition provider) => For(provider.AuthType);
 }
