@@ -17,6 +17,10 @@ public sealed class SwitchboardOptions
     public TimeSpan ApiKeyCacheTtl { get; set; } = TimeSpan.FromSeconds(30);
     /// <summary>How often each node polls for keys revoked elsewhere (CLI, other nodes).</summary>
     public TimeSpan ApiKeyRevocationPollInterval { get; set; } = TimeSpan.FromSeconds(2);
+    /// <summary>The URL browsers reach this service at; OAuth start and callback URLs are built on it.</summary>
+    public string PublicBaseUrl { get; set; } = "http://127.0.0.1:5080";
+    /// <summary>How long an install link (PublicBaseUrl/connect/{token}) stays usable.</summary>
+    public TimeSpan InstallLinkTtl { get; set; } = TimeSpan.FromMinutes(15);
 }
 
 public sealed class DatabaseOptions

@@ -7,6 +7,7 @@ using Switchboard.Accounts;
 using Switchboard.ApiKeys;
 using Switchboard.Catalog;
 using Switchboard.Crypto;
+using Switchboard.Dashboard;
 using Switchboard.Data;
 using Switchboard.Errors;
 using Switchboard.Integrations;
@@ -91,6 +92,7 @@ public static class SwitchboardHosting
         app.MapGet("/healthz", (KeyRing ring) => TypedResults.Ok(new Health("ok", ring.IsAvailable ? "available" : "unavailable")))
             .WithTags("Service").WithSummary("Liveness and encryption status");
 
+        app.MapConnectPages();
         var api = app.MapGroup("/api/v1");
         api.MapIntegrations();
         api.MapMcp();
@@ -99,6 +101,7 @@ public static class SwitchboardHosting
         api.MapProjects();
         api.MapProjectIntegrations();
         api.MapAuditLog();
+        api.MapInstallUrl();
     }
 
     public sealed record Health(string Status, string Encryption);

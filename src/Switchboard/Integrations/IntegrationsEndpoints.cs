@@ -101,53 +101,9 @@ public static class IntegrationsEndpoints
         if (install is null) return Problems.Validation(errors);
         if (install.Secrets is { Count: > 0 } && !box.IsAvailable) return Problems.EncryptionUnavailable();
 
-        // Two first installs of one provider race on the unique (account, project, provider) index; the loser retries once.
-        for (var attempt = 1; ; attempt++)
-        {
-            var row = await db.Integrations.Include(i => i.Secrets)
-                .FirstOrDefaultAsync(i => i.AccountId == accountId && i.ProjectId == projectId && i.Provider == provider.Name, ct);
-            var finalParams = install.Params ?? (row is null ? [] : JsonNode.Parse(row.ParamsJson) as JsonObject ?? []);
-            var finalSecrets = install.Secrets?.Keys ?? row?.Secrets.Select(s => s.Name) ?? [];
-            var missing = InstallRequest.MissingRequired(provider, finalParams, finalSecrets).ToList();
-            if (missing.Count > 0) return Problems.Validation(missing);
-
-            var now = DateTime.UtcNow;
-            if (row is null)
-            {
-                row = new Integration
-                {
-                    Id = IntegrationIds.For(projectId, provider.Name),
-                    AccountId = accountId,
-                    ProjectId = projectId,
-                    Provider = provider.Name,
-                    CreatedAt = now,
-                };
-                db.Integrations.Add(row);
-            }
-            var before = row.Status;
-            if (IntegrationStateMachine.Apply(row, LifecycleTrigger.Install, now) is { } invalid) return invalid;
-            row.ParamsJson = finalParams.ToJsonString();
-            row.UpdatedAt = now;
-            row.Version++;
-            if (install.Secrets is not null) ReplaceSecrets(db, box, row, install.Secrets, now);
-            AuditLog.Record(db, request.HttpContext, accountId, "integration.installed", projectId, provider.Name, row.Id.ToString(), new
-            {
-                Params = finalParams.Select(p => p.Key).Order(StringComparer.Ordinal).ToArray(),
-                SecretsSet = install.Secrets?.Keys.Order(StringComparer.Ordinal).ToArray(),
-                Before = new { Status = before },
-                After = new { row.Status },
-            });
-
-            try
-            {
-                await db.SaveChangesAsync(ct);
-                return TypedResults.Ok(IntegrationView.From(provider, projectId, InstalledRowOf(row)));
-            }
-            catch (DbUpdateException) when (attempt < 3 && !ct.IsCancellationRequested)
-            {
-                db.ChangeTracker.Clear();
-            }
-        }
+        var outcome = await IntegrationInstaller.InstallAsync(db, request.HttpContext, accountId, projectId, provider, install, box, ct);
+        if (outcome.Row is null) return Problems.Validation(outcome.Missing);
+        return TypedResults.Ok(IntegrationView.From(provider, projectId, IntegrationInstaller.InstalledRowOf(outcome.Row)));
     }
 
     public static async Task<Results<Ok<IntegrationView>, ProblemHttpResult>> Uninstall(
@@ -188,48 +144,6 @@ public static class IntegrationsEndpoints
             .Where(i => i.AccountId == accountId && i.ProjectId == projectId && (provider == null || i.Provider == provider))
             .Select(i => new InstalledRow(i.Id, i.Provider, i.Status, i.InstalledAt, i.ParamsJson, i.CreatedAt, i.UpdatedAt,
                 i.Secrets.Select(s => new SecretView(s.Name, s.Fingerprint, s.UpdatedAt)).ToList()));
-
-    private static InstalledRow InstalledRowOf(Integration i) =>
-        new(i.Id, i.Provider, i.Status, i.InstalledAt, i.ParamsJson, i.CreatedAt, i.UpdatedAt,
-            i.Secrets.Select(s => new SecretView(s.Name, s.Fingerprint, s.UpdatedAt)).ToList());
-
-    private static void ReplaceSecrets(SwitchboardDb db, SecretBox box, Integration row, Dictionary<string, string> secrets, DateTime now)
-    {
-        foreach (var gone in row.Secrets.Where(s => !secrets.ContainsKey(s.Name)).ToList())
-        {
-            row.Secrets.Remove(gone);
-            db.IntegrationSecrets.Remove(gone);
-        }
-        foreach (var (name, value) in secrets)
-        {
-            var context = new SecretContext(row.AccountId, "integration_secrets", row.Id.ToString(), name);
-            var ciphertext = box.EncryptString(value, context);
-            var fingerprint = box.Fingerprint(value, context);
-            var existing = row.Secrets.FirstOrDefault(s => s.Name == name);
-            if (existing is null)
-            {
-                row.Secrets.Add(new IntegrationSecret
-                {
-                    Id = Guid.CreateVersion7(),
-                    AccountId = row.AccountId,
-                    IntegrationId = row.Id,
-                    Name = name,
-                    Ciphertext = ciphertext,
-                    KeyId = box.Ring.ActiveKeyId!,
-                    Fingerprint = fingerprint,
-                    CreatedAt = now,
-                    UpdatedAt = now,
-                });
-            }
-            else
-            {
-                existing.Ciphertext = ciphertext;
-                existing.KeyId = box.Ring.ActiveKeyId!;
-                existing.Fingerprint = fingerprint;
-                existing.UpdatedAt = now;
-            }
-        }
-    }
 }
 
 /// <summary>Opaque page cursors: the last provider name of the page, base64url.</summary>

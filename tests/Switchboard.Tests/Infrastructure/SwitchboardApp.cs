@@ -35,7 +35,7 @@ public class SwitchboardApp : WebApplicationFactory<Program>, IAsyncLifetime
     {
         Database = SharedDatabase ?? await TestDatabase.CreateAsync();
         // Building the host runs migrations (PrepareSwitchboardAsync) before the first request.
-        _ = Server;
+        StartServer();
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

@@ -95,6 +95,31 @@ namespace Switchboard.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "install_links",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    AccountId = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
+                    ProjectId = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
+                    Provider = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    CreatedBy = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
+                    FormNonce = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    ExpiresAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    UsedAt = table.Column<DateTime>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_install_links", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_install_links_projects_ProjectId",
+                        column: x => x.ProjectId,
+                        principalTable: "projects",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "integrations",
                 columns: table => new
                 {
@@ -179,6 +204,16 @@ namespace Switchboard.Data.Migrations.Sqlite
                 columns: new[] { "AccountId", "CreatedAt", "Id" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_install_links_AccountId_ExpiresAt",
+                table: "install_links",
+                columns: new[] { "AccountId", "ExpiresAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_install_links_ProjectId",
+                table: "install_links",
+                column: "ProjectId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_integration_secrets_IntegrationId_Name",
                 table: "integration_secrets",
                 columns: new[] { "IntegrationId", "Name" },
@@ -215,6 +250,9 @@ namespace Switchboard.Data.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "audit_events");
+
+            migrationBuilder.DropTable(
+                name: "install_links");
 
             migrationBuilder.DropTable(
                 name: "integration_secrets");

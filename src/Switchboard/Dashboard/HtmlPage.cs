@@ -1,0 +1,87 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+
+namespace Switchboard.Dashboard;
+
+/// <summary>
+/// A complete server-rendered HTML page with the headers every hosted page gets: a CSP that allows
+/// nothing but the one inline stylesheet (by hash) and same-origin form posts, no framing, no referrer
+/// (the URL is a capability), no caching. Callers pass body HTML they built with <see cref="H"/>.
+/// </summary>
+public sealed class HtmlPage(int status, string title, string bodyHtml) : IResult
+{
+    private const string Css = """
+        *{box-sizing:border-box}
+        body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1f24;background:#f4f5f7}
+        main{max-width:40rem;margin:2rem auto;padding:2rem;background:#fff;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.12)}
+        h1{font-size:1.6rem;margin:0 0 .5rem}
+        h2{font-size:1.1rem;margin:0 0 .5rem}
+        p{margin:.25rem 0 1rem}
+        .meta{color:#57606a;font-size:.9rem}
+        fieldset{border:1px solid #d0d7de;border-radius:6px;margin:0 0 1.25rem;padding:1rem 1.25rem .25rem}
+        legend{font-weight:600;padding:0 .35rem}
+        .field{margin:0 0 1.1rem}
+        .field.invalid{border-left:4px solid #b42318;padding-left:.75rem}
+        label{display:block;font-weight:600}
+        .req{font-weight:400;color:#57606a}
+        .hint{color:#57606a;font-size:.9rem;margin:.1rem 0 .35rem}
+        .hint code{word-break:break-all}
+        .error{color:#b42318;font-weight:600;margin:.1rem 0 .35rem}
+        input,select,textarea{width:100%;font:inherit;padding:.5rem .6rem;border:1px solid #8c959f;border-radius:6px;background:#fff;color:inherit}
+        textarea{min-height:8rem;font-family:ui-monospace,monospace;font-size:.85rem}
+        input:focus,select:focus,textarea:focus,button:focus,a:focus{outline:3px solid #fd0;outline-offset:1px}
+        button{font:inherit;font-weight:600;padding:.6rem 1.2rem;border:0;border-radius:6px;background:#0b5cad;color:#fff;cursor:pointer}
+        button:hover{background:#084a8c}
+        .summary{border:3px solid #b42318;border-radius:6px;padding:1rem;margin:0 0 1.5rem}
+        .summary a{color:#b42318}
+        .ok{border-left:6px solid #1a7f37;padding-left:1rem}
+        .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+        """;
+
+    private static readonly string CssHash = "sha256-" + Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(Css)));
+
+    public static readonly string ContentSecurityPolicy =
+        $"default-src 'none'; style-src '{CssHash}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+    public int StatusCode => status;
+
+    /// <summary>HTML-encodes text for element content and attribute values.</summary>
+    public static string H(string? text) => HtmlEncoder.Default.Encode(text ?? "");
+
+    public async Task ExecuteAsync(HttpContext http)
+    {
+        var headers = http.Response.Headers;
+        headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        headers.XFrameOptions = "DENY";
+        headers.XContentTypeOptions = "nosniff";
+        headers["Referrer-Policy"] = "no-referrer";
+        headers.CacheControl = "no-store";
+        headers.Pragma = "no-cache";
+        http.Response.StatusCode = status;
+        http.Response.ContentType = "text/html; charset=utf-8";
+        await http.Response.WriteAsync(Render(), Encoding.UTF8, http.RequestAborted);
+    }
+
+    public string Render() => $"""
+        <!DOCTYPE html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <meta name="robots" content="noindex, nofollow">
+        <title>{H(title)} – Switchboard</title>
+        <style>{Css}</style>
+        </head>
+        <body>
+        <main>
+        {bodyHtml}
+        </main>
+        </body>
+        </html>
+        """;
+
+    /// <summary>A page that only states what happened (errors, refusals, success).</summary>
+    public static HtmlPage Message(int status, string heading, string text) =>
+        new(status, heading, $"<h1>{H(heading)}</h1>\n<p>{H(text)}</p>");
+}
