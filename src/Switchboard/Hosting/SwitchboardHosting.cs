@@ -9,6 +9,9 @@ using Switchboard.Catalog;
 using Switchboard.Crypto;
 using Switchboard.Data;
 using Switchboard.Errors;
+using Switchboard.Idempotency;
+using Switchboard.Leasing;
+using Switchboard.RateLimiting;
 using Switchboard.Integrations;
 using Switchboard.Mcp;
 using Switchboard.Tools;
@@ -42,6 +45,9 @@ public static class SwitchboardHosting
         services.AddSingleton<ApiKeyCache>();
         services.AddSingleton<ApiKeyUsage>();
         services.AddHostedService<ApiKeyUsageFlusher>();
+        services.AddSingleton<NodeIdentity>();
+        services.AddRateLimits(builder.Configuration);
+        services.AddIdempotency(builder.Configuration);
 
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
@@ -80,7 +86,9 @@ public static class SwitchboardHosting
         // The seed's base URL is /v1; both prefixes serve the same endpoints.
         app.UseRewriter(new RewriteOptions().AddRewrite("^v1/(.*)", "api/v1/$1", skipRemainingRules: true));
         app.UseAuthentication();
+        app.UseRateLimits();
         app.UseAuthorization();
+        app.UseIdempotency();
 
         app.MapOpenApi();
         app.MapScalarApiReference("/docs");
