@@ -9,6 +9,7 @@ using Switchboard.Catalog;
 using Switchboard.Crypto;
 using Switchboard.Data;
 using Switchboard.Errors;
+using Switchboard.Health;
 using Switchboard.Idempotency;
 using Switchboard.Leasing;
 using Switchboard.RateLimiting;
@@ -48,6 +49,7 @@ public static class SwitchboardHosting
         services.AddSingleton<NodeIdentity>();
         services.AddRateLimits(builder.Configuration);
         services.AddIdempotency(builder.Configuration);
+        services.AddCredentialHealth(builder.Configuration);
 
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
@@ -100,6 +102,7 @@ public static class SwitchboardHosting
         api.MapMcp();
         api.MapTools();
         api.MapApiKeys();
+        api.MapCredentialHealth();
     }
 
     public sealed record Health(string Status, string Encryption);

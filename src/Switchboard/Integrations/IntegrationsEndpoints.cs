@@ -10,6 +10,7 @@ using Switchboard.Catalog;
 using Switchboard.Crypto;
 using Switchboard.Data;
 using Switchboard.Errors;
+using Switchboard.Health;
 using Switchboard.Http;
 
 namespace Switchboard.Integrations;
@@ -87,7 +88,7 @@ public static class IntegrationsEndpoints
 
     public static async Task<Results<Ok<IntegrationView>, ProblemHttpResult>> Install(
         string id, HttpRequest request, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects,
-        ProviderCatalog catalog, SecretBox box, CancellationToken ct)
+        ProviderCatalog catalog, SecretBox box, CredentialChecker health, CancellationToken ct)
     {
         var accountId = user.AccountId();
         var projectId = await projects.ProjectForAsync(user, db, ct);
@@ -98,6 +99,11 @@ public static class IntegrationsEndpoints
         if (body.Problem is not null) return body.Problem;
         var (install, errors) = InstallRequest.Parse(body.Root, provider);
         if (install is null) return Problems.Validation(errors);
+        var baseUrl = BaseUrlOverride.Read(body.Root);
+        if (baseUrl.Error is not null) return Problems.Validation([baseUrl.Error]);
+        if (baseUrl.Value is not null && !health.BaseUrlOverrideAllowed)
+            return Problems.BadRequest("base_url_override_not_allowed", "base_url_override not allowed",
+                "This server does not accept base_url_override (Switchboard:Health:AllowBaseUrlOverride).");
         if (install.Secrets is { Count: > 0 } && !box.IsAvailable) return Problems.EncryptionUnavailable();
 
         // Two first installs of one provider race on the unique (account, project, provider) index; the loser retries once.
@@ -128,6 +134,7 @@ public static class IntegrationsEndpoints
             row.ParamsJson = finalParams.ToJsonString();
             row.UpdatedAt = now;
             row.Version++;
+            if (baseUrl.Present) row.BaseUrlOverride = baseUrl.Value;
             if (install.Secrets is not null) ReplaceSecrets(db, box, row, install.Secrets, now);
             AuditLog.Record(db, request.HttpContext, accountId, "integration.installed", projectId, provider.Name, row.Id.ToString(), new
             {
@@ -138,6 +145,7 @@ public static class IntegrationsEndpoints
             try
             {
                 await db.SaveChangesAsync(ct);
+                await health.CheckAfterInstallAsync(accountId, row.Id, ct);
                 return TypedResults.Ok(IntegrationView.From(provider, projectId, InstalledRowOf(row)));
             }
             catch (DbUpdateException) when (attempt < 3 && !ct.IsCancellationRequested)

@@ -256,6 +256,10 @@ namespace Switchboard.Data.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<string>("BaseUrlOverride")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -266,6 +270,9 @@ namespace Switchboard.Data.Migrations.Postgres
                     b.Property<string>("ErrorMessage")
                         .HasMaxLength(1000)
                         .HasColumnType("character varying(1000)");
+
+                    b.Property<DateTime?>("HealthCheckDueAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("HealthStatus")
                         .HasMaxLength(20)
@@ -313,6 +320,8 @@ namespace Switchboard.Data.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("ProjectId");
+
+                    b.HasIndex("Status", "HealthCheckDueAt");
 
                     b.HasIndex("AccountId", "ProjectId", "Provider")
                         .IsUnique();

@@ -251,6 +251,10 @@ namespace Switchboard.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("BaseUrlOverride")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
@@ -260,6 +264,9 @@ namespace Switchboard.Data.Migrations.Sqlite
 
                     b.Property<string>("ErrorMessage")
                         .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("HealthCheckDueAt")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("HealthStatus")
@@ -308,6 +315,8 @@ namespace Switchboard.Data.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("ProjectId");
+
+                    b.HasIndex("Status", "HealthCheckDueAt");
 
                     b.HasIndex("AccountId", "ProjectId", "Provider")
                         .IsUnique();

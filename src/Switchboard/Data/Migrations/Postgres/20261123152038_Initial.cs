@@ -146,6 +146,8 @@ namespace Switchboard.Data.Migrations.Postgres
                     HealthStatus = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: true),
                     LastSyncedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     ErrorMessage = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
+                    BaseUrlOverride = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true),
+                    HealthCheckDueAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     UpdatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     Version = table.Column<int>(type: "integer", nullable: false)
@@ -238,6 +240,11 @@ namespace Switchboard.Data.Migrations.Postgres
                 name: "IX_integrations_ProjectId",
                 table: "integrations",
                 column: "ProjectId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_integrations_Status_HealthCheckDueAt",
+                table: "integrations",
+                columns: new[] { "Status", "HealthCheckDueAt" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_projects_AccountId_Name",

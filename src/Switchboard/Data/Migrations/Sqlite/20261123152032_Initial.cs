@@ -146,6 +146,8 @@ namespace Switchboard.Data.Migrations.Sqlite
                     HealthStatus = table.Column<string>(type: "TEXT", maxLength: 20, nullable: true),
                     LastSyncedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
                     ErrorMessage = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true),
+                    BaseUrlOverride = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true),
+                    HealthCheckDueAt = table.Column<DateTime>(type: "TEXT", nullable: true),
                     CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
                     UpdatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
                     Version = table.Column<int>(type: "INTEGER", nullable: false)
@@ -238,6 +240,11 @@ namespace Switchboard.Data.Migrations.Sqlite
                 name: "IX_integrations_ProjectId",
                 table: "integrations",
                 column: "ProjectId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_integrations_Status_HealthCheckDueAt",
+                table: "integrations",
+                columns: new[] { "Status", "HealthCheckDueAt" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_projects_AccountId_Name",
