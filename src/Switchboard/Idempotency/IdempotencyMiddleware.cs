@@ -129,9 +129,12 @@ public sealed class IdempotencyMiddleware(
             var existing = await db.Set<IdempotencyRecord>().AsNoTracking()
                 .FirstOrDefaultAsync(r => r.AccountId == accountId && r.Key == key, ct);
             if (existing is null) continue; // released (5xx) between our insert and read: try again
-            if (existing.ExpiresAt > now) return new Claim(false, existing);
+            var abandoned = existing.State == IdempotencyStates.InFlight && existing.CreatedAt <= now - options.Value.InFlightTimeout;
+            if (existing.ExpiresAt > now && !abandoned) return new Claim(false, existing);
+            // Expired, or claimed by a node that died: delete exactly that claim (compare-and-set on its creation time).
+            var createdAt = existing.CreatedAt;
             await db.Set<IdempotencyRecord>()
-                .Where(r => r.AccountId == accountId && r.Key == key && r.ExpiresAt <= now)
+                .Where(r => r.AccountId == accountId && r.Key == key && r.CreatedAt == createdAt)
                 .ExecuteDeleteAsync(ct);
         }
         return new Claim(false, null);

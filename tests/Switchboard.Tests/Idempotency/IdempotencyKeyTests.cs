@@ -225,6 +225,7 @@ public sealed class IdempotencyRetentionTests(IdempotencyRetentionTests.ShortRet
         protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>(base.Settings)
         {
             ["Switchboard:Idempotency:Retention"] = "00:00:01",
+            ["Switchboard:Idempotency:InFlightTimeout"] = "00:00:01",
         };
     }
 
@@ -244,5 +245,34 @@ public sealed class IdempotencyRetentionTests(IdempotencyRetentionTests.ShortRet
         again.EnsureSuccessStatusCode();
         Assert.False(again.Headers.Contains(IdempotencyMiddleware.ReplayedHeader));
         Assert.Equal(2, await app.WithDbAsync(db => db.AuditEvents.CountAsync(e => e.AccountId == account.AccountId && e.Action == "integration.installed")));
+    }
+
+    [Fact]
+    public async Task A_claim_left_in_flight_by_a_dead_node_is_taken_over_after_the_in_flight_timeout()
+    {
+        var account = await app.CreateAccountAsync();
+        var body = "{\"secrets\":{\"api_token\":\"tok\"}}";
+        var path = "/api/v1/integrations/monday/install";
+        // What a node that crashed mid-request leaves behind (the only way to get one without killing a process).
+        await app.WithDbAsync(async db =>
+        {
+            db.Add(new IdempotencyRecord
+            {
+                AccountId = account.AccountId, Key = "orphan", MethodPath = "POST " + path,
+                RequestHash = IdempotencyMiddleware.RequestHash("POST", path, System.Text.Encoding.UTF8.GetBytes(body)),
+                CreatedAt = DateTime.UtcNow, ExpiresAt = DateTime.UtcNow.AddHours(24),
+            });
+            return await db.SaveChangesAsync();
+        });
+        HttpRequestMessage Install()
+        {
+            var r = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+            r.Headers.Add("Idempotency-Key", "orphan");
+            return r;
+        }
+        await (await account.Client().SendAsync(Install())).ShouldBe(HttpStatusCode.Conflict, "idempotency_request_in_flight");
+        await Task.Delay(1200);
+        await (await account.Client().SendAsync(Install())).ShouldBe(HttpStatusCode.OK);
+        Assert.Equal(1, await app.WithDbAsync(db => db.AuditEvents.CountAsync(e => e.AccountId == account.AccountId && e.Action == "integration.installed")));
     }
 }
