@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Switchboard.Audit;
 using Switchboard.Catalog;
 using Switchboard.Crypto;
 using Switchboard.Data;
@@ -28,12 +29,12 @@ public sealed class CredentialChecker(
         options.Value.AllowBaseUrlOverride || environment.IsDevelopment() || environment.IsEnvironment("Testing");
 
     /// <summary>Right after an install has committed. Never throws: the install stands whatever the provider says.</summary>
-    public async Task CheckAfterInstallAsync(string accountId, Guid integrationId, CancellationToken ct)
+    public async Task CheckAfterInstallAsync(string accountId, Guid integrationId, CancellationToken ct, HttpContext? http = null)
     {
         if (!options.Value.CheckOnInstall) return;
         try
         {
-            await CheckAsync(accountId, integrationId, scheduleNext: true, ct);
+            await CheckAsync(accountId, integrationId, scheduleNext: true, ct, http);
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
@@ -42,7 +43,8 @@ public sealed class CredentialChecker(
     }
 
     /// <summary>Verifies and records the result; null when the integration is not in this account.</summary>
-    public async Task<HealthResult?> CheckAsync(string accountId, Guid integrationId, bool scheduleNext, CancellationToken ct)
+    /// <summary>A change of health_status is audited (integration.health_changed), by the caller or as "system".</summary>
+    public async Task<HealthResult?> CheckAsync(string accountId, Guid integrationId, bool scheduleNext, CancellationToken ct, HttpContext? http = null)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<SwitchboardDb>();
@@ -54,6 +56,16 @@ public sealed class CredentialChecker(
         var now = DateTime.UtcNow;
         var next = now + options.Value.Interval;
         var query = db.Integrations.Where(i => i.AccountId == accountId && i.Id == integrationId);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        if (row.HealthStatus != result.Status)
+        {
+            AuditLog.Record(db, http, accountId, "integration.health_changed", row.ProjectId, row.Provider, row.Id.ToString(), new
+            {
+                Before = new { HealthStatus = row.HealthStatus },
+                After = new { HealthStatus = result.Status, result.ErrorMessage },
+            });
+            await db.SaveChangesAsync(ct);
+        }
         if (scheduleNext)
             await query.ExecuteUpdateAsync(s => s
                 .SetProperty(i => i.HealthStatus, result.Status)
@@ -65,6 +77,7 @@ public sealed class CredentialChecker(
                 .SetProperty(i => i.HealthStatus, result.Status)
                 .SetProperty(i => i.ErrorMessage, result.ErrorMessage)
                 .SetProperty(i => i.LastSyncedAt, now), ct);
+        await tx.CommitAsync(ct);
         return result;
     }
 

@@ -41,7 +41,7 @@ public static class HealthEndpoints
 
     public static async Task<Results<Ok<HealthView>, ProblemHttpResult>> CheckNow(
         string id, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, ProviderCatalog catalog,
-        CredentialChecker checker, CancellationToken ct)
+        CredentialChecker checker, HttpContext http, CancellationToken ct)
     {
         var accountId = user.AccountId();
         var projectId = await projects.ProjectForAsync(user, db, ct);
@@ -52,7 +52,7 @@ public static class HealthEndpoints
             .Select(i => (Guid?)i.Id)
             .FirstOrDefaultAsync(ct);
         if (integrationId is null) return Problems.IntegrationNotFound(id);
-        await checker.CheckAsync(accountId, integrationId.Value, scheduleNext: true, ct);
+        await checker.CheckAsync(accountId, integrationId.Value, scheduleNext: true, ct, http);
         return await GetHealth(id, user, db, projects, catalog, ct);
     }
 }

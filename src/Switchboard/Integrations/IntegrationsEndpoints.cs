@@ -145,7 +145,7 @@ public static class IntegrationsEndpoints
             try
             {
                 await db.SaveChangesAsync(ct);
-                await health.CheckAfterInstallAsync(accountId, row.Id, ct);
+                await health.CheckAfterInstallAsync(accountId, row.Id, ct, request.HttpContext);
                 return TypedResults.Ok(IntegrationView.From(provider, projectId, InstalledRowOf(row)));
             }
             catch (DbUpdateException) when (attempt < 3 && !ct.IsCancellationRequested)

@@ -22,7 +22,7 @@ public sealed class RateLimitMiddleware(RequestDelegate next, TokenBuckets bucke
             return;
         }
 
-        var caller = user.FindFirstValue(SwitchboardClaimTypes.KeyId) is { } keyId ? "key:" + keyId : "admin:" + user.AccountId();
+        var caller = user.FindFirstValue(SwitchboardClaimTypes.KeyId) ?? "admin:" + user.AccountId();
         if (buckets.TryTake(caller, out var retryAfter))
         {
             await next(http);

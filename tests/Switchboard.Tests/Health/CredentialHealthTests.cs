@@ -82,6 +82,11 @@ public sealed class CredentialHealthTests(HealthApp app) : IClassFixture<HealthA
         var stored = await app.WithDbAsync(db => db.Integrations.AsNoTracking().SingleAsync(i => i.AccountId == account.AccountId));
         Assert.DoesNotContain(StandInProvider.BodyMarker, stored.ErrorMessage + stored.ParamsJson + stored.SettingsJson);
         Assert.DoesNotContain(key, app.Logs.All);
+        var change = await app.WithDbAsync(db => db.AuditEvents.AsNoTracking()
+            .SingleAsync(e => e.AccountId == account.AccountId && e.Action == "integration.health_changed"));
+        Assert.Equal(("api_key", account.ApiKeyId), (change.ActorType, change.ActorId));
+        Assert.Contains("unhealthy", change.DataJson);
+        Assert.DoesNotContain(key, change.DataJson);
     }
 
     [Fact]
@@ -98,6 +103,8 @@ public sealed class CredentialHealthTests(HealthApp app) : IClassFixture<HealthA
         var now = await (await client.PostAsync("/api/v1/integrations/stripe/health/check", null)).ShouldBe(HttpStatusCode.OK);
         Assert.Equal("healthy", now["health_status"]!.GetValue<string>());
         Assert.Equal(2, app.Provider.CountFor("Bearer " + key));
+        // unknown -> unhealthy -> healthy; the check that found it still healthy changed nothing worth an event.
+        Assert.Equal(2, await app.WithDbAsync(db => db.AuditEvents.CountAsync(e => e.AccountId == account.AccountId && e.Action == "integration.health_changed")));
     }
 
     [Fact]
@@ -197,6 +204,8 @@ public sealed class CredentialHealthTests(HealthApp app) : IClassFixture<HealthA
 
         await Task.WhenAll(nodes.Select(n => n.RunDueChecksAsync(later.AddHours(1.1), CancellationToken.None)));
         Assert.All(keys, k => Assert.Equal(3, app.Provider.CountFor(k)));
+        var systemEvents = await app.WithDbAsync(db => db.AuditEvents.CountAsync(e => e.Action == "integration.health_changed" && e.ActorType == "system"));
+        Assert.Equal(0, systemEvents); // still healthy: periodic checks that change nothing are not audited
     }
 
     /// <summary>A second host of the service on the same database, as another node would be.</summary>
