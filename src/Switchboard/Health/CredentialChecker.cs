@@ -36,8 +36,9 @@ public sealed class CredentialChecker(
         {
             await CheckAsync(accountId, integrationId, scheduleNext: true, ct, http);
         }
-        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        catch (Exception e)
         {
+            // Including cancellation: the install has committed and its answer (and idempotency record) must stand.
             logger.LogWarning("Install-time credential check of integration {IntegrationId} failed: {Error}", integrationId, e.GetType().Name);
         }
     }

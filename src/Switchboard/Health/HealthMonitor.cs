@@ -16,7 +16,7 @@ public sealed class HealthMonitor(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!options.Value.Enabled) return;
-        using var timer = new PeriodicTimer(options.Value.PollInterval);
+        using var timer = new PeriodicTimer(Max(options.Value.PollInterval, TimeSpan.FromMilliseconds(50)));
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
             try
@@ -33,7 +33,7 @@ public sealed class HealthMonitor(
     /// <summary>Claims and runs the checks due at <paramref name="now"/>; returns how many this node ran.</summary>
     public async Task<int> RunDueChecksAsync(DateTime now, CancellationToken ct)
     {
-        var interval = options.Value.Interval;
+        var interval = Max(options.Value.Interval, TimeSpan.FromSeconds(1));
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<SwitchboardDb>();
         // A system job across accounts: the scan has no account predicate; every claim and write below has one.
@@ -57,4 +57,6 @@ public sealed class HealthMonitor(
         }
         return ran;
     }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 }

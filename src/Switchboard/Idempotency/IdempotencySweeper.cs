@@ -17,7 +17,7 @@ public sealed class IdempotencySweeper(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!options.Value.Enabled) return;
-        using var timer = new PeriodicTimer(options.Value.SweepInterval);
+        using var timer = new PeriodicTimer(options.Value.SweepInterval > TimeSpan.FromSeconds(1) ? options.Value.SweepInterval : TimeSpan.FromSeconds(1));
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
             try

@@ -16,8 +16,9 @@ public sealed class TokenBuckets(IOptions<RateLimitOptions> options)
     public bool TryTake(string caller, out TimeSpan retryAfter)
     {
         var o = options.Value;
-        var bucket = _buckets.GetOrAdd(caller, static (_, burst) => new Bucket(burst), o.Burst);
-        return bucket.TryTake(Stopwatch.GetTimestamp(), o.PermitsPerSecond, o.Burst, out retryAfter);
+        var burst = Math.Max(1, o.Burst);
+        var bucket = _buckets.GetOrAdd(caller, static (_, b) => new Bucket(b), burst);
+        return bucket.TryTake(Stopwatch.GetTimestamp(), o.PermitsPerSecond, burst, out retryAfter);
     }
 
     private sealed class Bucket(double tokens)
