@@ -58,11 +58,11 @@ public sealed class CredentialChecker(
         var next = now + options.Value.Interval;
         var query = db.Integrations.Where(i => i.AccountId == accountId && i.Id == integrationId);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        if (row.HealthStatus != result.Status)
+        if ((row.HealthStatus ?? HealthStatuses.Unknown) != result.Status)
         {
             AuditLog.Record(db, http, accountId, "integration.health_changed", row.ProjectId, row.Provider, row.Id.ToString(), new
             {
-                Before = new { HealthStatus = row.HealthStatus },
+                Before = new { HealthStatus = row.HealthStatus ?? HealthStatuses.Unknown },
                 After = new { HealthStatus = result.Status, result.ErrorMessage },
             });
             await db.SaveChangesAsync(ct);

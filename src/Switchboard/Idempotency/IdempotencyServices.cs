@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.OpenApi;
+
 namespace Switchboard.Idempotency;
 
 public static class IdempotencyServices
@@ -7,6 +9,7 @@ public static class IdempotencyServices
         services.Configure<IdempotencyOptions>(configuration.GetSection(IdempotencyOptions.Section));
         services.AddSingleton<IdempotencySweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<IdempotencySweeper>());
+        services.Configure<OpenApiOptions>("v1", o => o.AddOperationTransformer<IdempotencyKeyOpenApi>());
         return services;
     }
 

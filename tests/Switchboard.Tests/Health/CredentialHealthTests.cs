@@ -129,6 +129,7 @@ public sealed class CredentialHealthTests(HealthApp app) : IClassFixture<HealthA
             .ShouldBe(HttpStatusCode.OK);
         var monday = await (await client.GetAsync("/api/v1/integrations/monday/health")).ShouldBe(HttpStatusCode.OK);
         Assert.Equal("unknown", monday["health_status"]!.GetValue<string>());
+        Assert.Null(monday["error_message"]);
 
         await (await client.PostAsync("/api/v1/integrations/github/install",
                 TestHttp.Json(new { @params = new { client_id = "Iv1.abc" }, secrets = new { client_secret = "cs" }, base_url_override = app.Provider.Url })))
@@ -137,6 +138,8 @@ public sealed class CredentialHealthTests(HealthApp app) : IClassFixture<HealthA
         Assert.Equal("unknown", github["health_status"]!.GetValue<string>());
         Assert.Contains("OAuth access token", github["error_message"]!.GetValue<string>());
         Assert.DoesNotContain(app.Provider.Requests, r => r.Path == "/user");
+        // unknown stays unknown: no health change to audit.
+        Assert.Equal(0, await app.WithDbAsync(db => db.AuditEvents.CountAsync(e => e.AccountId == account.AccountId && e.Action == "integration.health_changed")));
     }
 
     [Fact]

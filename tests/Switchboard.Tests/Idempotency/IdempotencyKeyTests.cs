@@ -165,6 +165,18 @@ public sealed class IdempotencyKeyTests(SwitchboardApp app) : IClassFixture<Swit
     }
 
     [Fact]
+    public async Task The_openapi_document_lists_the_header_on_writes_that_accept_it()
+    {
+        var doc = await (await app.CreateClient().GetAsync("/openapi/v1.json")).ShouldBe(HttpStatusCode.OK);
+        bool Has(string path, string method) =>
+            doc["paths"]![path]![method]!["parameters"]?.AsArray().Any(p => p!["name"]!.GetValue<string>() == "Idempotency-Key") == true;
+        Assert.True(Has("/api/v1/integrations/{id}/install", "post"));
+        Assert.True(Has("/api/v1/api-keys/{id}", "delete"));
+        Assert.False(Has("/api/v1/api-keys", "post"));
+        Assert.False(Has("/api/v1/integrations", "get"));
+    }
+
+    [Fact]
     public async Task Reads_ignore_the_header()
     {
         var account = await app.CreateAccountAsync();
