@@ -198,9 +198,11 @@ NGINX_URL="http://127.0.0.1:$NGINX_PORT"
 
 # ------------------------------------------------------------------ Switchboard
 MASTER_KEY="$(head -c 32 /dev/urandom | base64)"
+# The per-key rate limit (Switchboard:RateLimit, 50 req/s per key by default) is switched off: the bench
+# measures capacity, and a limit would turn it into a count of 429s.
 sb_env=(env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning
   "Switchboard__Database__Provider=sqlite" "Switchboard__Database__ConnectionString=Data Source=$DB"
-  "Switchboard__Crypto__Keys=k1:$MASTER_KEY" Switchboard__Bootstrap=true)
+  "Switchboard__Crypto__Keys=k1:$MASTER_KEY" Switchboard__Bootstrap=true Switchboard__RateLimit__Enabled=false)
 # The content root is the publish dir, so its appsettings.json applies as in a deployment.
 start_switchboard() {
   (cd "$PUB" && exec setsid "${sb_env[@]}" dotnet "$PUB/Switchboard.dll" --urls "$SB_URL") >"$TMP/private/switchboard.log" 2>&1 </dev/null &
@@ -357,7 +359,7 @@ if [ "$ACCOUNTS" -gt 1 ]; then
 fi
 export BENCH_KEYS_FILE="$TMP/private/keys.txt"
 INSTALL_PATH="/api/v1/integrations/stripe/install"
-say "POST $INSTALL_PATH over $ACCOUNTS account(s): warm-up ${WARMUP}s, then ${DURATION}s at -t$WRITE_THREADS -c$WRITERS"
+say "POST $INSTALL_PATH over $ACCOUNTS account(s) at -t$WRITE_THREADS -c$WRITERS: warm-up ${WARMUP}s"
 # One sequential install per account first: it creates the rows (and JIT-compiles the path), so the
 # warm-up and the measured run only re-install.
 while read -r key; do
@@ -365,11 +367,26 @@ while read -r key; do
     -d '{"params":{"api_version":"2024-06-20"},"secrets":{"api_key":"sk_test_abcdefghijklmnopqrstuvwx","webhook_secret":"whsec_abcdefghijklmnop"}}' \
     "$SB_URL$INSTALL_PATH"
 done <"$BENCH_KEYS_FILE"
+# run_baseline NAME SECONDS: InsertBaseline on the service's database file (the service idle meanwhile)
+run_baseline() {
+  echo "load=$(loadavg)" >"$TMP/baseline-$1.txt"
+  start_group "$TMP/baseline-$1.out" dotnet "$BASE/InsertBaseline.dll" --db "$DB" --writers "$WRITERS" --duration "$2" --warmup 1
+  wait_for "$STARTED_PID" || { cat "$TMP/baseline-$1.out" >&2; say "baseline run $1 failed"; }
+  cat "$TMP/baseline-$1.out" >>"$TMP/baseline-$1.txt"
+}
+# The disk's fsync cost drifts with whatever else runs, so the baseline's time is split in two halves that
+# bracket the measured install run, and the ratio uses their total.
+B1=$(( (DURATION + 1) / 2 )); B2=$(( DURATION - B1 > 0 ? DURATION - B1 : 1 ))
 run_wrk warm-install "$WRITE_THREADS" "$WRITERS" "$WARMUP" "$SB_URL" "$BENCH_DIR/install.lua" "$WRITE_THREADS"
+say "baseline (1/2): $WRITERS writers, one-row INSERT transactions into the same file for ${B1}s"
+run_baseline before "$B1"
+say "POST $INSTALL_PATH: ${DURATION}s"
 run_wrk install "$WRITE_THREADS" "$WRITERS" "$DURATION" "$SB_URL" "$BENCH_DIR/install.lua" "$WRITE_THREADS"
+say "baseline (2/2): ${B2}s"
+run_baseline after "$B2"
 INSTALLED_STATUS="$(curl -s -H "Authorization: Bearer $API_KEY" "$SB_URL/api/v1/integrations/stripe" | grep -o '"status":"[a-z]*"' | head -n 1 | cut -d'"' -f4)"
 
-say "stopping Switchboard; baseline: $WRITERS writers inserting into the same file for ${DURATION}s"
+say "stopping Switchboard"
 stop_group "$SB_PID"
 # What the server logged as errors, counted: category, exception type, and SQLite's message if any.
 awk 'function flush() { if (cat != "") print cat (exc != "" ? " " exc : "") (msg != "" ? " " msg : ""); cat = exc = msg = "" }
@@ -377,11 +394,9 @@ awk 'function flush() { if (cat != "") print cat (exc != "" ? " " exc : "") (msg
      cat != "" && exc == "" && match($0, /[A-Za-z.]*Exception[A-Za-z]*/) { exc = substr($0, RSTART, RLENGTH) }
      cat != "" && msg == "" && match($0, /SQLite Error [0-9]+: .[^\047]*/) { msg = substr($0, RSTART, RLENGTH) }
      END { flush() }' "$TMP/private/switchboard.log" | sort | uniq -c | sort -rn | head -n 6 >"$TMP/server-errors.txt" || true
-echo "load=$(loadavg)" >"$TMP/baseline.txt"
-start_group "$TMP/baseline.out" dotnet "$BASE/InsertBaseline.dll" --db "$DB" --writers "$WRITERS" --duration "$DURATION" --warmup 1
-wait_for "$STARTED_PID" || { cat "$TMP/baseline.out" >&2; say "baseline failed"; }
-cat "$TMP/baseline.out" >>"$TMP/baseline.txt"
-bfield() { grep -o "BASELINE.*" "$TMP/baseline.txt" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
+# bfield KEY [RUN]: a value from a baseline run's BASELINE line (default: the first run)
+bfield() { grep -o "BASELINE .*" "$TMP/baseline-${2:-before}.txt" 2>/dev/null | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
+bload() { sed -n 's/^load=//p' "$TMP/baseline-$1.txt" 2>/dev/null; }
 
 # ------------------------------------------------------------------ durability check
 sync_name() { case "$1" in 0) echo "0 (OFF)" ;; 1) echo "1 (NORMAL)" ;; 2) echo "2 (FULL)" ;; 3) echo "3 (EXTRA)" ;; *) echo "${1:-?}" ;; esac; }
@@ -393,7 +408,8 @@ FS_TYPE="$(df -T "$TMP" | awk 'NR == 2 { print $2 }')"
 
 # ------------------------------------------------------------------ report
 SB_RPS="$(ok_rps list-sb)"; NGINX_RPS="$(ok_rps list-nginx)"; INSTALL_RPS="$(ok_rps install)"
-BASE_RPS="$(bfield rows_per_s)"; BASE_RPS="${BASE_RPS:-n/a}"
+BASE_RPS="$(awk -v r1="$(bfield rows before)" -v s1="$(bfield seconds before)" -v r2="$(bfield rows after)" -v s2="$(bfield seconds after)" \
+  'BEGIN { if (s1 + s2 > 0 && r1 != "" && r2 != "") printf "%.1f", (r1 + r2) / (s1 + s2); else print "n/a" }')"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b == "n/a" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
 verdict() { awk -v r="$1" -v t="$2" 'BEGIN { if (r == "n/a") print "NOT MEASURED"; else if (r + 0 >= t) print "met"; else print "MISSED" }'; }
 LIST_RATIO="$(ratio "$SB_RPS" "$NGINX_RPS")"; INSTALL_RATIO="$(ratio "$INSTALL_RPS" "$BASE_RPS")"
@@ -405,7 +421,7 @@ report() {
   echo
   echo "Switchboard bench — $STARTED_AT — $( [ "$SMOKE" -eq 1 ] && echo "SMOKE (${DURATION}s runs)" || echo "${DURATION}s runs, ${WARMUP}s warm-ups")"
   echo "machine: $CORES cores shared by wrk, the server and everything else; ${BUSY_BEFORE}% busy before the bench, ${BUSY_AFTER}% right after it (load avg $LOAD_BEFORE at start)"
-  [ "$BUSY_BEFORE" -ge 20 ] && echo "WARNING: the machine was already ${BUSY_BEFORE}% busy: other work shares the cores, figures are distorted"
+  [ "${BUSY_BEFORE:-0}" -ge 20 ] && echo "WARNING: the machine was already ${BUSY_BEFORE}% busy: other work shares the cores, figures are distorted"
   echo
   echo "1. GET $LIST_PATH ($LIST_ITEMS items, $LIST_BYTES bytes), wrk -t$LIST_THREADS -c$CONNECTIONS"
   row "Switchboard (API key, SQLite, Release)" "$SB_RPS req/s" "$(extra list-sb)"
@@ -420,7 +436,9 @@ report() {
   echo "2. writes at concurrency $WRITERS into one SQLite file ($FS_TYPE)"
   row "POST $INSTALL_PATH" "$INSTALL_RPS req/s" "$(extra install)"
   row "   status codes (warm-up: $(field warm-install codes))" "$(field install codes)" "$ACCOUNTS account(s) in rotation; stripe afterwards: ${INSTALLED_STATUS:-?}"
-  row "INSERT one row per transaction (baseline)" "$BASE_RPS rows/s" "CPU $(bfield cpu_ms_per_row) ms/row, $WRITERS writers, errors $(bfield errors), load $(sed -n 's/^load=//p' "$TMP/baseline.txt")"
+  row "INSERT one row per transaction (baseline)" "$BASE_RPS rows/s" "$WRITERS writers, ${B1}s before + ${B2}s after the install run:"
+  row "   before / after" "$(bfield rows_per_s before) / $(bfield rows_per_s after)" "CPU $(bfield cpu_ms_per_row before) / $(bfield cpu_ms_per_row after) ms/row, errors $(bfield errors before) / $(bfield errors after), load $(bload before) / $(bload after)"
+  cat "$TMP"/baseline-*.txt 2>/dev/null | grep -o 'BASELINE_ERROR.*' | sed 's/^BASELINE_ERROR/     baseline errors:/' | cut -c1-160
   row "ratio (target 0.7)" "$INSTALL_RATIO" "$(verdict "$INSTALL_RATIO" 0.7)"
   echo "   durability: PRAGMA synchronous baseline $(sync_name "$(bfield synchronous)"), through EF Core UseSqlite $(sync_name "$(bfield ef_synchronous)");"
   echo "   journal_mode $(bfield journal_mode); SQLite $(bfield sqlite_version); libe_sqlite3 sha256 service ${SB_LIB:-?} / baseline ${BL_LIB:-?} ($( [ -n "$SB_LIB" ] && [ "$SB_LIB" = "$BL_LIB" ] && echo same || echo DIFFERENT));"

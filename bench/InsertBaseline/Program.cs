@@ -37,6 +37,7 @@ var stopAt = countFrom + TimeSpan.FromSeconds(duration);
 var counts = new long[writers];
 var errors = new long[writers];
 var synchronous = new string[writers];
+string? firstError = null;
 var threads = Enumerable.Range(0, writers).Select(w => new Thread(() => Write(w)) { IsBackground = true }).ToList();
 threads.ForEach(t => t.Start());
 // CPU time of this process over the counted window only (warm-up excluded).
@@ -50,6 +51,8 @@ var rows = counts.Sum();
 var distinctSync = string.Join("/", synchronous.Distinct());
 Console.WriteLine(FormattableString.Invariant(
     $"BASELINE rows={rows} seconds={duration:0.###} rows_per_s={rows / duration:0.0} cpu_ms_per_row={(rows > 0 ? cpu.TotalMilliseconds / rows : 0):0.000} writers={writers} errors={errors.Sum()} synchronous={distinctSync} ef_synchronous={efSynchronous} journal_mode={journalMode} sqlite_version={sqliteVersion}"));
+
+if (firstError is not null) Console.WriteLine($"BASELINE_ERROR {errors.Sum()} failed transactions, first: {firstError}");
 
 using (var cleanup = new SqliteConnection(connectionString))
 {
@@ -84,9 +87,10 @@ void Write(int w)
             var done = clock.Elapsed;
             if (done >= countFrom && done <= stopAt) counts[w]++;
         }
-        catch (SqliteException)
+        catch (SqliteException e)
         {
             errors[w]++;
+            Interlocked.CompareExchange(ref firstError, e.Message, null);
         }
     }
 }

@@ -6,6 +6,7 @@ using Switchboard.Audit;
 using Switchboard.Data;
 using Switchboard.Errors;
 using Switchboard.Http;
+using Switchboard.Idempotency;
 
 namespace Switchboard.ApiKeys;
 
@@ -16,7 +17,7 @@ public static class ApiKeysEndpoints
     {
         var group = api.MapGroup("/api-keys").WithTags("API keys");
         group.MapGet("/", ListKeys).RequireScope(Scopes.Admin).WithName("ListApiKeys").WithSummary("List API keys (never their values)");
-        group.MapPost("/", CreateKey).RequireScope(Scopes.Admin).WithName("CreateApiKey").WithSummary("Create an API key; its value is shown once");
+        group.MapPost("/", CreateKey).RequireScope(Scopes.Admin).RefusesIdempotencyKey().WithName("CreateApiKey").WithSummary("Create an API key; its value is shown once");
         group.MapDelete("/{id}", RevokeKey).RequireScope(Scopes.Admin).WithName("RevokeApiKey").WithSummary("Revoke an API key");
         return api;
     }

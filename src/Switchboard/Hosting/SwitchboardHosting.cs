@@ -10,6 +10,10 @@ using Switchboard.Crypto;
 using Switchboard.Dashboard;
 using Switchboard.Data;
 using Switchboard.Errors;
+using Switchboard.Health;
+using Switchboard.Idempotency;
+using Switchboard.Leasing;
+using Switchboard.RateLimiting;
 using Switchboard.Integrations;
 using Switchboard.Lifecycle;
 using Switchboard.Projects;
@@ -47,6 +51,10 @@ public static class SwitchboardHosting
         services.AddSingleton<ApiKeyUsage>();
         services.AddHostedService<ApiKeyUsageFlusher>();
         services.AddHostedService<ApiKeyRevocationWatcher>();
+        services.AddSingleton<NodeIdentity>();
+        services.AddRateLimits(builder.Configuration);
+        services.AddIdempotency(builder.Configuration);
+        services.AddCredentialHealth(builder.Configuration);
 
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
@@ -85,7 +93,9 @@ public static class SwitchboardHosting
         // The seed's base URL is /v1; both prefixes serve the same endpoints.
         app.UseRewriter(new RewriteOptions().AddRewrite("^v1/(.*)", "api/v1/$1", skipRemainingRules: true));
         app.UseAuthentication();
+        app.UseRateLimits();
         app.UseAuthorization();
+        app.UseIdempotency();
 
         app.MapOpenApi();
         app.MapScalarApiReference("/docs");
@@ -102,6 +112,7 @@ public static class SwitchboardHosting
         api.MapProjectIntegrations();
         api.MapAuditLog();
         api.MapInstallUrl();
+        api.MapCredentialHealth();
     }
 
     public sealed record Health(string Status, string Encryption);

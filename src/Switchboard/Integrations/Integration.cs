@@ -22,6 +22,10 @@ public sealed class Integration
     public string? HealthStatus { get; set; }
     public DateTime? LastSyncedAt { get; set; }
     public string? ErrorMessage { get; set; }
+    /// <summary>Replaces the provider's api_base_url for verification requests (Health/BaseUrlOverride.cs).</summary>
+    public string? BaseUrlOverride { get; set; }
+    /// <summary>When the next periodic credential check is due; moved ahead by the node that claims it.</summary>
+    public DateTime? HealthCheckDueAt { get; set; }
     public DateTime CreatedAt { get; init; }
     public DateTime UpdatedAt { get; set; }
     /// <summary>Optimistic concurrency token, bumped on every write.</summary>

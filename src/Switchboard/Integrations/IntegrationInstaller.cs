@@ -5,6 +5,7 @@ using Switchboard.Catalog;
 using Switchboard.Crypto;
 using Switchboard.Data;
 using Switchboard.Errors;
+using Switchboard.Health;
 using Switchboard.Lifecycle;
 
 namespace Switchboard.Integrations;
@@ -20,7 +21,7 @@ public sealed record InstallOutcome(Integration? Row, List<FieldError> Missing);
 public static class IntegrationInstaller
 {
     public static async Task<InstallOutcome> InstallAsync(SwitchboardDb db, HttpContext http, string accountId, string projectId,
-        ProviderDefinition provider, InstallRequest install, SecretBox box, CancellationToken ct)
+        ProviderDefinition provider, InstallRequest install, SecretBox box, CancellationToken ct, BaseUrlOverride? baseUrl = null)
     {
         // Two first installs of one provider race on the unique (account, project, provider) index; the loser retries once.
         for (var attempt = 1; ; attempt++)
@@ -52,6 +53,7 @@ public static class IntegrationInstaller
             row.ParamsJson = finalParams.ToJsonString();
             row.UpdatedAt = now;
             row.Version++;
+            if (baseUrl is { Present: true }) row.BaseUrlOverride = baseUrl.Value;
             if (install.Secrets is not null) ReplaceSecrets(db, box, row, install.Secrets, now);
             AuditLog.Record(db, http, accountId, "integration.installed", projectId, provider.Name, row.Id.ToString(), new
             {

@@ -10,6 +10,7 @@ using Switchboard.Catalog;
 using Switchboard.Crypto;
 using Switchboard.Data;
 using Switchboard.Errors;
+using Switchboard.Health;
 using Switchboard.Http;
 using Switchboard.Lifecycle;
 
@@ -88,7 +89,7 @@ public static class IntegrationsEndpoints
 
     public static async Task<Results<Ok<IntegrationView>, ProblemHttpResult>> Install(
         string id, HttpRequest request, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects,
-        ProviderCatalog catalog, SecretBox box, CancellationToken ct)
+        ProviderCatalog catalog, SecretBox box, CredentialChecker health, CancellationToken ct)
     {
         var accountId = user.AccountId();
         var projectId = await projects.ProjectForAsync(user, db, ct);
@@ -99,10 +100,16 @@ public static class IntegrationsEndpoints
         if (body.Problem is not null) return body.Problem;
         var (install, errors) = InstallRequest.Parse(body.Root, provider);
         if (install is null) return Problems.Validation(errors);
+        var baseUrl = BaseUrlOverride.Read(body.Root);
+        if (baseUrl.Error is not null) return Problems.Validation([baseUrl.Error]);
+        if (baseUrl.Value is not null && !health.BaseUrlOverrideAllowed)
+            return Problems.BadRequest("base_url_override_not_allowed", "base_url_override not allowed",
+                "This server does not accept base_url_override (Switchboard:Health:AllowBaseUrlOverride).");
         if (install.Secrets is { Count: > 0 } && !box.IsAvailable) return Problems.EncryptionUnavailable();
 
-        var outcome = await IntegrationInstaller.InstallAsync(db, request.HttpContext, accountId, projectId, provider, install, box, ct);
+        var outcome = await IntegrationInstaller.InstallAsync(db, request.HttpContext, accountId, projectId, provider, install, box, ct, baseUrl);
         if (outcome.Row is null) return Problems.Validation(outcome.Missing);
+        await health.CheckAfterInstallAsync(accountId, outcome.Row.Id, ct, request.HttpContext);
         return TypedResults.Ok(IntegrationView.From(provider, projectId, IntegrationInstaller.InstalledRowOf(outcome.Row)));
     }
 

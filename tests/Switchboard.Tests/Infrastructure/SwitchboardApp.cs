@@ -46,6 +46,9 @@ public class SwitchboardApp : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("Switchboard:AdminToken", AdminToken);
         builder.UseSetting("Switchboard:Bootstrap", "false");
         builder.UseSetting("Switchboard:ApiKeyRevocationPollInterval", "00:00:00.200");
+        // Tests never call real providers: credential checks run only in fixtures that point them at a loopback stand-in.
+        builder.UseSetting("Switchboard:Health:Enabled", "false");
+        builder.UseSetting("Switchboard:Health:CheckOnInstall", "false");
         builder.UseSetting("Switchboard:Crypto:KeyFile", Path.Combine(Path.GetTempPath(), "switchboard-tests", "absent-" + Guid.NewGuid().ToString("N") + ".json"));
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
         builder.ConfigureLogging(l => l.AddProvider(Logs).SetMinimumLevel(LogLevel.Debug));

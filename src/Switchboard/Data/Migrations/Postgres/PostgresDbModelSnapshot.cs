@@ -239,6 +239,59 @@ namespace Switchboard.Data.Migrations.Postgres
                     b.ToTable("install_links", (string)null);
                 });
 
+            modelBuilder.Entity("Switchboard.Idempotency.IdempotencyRecord", b =>
+                {
+                    b.Property<string>("AccountId")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<string>("ContentType")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Location")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<string>("MethodPath")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.Property<byte[]>("RequestHash")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<byte[]>("ResponseBody")
+                        .HasColumnType("bytea");
+
+                    b.Property<int?>("ResponseStatus")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.HasKey("AccountId", "Key");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("AccountId", "ExpiresAt");
+
+                    b.ToTable("idempotency_keys", (string)null);
+                });
+
             modelBuilder.Entity("Switchboard.Integrations.Integration", b =>
                 {
                     b.Property<Guid>("Id")
@@ -254,6 +307,10 @@ namespace Switchboard.Data.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<string>("BaseUrlOverride")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -264,6 +321,9 @@ namespace Switchboard.Data.Migrations.Postgres
                     b.Property<string>("ErrorMessage")
                         .HasMaxLength(1000)
                         .HasColumnType("character varying(1000)");
+
+                    b.Property<DateTime?>("HealthCheckDueAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("HealthStatus")
                         .HasMaxLength(20)
@@ -311,6 +371,8 @@ namespace Switchboard.Data.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("ProjectId");
+
+                    b.HasIndex("Status", "HealthCheckDueAt");
 
                     b.HasIndex("AccountId", "ProjectId", "Provider")
                         .IsUnique();
@@ -365,6 +427,25 @@ namespace Switchboard.Data.Migrations.Postgres
                         .IsUnique();
 
                     b.ToTable("integration_secrets", (string)null);
+                });
+
+            modelBuilder.Entity("Switchboard.Leasing.JobLease", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<string>("Owner")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<DateTime>("Until")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("job_leases", (string)null);
                 });
 
             modelBuilder.Entity("Switchboard.Accounts.Project", b =>

@@ -234,6 +234,59 @@ namespace Switchboard.Data.Migrations.Sqlite
                     b.ToTable("install_links", (string)null);
                 });
 
+            modelBuilder.Entity("Switchboard.Idempotency.IdempotencyRecord", b =>
+                {
+                    b.Property<string>("AccountId")
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ContentType")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Location")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("MethodPath")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("RequestHash")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<byte[]>("ResponseBody")
+                        .HasColumnType("BLOB");
+
+                    b.Property<int?>("ResponseStatus")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("AccountId", "Key");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("AccountId", "ExpiresAt");
+
+                    b.ToTable("idempotency_keys", (string)null);
+                });
+
             modelBuilder.Entity("Switchboard.Integrations.Integration", b =>
                 {
                     b.Property<Guid>("Id")
@@ -249,6 +302,10 @@ namespace Switchboard.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("BaseUrlOverride")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
@@ -258,6 +315,9 @@ namespace Switchboard.Data.Migrations.Sqlite
 
                     b.Property<string>("ErrorMessage")
                         .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("HealthCheckDueAt")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("HealthStatus")
@@ -306,6 +366,8 @@ namespace Switchboard.Data.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("ProjectId");
+
+                    b.HasIndex("Status", "HealthCheckDueAt");
 
                     b.HasIndex("AccountId", "ProjectId", "Provider")
                         .IsUnique();
@@ -360,6 +422,25 @@ namespace Switchboard.Data.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("integration_secrets", (string)null);
+                });
+
+            modelBuilder.Entity("Switchboard.Leasing.JobLease", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Owner")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("Until")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("job_leases", (string)null);
                 });
 
             modelBuilder.Entity("Switchboard.Accounts.Project", b =>

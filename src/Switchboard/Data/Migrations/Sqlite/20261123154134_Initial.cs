@@ -47,6 +47,40 @@ namespace Switchboard.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "idempotency_keys",
+                columns: table => new
+                {
+                    AccountId = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
+                    Key = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
+                    MethodPath = table.Column<string>(type: "TEXT", maxLength: 300, nullable: false),
+                    RequestHash = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    State = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    ResponseStatus = table.Column<int>(type: "INTEGER", nullable: true),
+                    ResponseBody = table.Column<byte[]>(type: "BLOB", nullable: true),
+                    ContentType = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
+                    Location = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    ExpiresAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_idempotency_keys", x => new { x.AccountId, x.Key });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "job_leases",
+                columns: table => new
+                {
+                    Name = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    Owner = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    Until = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_job_leases", x => x.Name);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "api_keys",
                 columns: table => new
                 {
@@ -137,6 +171,8 @@ namespace Switchboard.Data.Migrations.Sqlite
                     HealthStatus = table.Column<string>(type: "TEXT", maxLength: 20, nullable: true),
                     LastSyncedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
                     ErrorMessage = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true),
+                    BaseUrlOverride = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true),
+                    HealthCheckDueAt = table.Column<DateTime>(type: "TEXT", nullable: true),
                     CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
                     UpdatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
                     Version = table.Column<int>(type: "INTEGER", nullable: false)
@@ -204,6 +240,16 @@ namespace Switchboard.Data.Migrations.Sqlite
                 columns: new[] { "AccountId", "CreatedAt", "Id" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_idempotency_keys_AccountId_ExpiresAt",
+                table: "idempotency_keys",
+                columns: new[] { "AccountId", "ExpiresAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_idempotency_keys_ExpiresAt",
+                table: "idempotency_keys",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_install_links_AccountId_ExpiresAt",
                 table: "install_links",
                 columns: new[] { "AccountId", "ExpiresAt" });
@@ -236,6 +282,11 @@ namespace Switchboard.Data.Migrations.Sqlite
                 column: "ProjectId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_integrations_Status_HealthCheckDueAt",
+                table: "integrations",
+                columns: new[] { "Status", "HealthCheckDueAt" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_projects_AccountId_Name",
                 table: "projects",
                 columns: new[] { "AccountId", "Name" },
@@ -252,10 +303,16 @@ namespace Switchboard.Data.Migrations.Sqlite
                 name: "audit_events");
 
             migrationBuilder.DropTable(
+                name: "idempotency_keys");
+
+            migrationBuilder.DropTable(
                 name: "install_links");
 
             migrationBuilder.DropTable(
                 name: "integration_secrets");
+
+            migrationBuilder.DropTable(
+                name: "job_leases");
 
             migrationBuilder.DropTable(
                 name: "integrations");

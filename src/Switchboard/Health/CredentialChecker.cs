@@ -1,0 +1,133 @@
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Switchboard.Audit;
+using Switchboard.Catalog;
+using Switchboard.Crypto;
+using Switchboard.Data;
+using Switchboard.Integrations;
+
+namespace Switchboard.Health;
+
+/// <summary>
+/// Runs one integration's verification request and records health_status, last_synced_at and error_message.
+/// Neither the provider's response body nor any secret is logged or stored; errors are described by status code.
+/// </summary>
+public sealed class CredentialChecker(
+    IServiceScopeFactory scopes,
+    IHttpClientFactory http,
+    ProviderCatalog catalog,
+    SecretBox box,
+    IOptions<HealthOptions> options,
+    IHostEnvironment environment,
+    ILogger<CredentialChecker> logger)
+{
+    public const string HttpClientName = "switchboard-health";
+
+    public bool BaseUrlOverrideAllowed =>
+        options.Value.AllowBaseUrlOverride || environment.IsDevelopment() || environment.IsEnvironment("Testing");
+
+    /// <summary>Right after an install has committed. Never throws: the install stands whatever the provider says.</summary>
+    public async Task CheckAfterInstallAsync(string accountId, Guid integrationId, CancellationToken ct, HttpContext? http = null)
+    {
+        if (!options.Value.CheckOnInstall) return;
+        try
+        {
+            await CheckAsync(accountId, integrationId, scheduleNext: true, ct, http);
+        }
+        catch (Exception e)
+        {
+            // Including cancellation: the install has committed and its answer (and idempotency record) must stand.
+            logger.LogWarning("Install-time credential check of integration {IntegrationId} failed: {Error}", integrationId, e.GetType().Name);
+        }
+    }
+
+    /// <summary>Verifies and records the result; null when the integration is not in this account.</summary>
+    /// <summary>A change of health_status is audited (integration.health_changed), by the caller or as "system".</summary>
+    public async Task<HealthResult?> CheckAsync(string accountId, Guid integrationId, bool scheduleNext, CancellationToken ct, HttpContext? http = null)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<SwitchboardDb>();
+        var row = await db.Integrations.AsNoTracking().Include(i => i.Secrets)
+            .FirstOrDefaultAsync(i => i.AccountId == accountId && i.Id == integrationId, ct);
+        if (row is null) return null;
+
+        var result = await VerifyAsync(row, ct);
+        var now = DateTime.UtcNow;
+        var next = now + options.Value.Interval;
+        var query = db.Integrations.Where(i => i.AccountId == accountId && i.Id == integrationId);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        if ((row.HealthStatus ?? HealthStatuses.Unknown) != result.Status)
+        {
+            AuditLog.Record(db, http, accountId, "integration.health_changed", row.ProjectId, row.Provider, row.Id.ToString(), new
+            {
+                Before = new { HealthStatus = row.HealthStatus ?? HealthStatuses.Unknown },
+                After = new { HealthStatus = result.Status, result.ErrorMessage },
+            });
+            await db.SaveChangesAsync(ct);
+        }
+        if (scheduleNext)
+            await query.ExecuteUpdateAsync(s => s
+                .SetProperty(i => i.HealthStatus, result.Status)
+                .SetProperty(i => i.ErrorMessage, result.ErrorMessage)
+                .SetProperty(i => i.LastSyncedAt, now)
+                .SetProperty(i => i.HealthCheckDueAt, next), ct);
+        else
+            await query.ExecuteUpdateAsync(s => s
+                .SetProperty(i => i.HealthStatus, result.Status)
+                .SetProperty(i => i.ErrorMessage, result.ErrorMessage)
+                .SetProperty(i => i.LastSyncedAt, now), ct);
+        await tx.CommitAsync(ct);
+        return result;
+    }
+
+    private async Task<HealthResult> VerifyAsync(Integration row, CancellationToken ct)
+    {
+        var provider = catalog.Find(row.Provider);
+        if (provider is null) return new(HealthStatuses.Unknown, "The provider is no longer in the catalog.");
+        if (provider.Verify is null) return new(HealthStatuses.Unknown, null);
+
+        var secrets = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (row.Secrets.Count > 0)
+        {
+            if (!box.IsAvailable) return new(HealthStatuses.Unknown, "Secrets cannot be decrypted: encryption is unavailable.");
+            try
+            {
+                foreach (var s in row.Secrets)
+                    secrets[s.Name] = box.DecryptString(s.Ciphertext, new SecretContext(row.AccountId, "integration_secrets", row.Id.ToString(), s.Name));
+            }
+            catch (Exception e) when (e is CryptographicException or EncryptionUnavailableException)
+            {
+                return new(HealthStatuses.Unknown, "Secrets cannot be decrypted.");
+            }
+        }
+
+        var parameters = JsonNode.Parse(row.ParamsJson) as JsonObject ?? [];
+        var (request, notVerifiable) = VerificationRequest.Build(provider, row.BaseUrlOverride, parameters, secrets);
+        if (request is null) return notVerifiable!;
+
+        using (request)
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        {
+            timeout.CancelAfter(options.Value.Timeout);
+            try
+            {
+                using var response = await http.CreateClient(HttpClientName)
+                    .SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+                var status = (int)response.StatusCode;
+                var expected = provider.Verify.ExpectStatus is { Count: > 0 } list ? list.Contains(status) : status is >= 200 and < 300;
+                return expected ? new(HealthStatuses.Healthy, null) : new(HealthStatuses.Unhealthy, $"verification returned HTTP {status}");
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                return new(HealthStatuses.Unknown, "verification request timed out");
+            }
+            catch (HttpRequestException)
+            {
+                // The exception text may name the URL, which can hold a secret (e.g. an account id in the path).
+                return new(HealthStatuses.Unknown, "verification request failed: provider unreachable");
+            }
+        }
+    }
+}

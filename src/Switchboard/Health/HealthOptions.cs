@@ -1,0 +1,32 @@
+namespace Switchboard.Health;
+
+/// <summary>Settings under Switchboard:Health.</summary>
+public sealed class HealthOptions
+{
+    public const string Section = "Switchboard:Health";
+
+    /// <summary>Periodic re-verification of installed integrations.</summary>
+    public bool Enabled { get; set; } = true;
+    /// <summary>Verify each integration's credentials right after an install.</summary>
+    public bool CheckOnInstall { get; set; } = true;
+    /// <summary>How often each active integration is verified (by one node: see <see cref="HealthMonitor"/>).</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromHours(1);
+    /// <summary>How often a node looks for integrations whose check is due.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMinutes(1);
+    /// <summary>Per verification request.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>Checks claimed per poll and node.</summary>
+    public int BatchSize { get; set; } = 50;
+    /// <summary>
+    /// Accept base_url_override on install outside Development/Testing. It sends the tenant's credentials to a
+    /// URL the tenant chooses, from this server's network (SSRF), so it is off by default in production.
+    /// </summary>
+    public bool AllowBaseUrlOverride { get; set; }
+}
+
+public static class HealthStatuses
+{
+    public const string Healthy = "healthy", Unhealthy = "unhealthy", Unknown = "unknown";
+}
+
+public sealed record HealthResult(string Status, string? ErrorMessage);

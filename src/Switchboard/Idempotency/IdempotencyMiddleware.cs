@@ -1,0 +1,206 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Switchboard.ApiKeys;
+using Switchboard.Data;
+using Switchboard.Errors;
+
+namespace Switchboard.Idempotency;
+
+/// <summary>
+/// Idempotency-Key for POST, PATCH and DELETE under /api/v1, scoped per account and stored in the database so
+/// that it holds across nodes. Runs after authentication and authorization (it needs the account; a 401/403 is
+/// never stored). The first request with a key claims it by inserting the row; its response (any status below
+/// 500) is stored and replayed to later requests with the same key and the same method, path and body.
+/// A 5xx or an exception releases the key so the client can retry.
+/// </summary>
+public sealed class IdempotencyMiddleware(
+    RequestDelegate next,
+    IServiceScopeFactory scopes,
+    IOptions<IdempotencyOptions> options,
+    IOptions<SwitchboardOptions> switchboard)
+{
+    public const string Header = "Idempotency-Key";
+    public const string ReplayedHeader = "Idempotency-Replayed";
+    public const int MaxKeyLength = 255;
+
+    public async Task InvokeAsync(HttpContext http)
+    {
+        var request = http.Request;
+        if (!options.Value.Enabled || !IsWrite(request.Method) || !request.Path.StartsWithSegments("/api/v1")
+            || !request.Headers.TryGetValue(Header, out var values) || http.User.Identity?.IsAuthenticated != true)
+        {
+            await next(http);
+            return;
+        }
+
+        var key = values.Count == 1 ? values[0] : null;
+        if (string.IsNullOrWhiteSpace(key) || key.Length > MaxKeyLength || key.Any(char.IsControl))
+        {
+            await Problems.BadRequest("invalid_idempotency_key", "Invalid Idempotency-Key",
+                $"Send one Idempotency-Key header of 1 to {MaxKeyLength} printable characters.").ExecuteAsync(http);
+            return;
+        }
+        if (http.GetEndpoint()?.Metadata.GetMetadata<RefusesIdempotencyKey>() is not null)
+        {
+            await Problems.BadRequest("idempotency_key_not_supported", "Idempotency-Key not supported here",
+                "This endpoint's response carries a secret that is never stored, so it cannot be replayed. Retry without Idempotency-Key.")
+                .ExecuteAsync(http);
+            return;
+        }
+
+        var body = await ReadBodyAsync(request, switchboard.Value.MaxRequestBodyBytes, http.RequestAborted);
+        if (body is null)
+        {
+            await Problems.Make(413, "payload_too_large", "Request body too large",
+                $"Request bodies are limited to {switchboard.Value.MaxRequestBodyBytes} bytes.").ExecuteAsync(http);
+            return;
+        }
+        request.Body = new MemoryStream(body, writable: false);
+
+        var accountId = http.User.AccountId();
+        var target = request.Path.Value + request.QueryString.Value;
+        var hash = RequestHash(request.Method, target, body);
+        var claim = await ClaimAsync(accountId, key, $"{request.Method} {target}", hash, http.RequestAborted);
+        if (claim.Existing is { } existing)
+        {
+            await AnswerExistingAsync(http, existing, hash);
+            return;
+        }
+        if (!claim.Claimed)
+        {
+            await InFlight().ExecuteAsync(http);
+            return;
+        }
+
+        var original = http.Response.Body;
+        using var buffer = new MemoryStream();
+        http.Response.Body = buffer;
+        try
+        {
+            await next(http);
+        }
+        catch
+        {
+            await ReleaseAsync(accountId, key);
+            throw;
+        }
+        finally
+        {
+            http.Response.Body = original;
+        }
+
+        if (http.Response.StatusCode >= 500) await ReleaseAsync(accountId, key);
+        else await CompleteAsync(accountId, key, http.Response, buffer.ToArray());
+        buffer.Position = 0;
+        await buffer.CopyToAsync(original, http.RequestAborted);
+    }
+
+    private static bool IsWrite(string method) => HttpMethods.IsPost(method) || HttpMethods.IsPatch(method) || HttpMethods.IsDelete(method);
+
+    public static byte[] RequestHash(string method, string target, byte[] body)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha.AppendData(Encoding.UTF8.GetBytes($"{method}\n{target}\n"));
+        sha.AppendData(body);
+        return sha.GetHashAndReset();
+    }
+
+    private sealed record Claim(bool Claimed, IdempotencyRecord? Existing);
+
+    private async Task<Claim> ClaimAsync(string accountId, string key, string methodPath, byte[] hash, CancellationToken ct)
+    {
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<SwitchboardDb>();
+            var now = DateTime.UtcNow;
+            var expires = now + options.Value.Retention;
+            var shortPath = methodPath.Length > 300 ? methodPath[..300] : methodPath;
+            // ON CONFLICT DO NOTHING (SQLite and PostgreSQL): losing the race is an answer, not an error.
+            var inserted = await db.Database.ExecuteSqlInterpolatedAsync($"""
+                INSERT INTO idempotency_keys ("AccountId", "Key", "MethodPath", "RequestHash", "State", "CreatedAt", "ExpiresAt")
+                VALUES ({accountId}, {key}, {shortPath}, {hash}, {IdempotencyStates.InFlight}, {now}, {expires})
+                ON CONFLICT ("AccountId", "Key") DO NOTHING
+                """, ct);
+            if (inserted == 1) return new Claim(true, null);
+
+            var existing = await db.Set<IdempotencyRecord>().AsNoTracking()
+                .FirstOrDefaultAsync(r => r.AccountId == accountId && r.Key == key, ct);
+            if (existing is null) continue; // released (5xx) between our insert and read: try again
+            var abandoned = existing.State == IdempotencyStates.InFlight && existing.CreatedAt <= now - options.Value.InFlightTimeout;
+            if (existing.ExpiresAt > now && !abandoned) return new Claim(false, existing);
+            // Expired, or claimed by a node that died: delete exactly that claim (compare-and-set on its creation time).
+            var createdAt = existing.CreatedAt;
+            await db.Set<IdempotencyRecord>()
+                .Where(r => r.AccountId == accountId && r.Key == key && r.CreatedAt == createdAt)
+                .ExecuteDeleteAsync(ct);
+        }
+        return new Claim(false, null);
+    }
+
+    private static Task AnswerExistingAsync(HttpContext http, IdempotencyRecord existing, byte[] hash)
+    {
+        if (!CryptographicOperations.FixedTimeEquals(existing.RequestHash, hash))
+            return Problems.Make(422, "idempotency_key_reused", "Idempotency-Key reused",
+                "This Idempotency-Key was used with a different request (method, path or body). Use a new key for a new request.")
+                .ExecuteAsync(http);
+        if (existing.State != IdempotencyStates.Completed) return InFlight().ExecuteAsync(http);
+
+        var response = http.Response;
+        response.StatusCode = existing.ResponseStatus ?? StatusCodes.Status200OK;
+        if (existing.ContentType is not null) response.ContentType = existing.ContentType;
+        if (existing.Location is not null) response.Headers.Location = existing.Location;
+        response.Headers[ReplayedHeader] = "true";
+        var body = existing.ResponseBody ?? [];
+        response.ContentLength = body.Length;
+        return body.Length == 0 ? Task.CompletedTask : response.Body.WriteAsync(body, http.RequestAborted).AsTask();
+    }
+
+    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult InFlight() =>
+        Problems.Conflict("idempotency_request_in_flight", "Request in progress",
+            "A request with this Idempotency-Key is still being processed. Retry later to get its response.");
+
+    private async Task CompleteAsync(string accountId, string key, HttpResponse response, byte[] body)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<SwitchboardDb>();
+        var status = response.StatusCode;
+        var contentType = response.ContentType;
+        var location = response.Headers.Location.ToString() is { Length: > 0 and <= 2000 } l ? l : null;
+        // The change has been committed by now: finish the record even if the client has gone away.
+        await db.Set<IdempotencyRecord>()
+            .Where(r => r.AccountId == accountId && r.Key == key)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.State, IdempotencyStates.Completed)
+                .SetProperty(r => r.ResponseStatus, status)
+                .SetProperty(r => r.ResponseBody, body)
+                .SetProperty(r => r.ContentType, contentType)
+                .SetProperty(r => r.Location, location), CancellationToken.None);
+    }
+
+    private async Task ReleaseAsync(string accountId, string key)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<SwitchboardDb>();
+        await db.Set<IdempotencyRecord>()
+            .Where(r => r.AccountId == accountId && r.Key == key && r.State == IdempotencyStates.InFlight)
+            .ExecuteDeleteAsync(CancellationToken.None);
+    }
+
+    /// <summary>The whole body, or null when it is larger than the service accepts.</summary>
+    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, long cap, CancellationToken ct)
+    {
+        if (request.ContentLength > cap) return null;
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > cap) return null;
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+}

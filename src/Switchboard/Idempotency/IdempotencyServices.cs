@@ -1,0 +1,22 @@
+using Microsoft.AspNetCore.OpenApi;
+
+namespace Switchboard.Idempotency;
+
+public static class IdempotencyServices
+{
+    public static IServiceCollection AddIdempotency(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.Configure<IdempotencyOptions>(configuration.GetSection(IdempotencyOptions.Section));
+        services.AddSingleton<IdempotencySweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<IdempotencySweeper>());
+        services.Configure<OpenApiOptions>("v1", o => o.AddOperationTransformer<IdempotencyKeyOpenApi>());
+        return services;
+    }
+
+    /// <summary>After UseAuthentication/UseAuthorization: it needs the caller's account.</summary>
+    public static IApplicationBuilder UseIdempotency(this IApplicationBuilder app) => app.UseMiddleware<IdempotencyMiddleware>();
+
+    /// <summary>For endpoints whose response carries a secret: an Idempotency-Key is answered with 400.</summary>
+    public static TBuilder RefusesIdempotencyKey<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new RefusesIdempotencyKey());
+}

@@ -1,0 +1,51 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Switchboard.Data;
+using Switchboard.Leasing;
+
+namespace Switchboard.Idempotency;
+
+/// <summary>
+/// Deletes expired Idempotency-Key rows. One node per interval does it (database lease); expired rows met
+/// before then are also deleted lazily when their key is used again.
+/// </summary>
+public sealed class IdempotencySweeper(
+    IServiceScopeFactory scopes, IOptions<IdempotencyOptions> options, NodeIdentity node, ILogger<IdempotencySweeper> logger) : BackgroundService
+{
+    public const string LeaseName = "idempotency-sweep";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.Enabled) return;
+        using var timer = new PeriodicTimer(options.Value.SweepInterval > TimeSpan.FromSeconds(1) ? options.Value.SweepInterval : TimeSpan.FromSeconds(1));
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        {
+            try
+            {
+                await SweepAsync(DateTime.UtcNow, stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning("Idempotency sweep failed: {Error}", e.GetType().Name);
+            }
+        }
+    }
+
+    /// <summary>Returns how many rows were deleted, or -1 when another node holds the lease.</summary>
+    public async Task<int> SweepAsync(DateTime now, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<SwitchboardDb>();
+        // Held a little less than the interval, so the next tick (on any node) finds it free.
+        if (!await JobLease.TryAcquireAsync(db, LeaseName, node.Id, options.Value.SweepInterval * 0.9, ct)) return -1;
+
+        var accounts = await db.Set<IdempotencyRecord>().AsNoTracking()
+            .Where(r => r.ExpiresAt <= now).Select(r => r.AccountId).Distinct().Take(1000).ToListAsync(ct);
+        var deleted = 0;
+        foreach (var accountId in accounts)
+            deleted += await db.Set<IdempotencyRecord>()
+                .Where(r => r.AccountId == accountId && r.ExpiresAt <= now)
+                .ExecuteDeleteAsync(ct);
+        return deleted;
+    }
+}
