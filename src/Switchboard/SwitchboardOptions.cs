@@ -15,6 +15,8 @@ public sealed class SwitchboardOptions
     public bool Bootstrap { get; set; } = true;
     /// <summary>How long an API key lookup is cached on one node (revocation elsewhere is seen within this time).</summary>
     public TimeSpan ApiKeyCacheTtl { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>The URL browsers reach this service at; OAuth start and callback URLs are built on it.</summary>
+    public string PublicBaseUrl { get; set; } = "http://127.0.0.1:5080";
 }
 
 public sealed class DatabaseOptions

@@ -11,6 +11,8 @@ using Switchboard.Data;
 using Switchboard.Errors;
 using Switchboard.Integrations;
 using Switchboard.Mcp;
+using Switchboard.OAuth;
+using Switchboard.Providers;
 using Switchboard.Tools;
 
 namespace Switchboard.Hosting;
@@ -39,6 +41,7 @@ public static class SwitchboardHosting
         services.AddSingleton<SecretBox>();
         services.AddSingleton(_ => ProviderCatalog.Load(ProviderCatalog.DefaultDirectory));
         services.AddSingleton<ProjectLookup>();
+        services.AddSwitchboardOAuth(builder.Configuration);
         services.AddSingleton<ApiKeyCache>();
         services.AddSingleton<ApiKeyUsage>();
         services.AddHostedService<ApiKeyUsageFlusher>();
@@ -92,6 +95,9 @@ public static class SwitchboardHosting
         api.MapMcp();
         api.MapTools();
         api.MapApiKeys();
+        api.MapProviders();
+        api.MapIntegrationUsers();
+        api.MapOAuthFlow();
     }
 
     public sealed record Health(string Status, string Encryption);
