@@ -89,7 +89,7 @@ public static class IntegrationsEndpoints
         var projectId = await projects.ProjectForAsync(user, db, ct);
         var provider = await catalog.ResolveAsync(db, accountId, projectId, id, ct);
         if (provider is null) return Problems.IntegrationNotFound(id);
-        var row = await InstalledRows(db, accountId, projectId).FirstOrDefaultAsync(r => r.Provider == provider.Name, ct);
+        var row = await InstalledRows(db, accountId, projectId, provider.Name).FirstOrDefaultAsync(ct);
         return TypedResults.Ok(IntegrationView.From(provider, projectId, row));
     }
 
@@ -176,7 +176,7 @@ public static class IntegrationsEndpoints
                 new { Before = new { Status = before }, After = new { Status = row.Status } });
             await db.SaveChangesAsync(ct);
         }
-        var view = await InstalledRows(db, accountId, projectId).FirstOrDefaultAsync(r => r.Provider == provider.Name, ct);
+        var view = await InstalledRows(db, accountId, projectId, provider.Name).FirstOrDefaultAsync(ct);
         return TypedResults.Ok(IntegrationView.From(provider, projectId, view));
     }
 
@@ -188,9 +188,10 @@ public static class IntegrationsEndpoints
         return catalog.Find(id);
     }
 
-    public static IQueryable<InstalledRow> InstalledRows(SwitchboardDb db, string accountId, string projectId) =>
+    /// <summary>The provider filter goes before the projection: EF cannot translate a filter on the projected record.</summary>
+    public static IQueryable<InstalledRow> InstalledRows(SwitchboardDb db, string accountId, string projectId, string? provider = null) =>
         db.Integrations.AsNoTracking()
-            .Where(i => i.AccountId == accountId && i.ProjectId == projectId)
+            .Where(i => i.AccountId == accountId && i.ProjectId == projectId && (provider == null || i.Provider == provider))
             .Select(i => new InstalledRow(i.Id, i.Provider, i.Status, i.InstalledAt, i.ParamsJson, i.CreatedAt, i.UpdatedAt,
                 i.Secrets.Select(s => new SecretView(s.Name, s.Fingerprint, s.UpdatedAt)).ToList()));
 
