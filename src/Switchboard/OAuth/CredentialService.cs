@@ -41,7 +41,7 @@ public sealed class CredentialService(SecretBox box, TokenClient tokens, Account
             if (!machine && row.Status != ConnectionStatus.Active)
                 return (null, Problems.Make(409, "connection_not_active", "Connection not active",
                     $"The user's connection is '{row.Status}'; authorise again through a new auth URL.",
-                    new Dictionary<string, object?> { ["status"] = row.Status }));
+                    new Dictionary<string, object?> { ["connection_status"] = row.Status }));
 
             var usable = row.AccessToken is not null && (row.ExpiresAt is null || row.ExpiresAt > now);
             if (row.AccessToken is not null && (row.ExpiresAt is null || row.ExpiresAt > now + margin)) return (Open(row), null);

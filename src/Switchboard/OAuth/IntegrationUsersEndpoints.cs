@@ -62,7 +62,7 @@ public static class IntegrationUsersEndpoints
     private static ProblemHttpResult NotActive(Integration row) =>
         Problems.Make(409, "integration_not_active", "Integration not active",
             $"The integration is '{row.Status}'; credentials are only served for active integrations.",
-            new Dictionary<string, object?> { ["status"] = row.Status });
+            new Dictionary<string, object?> { ["integration_status"] = row.Status });
 
     public static async Task<Results<Ok<UserList>, ProblemHttpResult>> ListUsers(string customerIntegrationId, string? cursor, string? limit,
         ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, AccountCatalog catalog, CancellationToken ct)
