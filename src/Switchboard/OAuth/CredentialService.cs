@@ -153,6 +153,9 @@ public sealed class CredentialService(SecretBox box, TokenClient tokens, Account
         if (outcome.Tokens is { } ok)
             return (new Credential(row.UserId, ok.AccessToken, ok.TokenType, ok.ExpiresAt, ok.Scope ?? row.Scopes, row.Generation + 1), null);
         var failure = outcome.Failure!;
+        // A transient failure while the current token still works: serve it; the refresh is retried after the backoff.
+        if (failure.Kind == TokenFailureKind.Transient && row.AccessToken is not null && (row.ExpiresAt is null || row.ExpiresAt > DateTime.UtcNow))
+            return (Open(row), null);
         return failure.Kind switch
         {
             TokenFailureKind.InvalidGrant => (null, Problems.Make(409, "connection_expired", "Connection expired",
