@@ -33,6 +33,22 @@ public sealed class CustomProviderValidator
         _schema = JsonSchema.FromJsonAsync(node.ToJsonString()).GetAwaiter().GetResult();
     }
 
+    /// <summary>The fields each auth type needs (the schema says so with "contains", which the validator does not enforce).</summary>
+    private static IEnumerable<FieldError> RequiredFields(ProviderDefinition p)
+    {
+        var (parameters, secrets) = p.AuthType switch
+        {
+            AuthTypes.OAuth2 or AuthTypes.OAuth2ClientCredentials => (new[] { "client_id" }, new[] { "client_secret" }),
+            AuthTypes.GoogleServiceAccount => (["client_email"], ["private_key"]),
+            AuthTypes.AwsAssumeRole => (["role_arn", "region"], ["access_key_id", "secret_access_key"]),
+            _ => (Array.Empty<string>(), Array.Empty<string>()),
+        };
+        foreach (var name in parameters.Where(n => p.Params.All(f => f.Name != n)))
+            yield return new FieldError("params", "required", $"{p.AuthType} providers declare a param '{name}'.");
+        foreach (var name in secrets.Where(n => p.Secrets.All(f => f.Name != n)))
+            yield return new FieldError("secrets", "required", $"{p.AuthType} providers declare a secret '{name}'.");
+    }
+
     public static bool IsHttpsOrLoopback(string pattern) => pattern is HttpsPattern or LoopbackPattern;
 
     public (ProviderDefinition? Provider, List<FieldError> Errors) Validate(JsonElement body)
@@ -52,6 +68,7 @@ public sealed class CustomProviderValidator
         catch (JsonException e) { errors.Add(new("$", "invalid", Problems.Truncate(e.Message, 200))); return (null, errors); }
         if (provider is null) { errors.Add(new("$", "invalid", "empty")); return (null, errors); }
         errors.AddRange(ProviderRules.Check(provider).Select(m => new FieldError("$", "invalid", m)));
+        errors.AddRange(RequiredFields(provider));
         return errors.Count > 0 ? (null, errors) : (provider, errors);
     }
 }

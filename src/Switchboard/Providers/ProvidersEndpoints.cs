@@ -104,7 +104,12 @@ public static class ProvidersEndpoints
         return TypedResults.NoContent();
     }
 
-    private static string Canonical(ProviderDefinition p) => JsonSerializer.Serialize(p, ProviderCatalog.Json);
+    private static readonly JsonSerializerOptions Storage = new(ProviderCatalog.Json)
+    {
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    private static string Canonical(ProviderDefinition p) => JsonSerializer.Serialize(p, Storage);
 
     private static JsonObject View(CustomProvider row)
     {
