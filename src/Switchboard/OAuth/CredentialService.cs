@@ -90,6 +90,9 @@ public sealed class CredentialService(SecretBox box, TokenClient tokens, Account
             outcome = TokenOutcome.Fail(TokenFailureKind.Rejected, "invalid_credentials_config");
         }
 
+        // For a machine token, invalid_grant means the configured credentials are refused, not that a user must re-authorise.
+        if (row.UserId.Length == 0 && outcome.Failure is { Kind: TokenFailureKind.InvalidGrant } ig)
+            outcome = TokenOutcome.Fail(TokenFailureKind.Rejected, ig.Error);
         var now = DateTime.UtcNow;
         var q = db.Set<OAuthConnection>().Where(c => c.AccountId == row.AccountId && c.Id == row.Id && c.LeaseOwner == me);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
