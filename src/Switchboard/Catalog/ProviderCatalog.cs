@@ -26,6 +26,10 @@ public sealed class ProviderCatalog
 
     public ProviderDefinition? Find(string name) => _byName.GetValueOrDefault(name);
 
+    /// <summary>A built-in provider whose project-scoped id is <paramref name="id"/>.</summary>
+    public ProviderDefinition? FindById(string projectId, Guid id) =>
+        Providers.FirstOrDefault(p => Integrations.IntegrationIds.For(projectId, p.Name) == id);
+
     public static string DefaultDirectory => Path.Combine(AppContext.BaseDirectory, "Catalog");
 
     /// <summary>Loads every providers/*.json under <paramref name="directory"/>; throws listing every problem found.</summary>

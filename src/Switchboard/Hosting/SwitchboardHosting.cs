@@ -19,6 +19,8 @@ using Switchboard.Lifecycle;
 using Switchboard.Projects;
 using Switchboard.Audit;
 using Switchboard.Mcp;
+using Switchboard.OAuth;
+using Switchboard.Providers;
 using Switchboard.Tools;
 
 namespace Switchboard.Hosting;
@@ -47,6 +49,7 @@ public static class SwitchboardHosting
         services.AddSingleton<SecretBox>();
         services.AddSingleton(_ => ProviderCatalog.Load(ProviderCatalog.DefaultDirectory));
         services.AddSingleton<ProjectLookup>();
+        services.AddSwitchboardOAuth(builder.Configuration);
         services.AddSingleton<ApiKeyCache>();
         services.AddSingleton<ApiKeyUsage>();
         services.AddHostedService<ApiKeyUsageFlusher>();
@@ -113,6 +116,9 @@ public static class SwitchboardHosting
         api.MapAuditLog();
         api.MapInstallUrl();
         api.MapCredentialHealth();
+        api.MapProviders();
+        api.MapIntegrationUsers();
+        api.MapOAuthFlow();
     }
 
     public sealed record Health(string Status, string Encryption);

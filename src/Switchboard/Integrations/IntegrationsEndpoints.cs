@@ -13,6 +13,8 @@ using Switchboard.Errors;
 using Switchboard.Health;
 using Switchboard.Http;
 using Switchboard.Lifecycle;
+using Switchboard.OAuth;
+using Switchboard.Providers;
 
 namespace Switchboard.Integrations;
 
@@ -38,10 +40,16 @@ public static class IntegrationsEndpoints
         return api;
     }
 
-    public static async Task<Results<Ok<IntegrationList>, ProblemHttpResult>> ListIntegrations(
-        string? category, string? status, string? cursor, string? limit,
-        ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, ProviderCatalog catalog, CancellationToken ct)
+    public static async Task<Results<Ok<IntegrationList>, Ok<List<ToolregistryIntegration>>, ProblemHttpResult>> ListIntegrations(
+        string? category, string? status, string? cursor, string? limit, HttpRequest request,
+        ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, AccountCatalog catalog, CancellationToken ct)
     {
+        // The toolregistry list shares this path: the `active` query parameter (or its media type) selects its shape.
+        if (ToolregistryList.IsRequested(request))
+        {
+            var (items, problem) = await ToolregistryList.ListAsync(request, user, db, projects, catalog, ct);
+            return problem is not null ? problem : TypedResults.Ok(items!);
+        }
         if (status is not null && status is not ("available" or "installed"))
             return Problems.BadRequest("invalid_filter", "Invalid status filter", "status must be 'available' or 'installed'.");
         if (category is not null && !Categories.All.Contains(category))
@@ -57,7 +65,7 @@ public static class IntegrationsEndpoints
         var projectId = await projects.ProjectForAsync(user, db, ct);
         var rows = await InstalledRows(db, accountId, projectId).ToDictionaryAsync(r => r.Provider, ct);
 
-        var views = catalog.Providers.Select(p => IntegrationView.From(p, projectId, rows.GetValueOrDefault(p.Name)));
+        var views = (await catalog.ProvidersAsync(db, accountId, ct)).Select(p => IntegrationView.From(p, projectId, rows.GetValueOrDefault(p.Name)));
         if (status is not null) views = views.Where(v => v.Status == status);
         var statusFiltered = views.ToList();
         var byCategory = statusFiltered.GroupBy(v => v.Category).OrderBy(g => g.Key, StringComparer.Ordinal)
@@ -77,11 +85,11 @@ public static class IntegrationsEndpoints
     }
 
     public static async Task<Results<Ok<IntegrationView>, ProblemHttpResult>> GetIntegration(
-        string id, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, ProviderCatalog catalog, CancellationToken ct)
+        string id, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, AccountCatalog catalog, CancellationToken ct)
     {
         var accountId = user.AccountId();
         var projectId = await projects.ProjectForAsync(user, db, ct);
-        var provider = Resolve(catalog, projectId, id);
+        var provider = await catalog.ResolveAsync(db, accountId, projectId, id, ct);
         if (provider is null) return Problems.IntegrationNotFound(id);
         var row = await InstalledRows(db, accountId, projectId, provider.Name).FirstOrDefaultAsync(ct);
         return TypedResults.Ok(IntegrationView.From(provider, projectId, row));
@@ -89,11 +97,11 @@ public static class IntegrationsEndpoints
 
     public static async Task<Results<Ok<IntegrationView>, ProblemHttpResult>> Install(
         string id, HttpRequest request, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects,
-        ProviderCatalog catalog, SecretBox box, CredentialChecker health, CancellationToken ct)
+        AccountCatalog catalog, SecretBox box, CredentialChecker health, CancellationToken ct)
     {
         var accountId = user.AccountId();
         var projectId = await projects.ProjectForAsync(user, db, ct);
-        var provider = Resolve(catalog, projectId, id);
+        var provider = await catalog.ResolveAsync(db, accountId, projectId, id, ct);
         if (provider is null) return Problems.IntegrationNotFound(id);
 
         var body = await JsonBody.ReadAsync(request, allowEmpty: true, ct);
@@ -114,11 +122,11 @@ public static class IntegrationsEndpoints
     }
 
     public static async Task<Results<Ok<IntegrationView>, ProblemHttpResult>> Uninstall(
-        string id, HttpContext http, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, ProviderCatalog catalog, CancellationToken ct)
+        string id, HttpContext http, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, AccountCatalog catalog, CancellationToken ct)
     {
         var accountId = user.AccountId();
         var projectId = await projects.ProjectForAsync(user, db, ct);
-        var provider = Resolve(catalog, projectId, id);
+        var provider = await catalog.ResolveAsync(db, accountId, projectId, id, ct);
         if (provider is null) return Problems.IntegrationNotFound(id);
 
         var row = await db.Integrations

@@ -16,7 +16,9 @@ namespace Switchboard.Tests.Infrastructure;
 public class SwitchboardApp : WebApplicationFactory<Program>, IAsyncLifetime
 {
     public const string AdminToken = "test-admin-token-0123456789";
-    public TestDatabase Database { get; private set; } = null!;
+    public TestDatabase Database { get; protected set; } = null!;
+    /// <summary>False for a second host over another fixture's database (that fixture disposes it).</summary>
+    protected virtual bool OwnsDatabase => SharedDatabase is null;
     public LogCapture Logs { get; } = new();
     /// <summary>Two keys; k2 active. Tests that rotate build their own settings.</summary>
     public static readonly string KeyK1 = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
@@ -86,7 +88,7 @@ public class SwitchboardApp : WebApplicationFactory<Program>, IAsyncLifetime
     async Task IAsyncLifetime.DisposeAsync()
     {
         await base.DisposeAsync();
-        if (SharedDatabase is null) await Database.DisposeAsync();
+        if (OwnsDatabase) await Database.DisposeAsync();
     }
 }
 

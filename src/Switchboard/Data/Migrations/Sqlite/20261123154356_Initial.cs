@@ -47,6 +47,22 @@ namespace Switchboard.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "custom_providers",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    AccountId = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    DefinitionJson = table.Column<string>(type: "TEXT", nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    UpdatedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_custom_providers", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "idempotency_keys",
                 columns: table => new
                 {
@@ -213,6 +229,73 @@ namespace Switchboard.Data.Migrations.Sqlite
                         onDelete: ReferentialAction.Cascade);
                 });
 
+            migrationBuilder.CreateTable(
+                name: "oauth_connections",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    AccountId = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
+                    ProjectId = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
+                    IntegrationId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    UserId = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
+                    Status = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    Scopes = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true),
+                    TokenType = table.Column<string>(type: "TEXT", maxLength: 40, nullable: true),
+                    AccessToken = table.Column<byte[]>(type: "BLOB", nullable: true),
+                    RefreshToken = table.Column<byte[]>(type: "BLOB", nullable: true),
+                    ExpiresAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    Generation = table.Column<int>(type: "INTEGER", nullable: false),
+                    LeaseOwner = table.Column<string>(type: "TEXT", maxLength: 80, nullable: true),
+                    LeaseUntil = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    FailureCount = table.Column<int>(type: "INTEGER", nullable: false),
+                    FirstFailureAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    NextAttemptAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    LastError = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true),
+                    ConnectedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    RefreshedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    UpdatedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_oauth_connections", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_oauth_connections_integrations_IntegrationId",
+                        column: x => x.IntegrationId,
+                        principalTable: "integrations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "oauth_sessions",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    AccountId = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
+                    ProjectId = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
+                    IntegrationId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    ConnectionId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    StartTokenHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    StateHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    CodeVerifier = table.Column<byte[]>(type: "BLOB", nullable: true),
+                    RedirectUri = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true),
+                    ExpiresAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    StartedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    CompletedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_oauth_sessions", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_oauth_sessions_oauth_connections_ConnectionId",
+                        column: x => x.ConnectionId,
+                        principalTable: "oauth_connections",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
             migrationBuilder.CreateIndex(
                 name: "IX_api_keys_AccountId",
                 table: "api_keys",
@@ -238,6 +321,12 @@ namespace Switchboard.Data.Migrations.Sqlite
                 name: "IX_audit_events_AccountId_CreatedAt_Id",
                 table: "audit_events",
                 columns: new[] { "AccountId", "CreatedAt", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_custom_providers_AccountId_Name",
+                table: "custom_providers",
+                columns: new[] { "AccountId", "Name" },
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "IX_idempotency_keys_AccountId_ExpiresAt",
@@ -287,6 +376,44 @@ namespace Switchboard.Data.Migrations.Sqlite
                 columns: new[] { "Status", "HealthCheckDueAt" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_oauth_connections_AccountId_IntegrationId_UserId",
+                table: "oauth_connections",
+                columns: new[] { "AccountId", "IntegrationId", "UserId" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_oauth_connections_IntegrationId",
+                table: "oauth_connections",
+                column: "IntegrationId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_oauth_connections_Status_ExpiresAt",
+                table: "oauth_connections",
+                columns: new[] { "Status", "ExpiresAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_oauth_sessions_AccountId_ConnectionId",
+                table: "oauth_sessions",
+                columns: new[] { "AccountId", "ConnectionId" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_oauth_sessions_ConnectionId",
+                table: "oauth_sessions",
+                column: "ConnectionId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_oauth_sessions_StartTokenHash",
+                table: "oauth_sessions",
+                column: "StartTokenHash",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_oauth_sessions_StateHash",
+                table: "oauth_sessions",
+                column: "StateHash",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "IX_projects_AccountId_Name",
                 table: "projects",
                 columns: new[] { "AccountId", "Name" },
@@ -303,6 +430,9 @@ namespace Switchboard.Data.Migrations.Sqlite
                 name: "audit_events");
 
             migrationBuilder.DropTable(
+                name: "custom_providers");
+
+            migrationBuilder.DropTable(
                 name: "idempotency_keys");
 
             migrationBuilder.DropTable(
@@ -313,6 +443,12 @@ namespace Switchboard.Data.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "job_leases");
+
+            migrationBuilder.DropTable(
+                name: "oauth_sessions");
+
+            migrationBuilder.DropTable(
+                name: "oauth_connections");
 
             migrationBuilder.DropTable(
                 name: "integrations");

@@ -1,0 +1,21 @@
+using Switchboard.Providers;
+
+namespace Switchboard.OAuth;
+
+public static class OAuthServices
+{
+    public static IServiceCollection AddSwitchboardOAuth(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.Configure<OAuthOptions>(configuration.GetSection(OAuthOptions.Section));
+        services.AddHttpClient(TokenClient.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+        services.AddSingleton<AccountCatalog>();
+        services.AddSingleton<CustomProviderValidator>();
+        services.AddSingleton<TokenClient>();
+        services.AddSingleton<AwsAssumeRole>();
+        services.AddSingleton<CredentialService>();
+        services.AddSingleton<RefreshWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<RefreshWorker>());
+        return services;
+    }
+}

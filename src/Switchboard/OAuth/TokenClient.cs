@@ -1,0 +1,142 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+
+namespace Switchboard.OAuth;
+
+public sealed record TokenSet(string AccessToken, string? RefreshToken, string? TokenType, DateTime? ExpiresAt, string? Scope);
+
+public enum TokenFailureKind
+{
+    /// <summary>The grant is no longer valid (RFC 6749 invalid_grant): the user must authorise again.</summary>
+    InvalidGrant,
+    /// <summary>The provider refused for another reason (bad client, bad request): retrying will not help.</summary>
+    Rejected,
+    /// <summary>Network failure, timeout, 5xx or 429: worth retrying later.</summary>
+    Transient,
+}
+
+/// <summary>Why a token request failed: an OAuth error code, never a token or secret.</summary>
+public sealed record TokenFailure(TokenFailureKind Kind, string Error);
+
+public sealed record TokenOutcome(TokenSet? Tokens, TokenFailure? Failure)
+{
+    public static TokenOutcome Ok(TokenSet t) => new(t, null);
+    public static TokenOutcome Fail(TokenFailureKind kind, string error) => new(null, new TokenFailure(kind, error));
+}
+
+/// <summary>Token-endpoint requests (RFC 6749 §4.1.3, §6, §4.4; RFC 7523) and revocation (RFC 7009).</summary>
+public sealed class TokenClient(IHttpClientFactory factory, IOptions<OAuthOptions> options, ILogger<TokenClient> logger)
+{
+    public const string HttpClientName = "switchboard-oauth";
+
+    public Task<TokenOutcome> ExchangeCodeAsync(string tokenUrl, string clientId, string clientSecret, string code,
+        string redirectUri, string? codeVerifier, CancellationToken ct)
+    {
+        var form = new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = code, ["redirect_uri"] = redirectUri,
+            ["client_id"] = clientId, ["client_secret"] = clientSecret,
+        };
+        if (codeVerifier is not null) form["code_verifier"] = codeVerifier;
+        return PostAsync(tokenUrl, form, ct);
+    }
+
+    public Task<TokenOutcome> RefreshAsync(string tokenUrl, string clientId, string clientSecret, string refreshToken, CancellationToken ct) =>
+        PostAsync(tokenUrl, new Dictionary<string, string>
+        {
+            ["grant_type"] = "refresh_token", ["refresh_token"] = refreshToken, ["client_id"] = clientId, ["client_secret"] = clientSecret,
+        }, ct);
+
+    public Task<TokenOutcome> ClientCredentialsAsync(string tokenUrl, string clientId, string clientSecret, string? scope, CancellationToken ct)
+    {
+        var form = new Dictionary<string, string> { ["grant_type"] = "client_credentials", ["client_id"] = clientId, ["client_secret"] = clientSecret };
+        if (!string.IsNullOrEmpty(scope)) form["scope"] = scope;
+        return PostAsync(tokenUrl, form, ct);
+    }
+
+    public Task<TokenOutcome> JwtBearerAsync(string tokenUrl, string assertion, CancellationToken ct) =>
+        PostAsync(tokenUrl, new Dictionary<string, string>
+        {
+            ["grant_type"] = "urn:ietf:params:oauth:grant-type:jwt-bearer", ["assertion"] = assertion,
+        }, ct);
+
+    /// <summary>RFC 7009; true when the provider answered 200.</summary>
+    public async Task<bool> RevokeAsync(string revokeUrl, string clientId, string clientSecret, string token, string hint, CancellationToken ct)
+    {
+        try
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            cts.CancelAfter(options.Value.TokenRequestTimeout);
+            using var response = await factory.CreateClient(HttpClientName).PostAsync(revokeUrl, new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["token"] = token, ["token_type_hint"] = hint, ["client_id"] = clientId, ["client_secret"] = clientSecret,
+            }), cts.Token);
+            return response.IsSuccessStatusCode;
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !ct.IsCancellationRequested)
+        {
+            logger.LogWarning("Token revocation at {Host} failed: {Error}", HostOf(revokeUrl), e.GetType().Name);
+            return false;
+        }
+    }
+
+    private async Task<TokenOutcome> PostAsync(string url, Dictionary<string, string> form, CancellationToken ct)
+    {
+        HttpResponseMessage response;
+        string body;
+        try
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            cts.CancelAfter(options.Value.TokenRequestTimeout);
+            using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent(form) };
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+            response = await factory.CreateClient(HttpClientName).SendAsync(request, cts.Token);
+            body = await response.Content.ReadAsStringAsync(cts.Token);
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !ct.IsCancellationRequested)
+        {
+            logger.LogWarning("Token request to {Host} failed: {Error}", HostOf(url), e.GetType().Name);
+            return TokenOutcome.Fail(TokenFailureKind.Transient, e is OperationCanceledException ? "timeout" : "network_error");
+        }
+        using (response)
+        {
+            var json = TryParse(body);
+            if (response.IsSuccessStatusCode)
+            {
+                if (json is not { ValueKind: JsonValueKind.Object } o || !o.TryGetProperty("access_token", out var at) || at.ValueKind != JsonValueKind.String)
+                    return TokenOutcome.Fail(TokenFailureKind.Transient, "invalid_token_response");
+                DateTime? expires = null;
+                if (o.TryGetProperty("expires_in", out var ei))
+                {
+                    if (ei.ValueKind == JsonValueKind.Number && ei.TryGetDouble(out var s)) expires = DateTime.UtcNow.AddSeconds(s);
+                    else if (ei.ValueKind == JsonValueKind.String && double.TryParse(ei.GetString(), out var s2)) expires = DateTime.UtcNow.AddSeconds(s2);
+                }
+                return TokenOutcome.Ok(new TokenSet(at.GetString()!, Str(o, "refresh_token"), Str(o, "token_type"), expires, Str(o, "scope")));
+            }
+            var error = json is { ValueKind: JsonValueKind.Object } e2 ? Str(e2, "error") : null;
+            error = SafeCode(error) ?? $"http_{(int)response.StatusCode}";
+            logger.LogWarning("Token endpoint {Host} answered {Status} {Error}", HostOf(url), (int)response.StatusCode, error);
+            if (response.StatusCode is >= HttpStatusCode.InternalServerError or HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout)
+                return TokenOutcome.Fail(TokenFailureKind.Transient, error);
+            return TokenOutcome.Fail(error == "invalid_grant" ? TokenFailureKind.InvalidGrant : TokenFailureKind.Rejected, error);
+        }
+    }
+
+    private static JsonElement? TryParse(string body)
+    {
+        try { return JsonDocument.Parse(body).RootElement.Clone(); }
+        catch (JsonException) { return null; }
+    }
+
+    private static string? Str(JsonElement o, string name) =>
+        o.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    /// <summary>Provider error codes are echoed to callers and logs only when they look like codes.</summary>
+    public static string? SafeCode(string? code) =>
+        code is { Length: > 0 and <= 64 } && code.All(c => c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_' or '-' or '.')
+            ? code : null;
+
+    private static string HostOf(string url) => Uri.TryCreate(url, UriKind.Absolute, out var u) ? u.Authority : "?";
+}

@@ -1,0 +1,74 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using NJsonSchema;
+using Switchboard.Catalog;
+using Switchboard.Errors;
+using Switchboard.OAuth;
+
+namespace Switchboard.Providers;
+
+/// <summary>
+/// Checks a custom provider against the catalog's JSON schema and rules. Two differences, because custom providers
+/// exist to reach unlisted endpoints: the fixed Google token URL and AWS STS host are not required, and with
+/// Switchboard:OAuth:AllowLoopbackHttp, http:// URLs on 127.0.0.1/localhost are accepted.
+/// </summary>
+public sealed class CustomProviderValidator
+{
+    private const string HttpsPattern = "^https://[^\\s/?#]+(/[^\\s]*)?[^\\s/]$";
+    private const string LoopbackPattern = "^(https://[^\\s/?#]+|http://(127\\.0\\.0\\.1|localhost)(:[0-9]{1,5})?)(/[^\\s]*)?[^\\s/]$";
+    private readonly JsonSchema _schema;
+
+    public CustomProviderValidator(IOptions<OAuthOptions> options)
+    {
+        var node = JsonNode.Parse(File.ReadAllText(Path.Combine(ProviderCatalog.DefaultDirectory, "provider.schema.json")))!.AsObject();
+        if (options.Value.AllowLoopbackHttp)
+            node["definitions"]!["templatedHttpsUrl"]!["pattern"] = LoopbackPattern;
+        foreach (var rule in node["allOf"]!.AsArray())
+        {
+            var props = rule?["then"]?["properties"];
+            (props?["oauth"]?["properties"] as JsonObject)?.Remove("token_url");
+            (props as JsonObject)?.Remove("api_base_url");
+        }
+        _schema = JsonSchema.FromJsonAsync(node.ToJsonString()).GetAwaiter().GetResult();
+    }
+
+    /// <summary>The fields each auth type needs (the schema says so with "contains", which the validator does not enforce).</summary>
+    private static IEnumerable<FieldError> RequiredFields(ProviderDefinition p)
+    {
+        var (parameters, secrets) = p.AuthType switch
+        {
+            AuthTypes.OAuth2 or AuthTypes.OAuth2ClientCredentials => (new[] { "client_id" }, new[] { "client_secret" }),
+            AuthTypes.GoogleServiceAccount => (["client_email"], ["private_key"]),
+            AuthTypes.AwsAssumeRole => (["role_arn", "region"], ["access_key_id", "secret_access_key"]),
+            _ => (Array.Empty<string>(), Array.Empty<string>()),
+        };
+        foreach (var name in parameters.Where(n => p.Params.All(f => f.Name != n)))
+            yield return new FieldError("params", "required", $"{p.AuthType} providers declare a param '{name}'.");
+        foreach (var name in secrets.Where(n => p.Secrets.All(f => f.Name != n)))
+            yield return new FieldError("secrets", "required", $"{p.AuthType} providers declare a secret '{name}'.");
+    }
+
+    public static bool IsHttpsOrLoopback(string pattern) => pattern is HttpsPattern or LoopbackPattern;
+
+    public (ProviderDefinition? Provider, List<FieldError> Errors) Validate(JsonElement body)
+    {
+        var errors = new List<FieldError>();
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add(new("$", "wrong_type", "The body must be a JSON object (a catalog entry)."));
+            return (null, errors);
+        }
+        var text = body.GetRawText();
+        foreach (var e in _schema.Validate(text))
+            errors.Add(new(string.IsNullOrEmpty(e.Path) ? "$" : e.Path.TrimStart('#', '/').Replace('/', '.'), "schema", e.Kind.ToString()));
+        if (errors.Count > 0) return (null, errors);
+        ProviderDefinition? provider;
+        try { provider = JsonSerializer.Deserialize<ProviderDefinition>(text, ProviderCatalog.Json); }
+        catch (JsonException e) { errors.Add(new("$", "invalid", Problems.Truncate(e.Message, 200))); return (null, errors); }
+        if (provider is null) { errors.Add(new("$", "invalid", "empty")); return (null, errors); }
+        errors.AddRange(ProviderRules.Check(provider).Select(m => new FieldError("$", "invalid", m)));
+        errors.AddRange(RequiredFields(provider));
+        return errors.Count > 0 ? (null, errors) : (provider, errors);
+    }
+}

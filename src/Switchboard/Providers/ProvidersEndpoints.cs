@@ -1,0 +1,126 @@
+using System.Security.Claims;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Switchboard.ApiKeys;
+using Switchboard.Audit;
+using Switchboard.Catalog;
+using Switchboard.Data;
+using Switchboard.Errors;
+using Switchboard.Http;
+
+namespace Switchboard.Providers;
+
+/// <summary>An account's own providers: catalog entries (same schema) visible only in that account's catalog.</summary>
+public static class ProvidersEndpoints
+{
+    public static IEndpointRouteBuilder MapProviders(this IEndpointRouteBuilder api)
+    {
+        var g = api.MapGroup("/providers").WithTags("Custom providers");
+        g.MapPost("/", Create).RequireScope(Scopes.IntegrationsWrite)
+            .WithName("CreateProvider").WithSummary("Define a custom provider (a catalog entry for this account only)");
+        g.MapGet("/", List).RequireScope(Scopes.Read).WithName("ListProviders").WithSummary("List this account's custom providers");
+        g.MapGet("/{name}", Get).RequireScope(Scopes.Read).WithName("GetProvider").WithSummary("Get a custom provider");
+        g.MapPut("/{name}", Update).RequireScope(Scopes.IntegrationsWrite)
+            .WithName("UpdateProvider").WithSummary("Replace a custom provider's definition (the name cannot change)");
+        g.MapDelete("/{name}", Delete).RequireScope(Scopes.IntegrationsWrite)
+            .WithName("DeleteProvider").WithSummary("Delete a custom provider (refused while it is installed)");
+        return api;
+    }
+
+    public static async Task<Results<Created<JsonObject>, ProblemHttpResult>> Create(HttpRequest request, ClaimsPrincipal user, SwitchboardDb db,
+        ProviderCatalog builtIn, CustomProviderValidator validator, CancellationToken ct)
+    {
+        var body = await JsonBody.ReadAsync(request, allowEmpty: false, ct);
+        if (body.Problem is not null) return body.Problem;
+        var (provider, errors) = validator.Validate(body.Root!.Value);
+        if (provider is null) return Problems.Validation(errors);
+        if (builtIn.Find(provider.Name) is not null)
+            return Problems.Conflict("provider_exists", "Provider exists", $"'{provider.Name}' is a built-in provider; choose another name.");
+        var accountId = user.AccountId();
+        if (await db.Set<CustomProvider>().AnyAsync(c => c.AccountId == accountId && c.Name == provider.Name, ct))
+            return Problems.Conflict("provider_exists", "Provider exists", $"This account already has a provider '{provider.Name}'.");
+        var now = DateTime.UtcNow;
+        var row = new CustomProvider
+        {
+            Id = Guid.CreateVersion7(), AccountId = accountId, Name = provider.Name, DefinitionJson = Canonical(provider), CreatedAt = now, UpdatedAt = now,
+        };
+        db.Add(row);
+        AuditLog.Record(db, request.HttpContext, accountId, "provider.created", null, provider.Name, row.Id.ToString(),
+            new { provider.AuthType, params_ = provider.Params.Select(p => p.Name), secrets = provider.Secrets.Select(s => s.Name) });
+        try { await db.SaveChangesAsync(ct); }
+        catch (DbUpdateException)
+        {
+            return Problems.Conflict("provider_exists", "Provider exists", $"This account already has a provider '{provider.Name}'.");
+        }
+        return TypedResults.Created($"/api/v1/providers/{provider.Name}", View(row));
+    }
+
+    public static async Task<Ok<ProviderListView>> List(ClaimsPrincipal user, SwitchboardDb db, CancellationToken ct)
+    {
+        var accountId = user.AccountId();
+        var rows = await db.Set<CustomProvider>().AsNoTracking().Where(c => c.AccountId == accountId).OrderBy(c => c.Name).ToListAsync(ct);
+        return TypedResults.Ok(new ProviderListView(rows.Select(View).ToList()));
+    }
+
+    public static async Task<Results<Ok<JsonObject>, ProblemHttpResult>> Get(string name, ClaimsPrincipal user, SwitchboardDb db, CancellationToken ct)
+    {
+        var accountId = user.AccountId();
+        var row = await db.Set<CustomProvider>().AsNoTracking().FirstOrDefaultAsync(c => c.AccountId == accountId && c.Name == name, ct);
+        return row is null ? Problems.NotFound("provider", name) : TypedResults.Ok(View(row));
+    }
+
+    public static async Task<Results<Ok<JsonObject>, ProblemHttpResult>> Update(string name, HttpRequest request, ClaimsPrincipal user,
+        SwitchboardDb db, CustomProviderValidator validator, CancellationToken ct)
+    {
+        var accountId = user.AccountId();
+        var row = await db.Set<CustomProvider>().FirstOrDefaultAsync(c => c.AccountId == accountId && c.Name == name, ct);
+        if (row is null) return Problems.NotFound("provider", name);
+        var body = await JsonBody.ReadAsync(request, allowEmpty: false, ct);
+        if (body.Problem is not null) return body.Problem;
+        var (provider, errors) = validator.Validate(body.Root!.Value);
+        if (provider is null) return Problems.Validation(errors);
+        if (provider.Name != name)
+            return Problems.Validation([new FieldError("name", "immutable", "A provider's name cannot change; create a new provider instead.")]);
+        row.DefinitionJson = Canonical(provider);
+        row.UpdatedAt = DateTime.UtcNow;
+        AuditLog.Record(db, request.HttpContext, accountId, "provider.updated", null, name, row.Id.ToString(), new { provider.AuthType });
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(View(row));
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> Delete(string name, HttpContext http, ClaimsPrincipal user, SwitchboardDb db,
+        CancellationToken ct)
+    {
+        var accountId = user.AccountId();
+        var row = await db.Set<CustomProvider>().FirstOrDefaultAsync(c => c.AccountId == accountId && c.Name == name, ct);
+        if (row is null) return Problems.NotFound("provider", name);
+        if (await db.Integrations.AnyAsync(i => i.AccountId == accountId && i.Provider == name, ct))
+            return Problems.Conflict("provider_in_use", "Provider in use", "An integration of this provider exists; remove it first.");
+        db.Remove(row);
+        AuditLog.Record(db, http, accountId, "provider.deleted", null, name, row.Id.ToString());
+        await db.SaveChangesAsync(ct);
+        return TypedResults.NoContent();
+    }
+
+    private static readonly JsonSerializerOptions Storage = new(ProviderCatalog.Json)
+    {
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    private static string Canonical(ProviderDefinition p) => JsonSerializer.Serialize(p, Storage);
+
+    private static JsonObject View(CustomProvider row)
+    {
+        var o = JsonNode.Parse(row.DefinitionJson)!.AsObject();
+        o.Remove("$schema");
+        o["id"] = row.Id.ToString();
+        o["custom"] = true;
+        o["created_at"] = row.CreatedAt;
+        o["updated_at"] = row.UpdatedAt;
+        return o;
+    }
+}
+
+public sealed record ProviderListView(IReadOnlyList<JsonObject> Providers);
