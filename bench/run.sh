@@ -198,11 +198,22 @@ NGINX_URL="http://127.0.0.1:$NGINX_PORT"
 
 # ------------------------------------------------------------------ Switchboard
 MASTER_KEY="$(head -c 32 /dev/urandom | base64)"
-# The per-key rate limit (Switchboard:RateLimit, 50 req/s per key by default) is switched off: the bench
-# measures capacity, and a limit would turn it into a count of 429s.
+# Switched off, and why:
+# - the per-key rate limit (Switchboard:RateLimit, 50 req/s per key by default): the bench measures capacity,
+#   a limit would turn it into a count of 429s;
+# - credential health checks (Switchboard:Health), at install and periodic: they call the provider's real API
+#   (api.stripe.com here) with the installed secrets. A bench sends traffic to this machine only.
+# Belt and braces: the service's outgoing HTTP goes through a proxy address on loopback where nothing listens,
+# so any other feature that calls out fails at once instead of leaving the machine.
+DEAD_PORT="$(pick_port "$SB_PORT")" || fail "no free port"
+while [ "$DEAD_PORT" = "$NGINX_PORT" ]; do DEAD_PORT="$(pick_port "$SB_PORT")"; done
 sb_env=(env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning
   "Switchboard__Database__Provider=sqlite" "Switchboard__Database__ConnectionString=Data Source=$DB"
-  "Switchboard__Crypto__Keys=k1:$MASTER_KEY" Switchboard__Bootstrap=true Switchboard__RateLimit__Enabled=false)
+  "Switchboard__Crypto__Keys=k1:$MASTER_KEY" Switchboard__Bootstrap=true Switchboard__RateLimit__Enabled=false
+  Switchboard__Health__Enabled=false Switchboard__Health__CheckOnInstall=false
+  "HTTP_PROXY=http://127.0.0.1:$DEAD_PORT" "HTTPS_PROXY=http://127.0.0.1:$DEAD_PORT" "ALL_PROXY=http://127.0.0.1:$DEAD_PORT"
+  "http_proxy=http://127.0.0.1:$DEAD_PORT" "https_proxy=http://127.0.0.1:$DEAD_PORT" "all_proxy=http://127.0.0.1:$DEAD_PORT"
+  NO_PROXY= no_proxy=)
 # The content root is the publish dir, so its appsettings.json applies as in a deployment.
 start_switchboard() {
   (cd "$PUB" && exec setsid "${sb_env[@]}" dotnet "$PUB/Switchboard.dll" --urls "$SB_URL") >"$TMP/private/switchboard.log" 2>&1 </dev/null &

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Switchboard.Crypto;
 using Switchboard.Data;
+using Switchboard.OAuth;
 using Switchboard.Tests.Infrastructure;
 
 namespace Switchboard.Tests.Crypto;
@@ -87,6 +88,45 @@ public sealed class KeyRotationTests : IAsyncLifetime
             var value = box.DecryptString(r.Ciphertext, new SecretContext(accountId, "integration_secrets", r.IntegrationId.ToString(), r.Name));
             Assert.Equal(expected[(r.Provider, r.Name)], value);
         }
+    }
+
+    [Fact]
+    public async Task Rotation_rewraps_oauth_tokens_but_never_a_connection_being_refreshed()
+    {
+        await using var app = await NodeApp.StartAsync(_db, Keys($"k1:{K1};k2:{K2}", "k2"));
+        var account = await app.CreateAccountAsync();
+        var installed = await (await account.Client().PostAsync("/api/v1/integrations/hacker_news/install", null)).ShouldBe(HttpStatusCode.OK);
+        var integrationId = Guid.Parse(installed["id"]!.GetValue<string>());
+        var oldBox = new SecretBox(KeyRing.FromInline($"k1:{K1}", "k1"));
+
+        OAuthConnection Connection(string user, string? lease)
+        {
+            var c = new OAuthConnection { Id = Guid.CreateVersion7(), AccountId = account.AccountId, ProjectId = account.ProjectId,
+                IntegrationId = integrationId, UserId = user, Status = ConnectionStatus.Active, LeaseOwner = lease,
+                CreatedAt = DateTime.UtcNow, UpdatedAt = DateTime.UtcNow, Generation = 3 };
+            c.AccessToken = oldBox.EncryptString("at-" + user, c.Context.Field("access_token"));
+            c.RefreshToken = oldBox.EncryptString("rt-" + user, c.Context.Field("refresh_token"));
+            return c;
+        }
+        var idle = Connection("alice", null);
+        var busy = Connection("bob", "node-x");
+        await app.WithDbAsync(async db => { db.AddRange(idle, busy); return await db.SaveChangesAsync(); });
+
+        var report = await RewrapAsync(app, maxRows: null);
+        Assert.Equal(1, report.Rewrapped);
+        Assert.Equal(1, report.Remaining);
+
+        var box = app.Services.GetRequiredService<SecretBox>();
+        var rows = await app.WithDbAsync(db => db.Set<OAuthConnection>().AsNoTracking().Where(c => c.AccountId == account.AccountId).ToListAsync());
+        var alice = rows.Single(r => r.UserId == "alice");
+        Assert.Equal("k2", SecretBox.KeyIdOf(alice.AccessToken!));
+        Assert.Equal("k2", SecretBox.KeyIdOf(alice.RefreshToken!));
+        Assert.Equal(3, alice.Generation);
+        Assert.Equal("at-alice", box.DecryptString(alice.AccessToken!, alice.Context.Field("access_token")));
+        Assert.Equal("rt-alice", box.DecryptString(alice.RefreshToken!, alice.Context.Field("refresh_token")));
+        var bob = rows.Single(r => r.UserId == "bob");
+        Assert.Equal("k1", SecretBox.KeyIdOf(bob.AccessToken!));
+        Assert.Equal("at-bob", box.DecryptString(bob.AccessToken!, bob.Context.Field("access_token")));
     }
 
     [Fact]
