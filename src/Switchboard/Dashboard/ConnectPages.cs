@@ -5,6 +5,9 @@ using Switchboard.Crypto;
 using Switchboard.Data;
 using Switchboard.Errors;
 using Switchboard.Integrations;
+using Switchboard.OAuth;
+using Switchboard.Providers;
+using Microsoft.Extensions.Options;
 using static Switchboard.Dashboard.HtmlPage;
 
 namespace Switchboard.Dashboard;
@@ -24,19 +27,26 @@ public static class ConnectPages
         return app;
     }
 
-    public static async Task<HtmlPage> ShowAsync(string token, SwitchboardDb db, ProviderCatalog catalog, SecretBox box, CancellationToken ct)
+    public static async Task<HtmlPage> ShowAsync(string token, SwitchboardDb db, AccountCatalog catalog, SecretBox box, CancellationToken ct)
     {
         var (link, refusal) = await FindUsableLinkAsync(db, token, ct);
         if (link is null) return refusal!;
-        var provider = catalog.Find(link.Provider);
+        var provider = await catalog.FindAsync(db, link.AccountId, link.Provider, ct);
         if (provider is null) return ProviderGone();
-        if (provider.AuthType == AuthTypes.OAuth2) return OAuthPage(link, provider);
+        if (provider.AuthType == AuthTypes.OAuth2)
+        {
+            if (!box.IsAvailable) return EncryptionUnavailable();
+            var installed = await ReadyForOAuthAsync(db, link, provider, ct);
+            return installed is not null
+                ? OAuthPage(link, provider, installed)
+                : FormPage(200, link, provider, ConnectForm.Defaults(provider), [], oauthOrigin: AuthorizeOrigin(provider, null));
+        }
         if (provider.Secrets.Count > 0 && !box.IsAvailable) return EncryptionUnavailable();
         return FormPage(200, link, provider, ConnectForm.Defaults(provider), []);
     }
 
-    public static async Task<HtmlPage> SubmitAsync(string token, HttpContext http, SwitchboardDb db, ProviderCatalog catalog,
-        SecretBox box, CancellationToken ct)
+    public static async Task<IResult> SubmitAsync(string token, HttpContext http, SwitchboardDb db, AccountCatalog catalog,
+        SecretBox box, IOptions<SwitchboardOptions> options, IOptions<OAuthOptions> oauth, CancellationToken ct)
     {
         var request = http.Request;
         if (!request.HasFormContentType)
@@ -54,18 +64,26 @@ public static class ConnectPages
         var (link, refusal) = await FindUsableLinkAsync(db, token, ct);
         if (link is null) return refusal!;
         if (!InstallLinkTokens.NonceMatches(link.FormNonce, form[ConnectForm.NonceField].FirstOrDefault())) return FormOutdated();
-        var provider = catalog.Find(link.Provider);
+        var provider = await catalog.FindAsync(db, link.AccountId, link.Provider, ct);
         if (provider is null) return ProviderGone();
-        if (provider.AuthType == AuthTypes.OAuth2) return await StartOAuthAsync(http, link, provider, ct);
+        var isOAuth = provider.AuthType == AuthTypes.OAuth2;
+        var oauthOrigin = isOAuth ? AuthorizeOrigin(provider, null) : null;
+        if (isOAuth && !box.IsAvailable) return EncryptionUnavailable();
+        var ready = isOAuth ? await ReadyForOAuthAsync(db, link, provider, ct) : null;
 
+        InstallRequest? install = null;
         var submitted = ConnectForm.ToInstallBody(form, provider);
-        var (install, errors) = InstallRequest.Parse(submitted.Body, provider);
-        if (install is null)
+        // An OAuth integration already installed with its app credentials goes straight on to the provider.
+        if (ready is null)
         {
-            var missing = InstallRequest.MissingRequired(provider, submitted.Params, submitted.SecretNames).Where(m => errors.All(e => e.Field != m.Field));
-            return FormPage(400, link, provider, submitted.ParamValues, [.. errors, .. missing]);
+            (install, var errors) = InstallRequest.Parse(submitted.Body, provider);
+            if (install is null)
+            {
+                var missing = InstallRequest.MissingRequired(provider, submitted.Params, submitted.SecretNames).Where(m => errors.All(e => e.Field != m.Field));
+                return FormPage(400, link, provider, submitted.ParamValues, [.. errors, .. missing], oauthOrigin);
+            }
+            if (install.Secrets is { Count: > 0 } && !box.IsAvailable) return EncryptionUnavailable();
         }
-        if (install.Secrets is { Count: > 0 } && !box.IsAvailable) return EncryptionUnavailable();
 
         // The link is used up in the same transaction that stores the credential: a second submission
         // (on any node) finds used_at set and changes nothing; a failed install leaves the link usable.
@@ -80,16 +98,27 @@ public static class ConnectPages
             return LinkUsedOrExpired(await db.Set<InstallLink>().AsNoTracking().Where(l => l.Id == link.Id && l.AccountId == link.AccountId)
                 .Select(l => l.UsedAt).FirstOrDefaultAsync(ct) is not null);
         }
-        var outcome = await IntegrationInstaller.InstallAsync(db, http, link.AccountId, link.ProjectId, provider, install, box, ct);
-        if (outcome.Row is null)
+        var integration = ready;
+        if (install is not null)
         {
-            await tx.RollbackAsync(ct);
-            return FormPage(400, link, provider, submitted.ParamValues, outcome.Missing);
+            var outcome = await IntegrationInstaller.InstallAsync(db, http, link.AccountId, link.ProjectId, provider, install, box, ct);
+            if (outcome.Row is null)
+            {
+                await tx.RollbackAsync(ct);
+                return FormPage(400, link, provider, submitted.ParamValues, outcome.Missing, oauthOrigin);
+            }
+            integration = outcome.Row;
         }
-        AuditLog.Record(db, http, link.AccountId, "integration.install_link.used", link.ProjectId, provider.Name, outcome.Row.Id.ToString(),
+        AuditLog.Record(db, http, link.AccountId, "integration.install_link.used", link.ProjectId, provider.Name, integration!.Id.ToString(),
             new { LinkCreatedBy = link.CreatedBy, link.CreatedAt });
+        string? handle = null;
+        if (isOAuth)
+            handle = await OAuthSessions.AddAsync(db, http, link.AccountId, integration, PageUserId, redirectUri: null,
+                oauth.Value.SessionLifetime, ct);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
+        // The browser goes on to Switchboard's OAuth start URL, which redirects to the provider with state and PKCE.
+        if (handle is not null) return TypedResults.Redirect(OAuthFlow.StartUrl(options.Value.PublicBaseUrl, handle));
 
         return new HtmlPage(200, $"{provider.DisplayName} is connected", $"""
             <div class="ok">
@@ -99,14 +128,29 @@ public static class ConnectPages
             """);
     }
 
+    /// <summary>The end user an install page connects: the project's own connection to the provider.</summary>
+    public const string PageUserId = "default";
+
+    /// <summary>The installed integration when it already has every param and secret the provider requires.</summary>
+    private static async Task<Integration?> ReadyForOAuthAsync(SwitchboardDb db, InstallLink link, ProviderDefinition provider, CancellationToken ct)
+    {
+        var row = await db.Integrations.AsNoTracking().Include(i => i.Secrets)
+            .FirstOrDefaultAsync(i => i.AccountId == link.AccountId && i.ProjectId == link.ProjectId && i.Provider == provider.Name, ct);
+        if (row is null || row.Status != IntegrationStatus.Active) return null;
+        var parameters = System.Text.Json.Nodes.JsonNode.Parse(row.ParamsJson) as System.Text.Json.Nodes.JsonObject ?? [];
+        return InstallRequest.MissingRequired(provider, parameters, row.Secrets.Select(s => s.Name)).Any() ? null : row;
+    }
+
     /// <summary>
-    /// Where the OAuth install will start once the OAuth flow is wired in. Replace this method only.
-    /// Note for whoever does: the page's CSP has form-action 'self', and browsers apply form-action to
-    /// the redirect that follows this POST, so a redirect to the provider needs that directive widened.
+    /// The origin the OAuth redirect chain ends at, for the page's form-action. An authorize URL that depends on
+    /// params not known yet (e.g. a Shopify shop) allows any https origin.
     /// </summary>
-    public static Task<HtmlPage> StartOAuthAsync(HttpContext http, InstallLink link, ProviderDefinition provider, CancellationToken ct) =>
-        Task.FromResult(Message(501, "OAuth install is not available yet",
-            $"Connecting {provider.DisplayName} needs the OAuth flow, which this service does not offer yet. The link was not used up."));
+    private static string AuthorizeOrigin(ProviderDefinition provider, string? resolvedUrl)
+    {
+        var url = resolvedUrl ?? provider.Oauth?.AuthorizeUrl;
+        if (url is null || url.Contains('{') || !Uri.TryCreate(url, UriKind.Absolute, out var uri)) return "https:";
+        return uri.GetLeftPart(UriPartial.Authority);
+    }
 
     /// <summary>
     /// The link the token names, if it can still be used. The token is the capability that names the account,
@@ -128,19 +172,20 @@ public static class ConnectPages
     }
 
     private static HtmlPage FormPage(int status, InstallLink link, ProviderDefinition provider,
-        IReadOnlyDictionary<string, string> values, IReadOnlyList<FieldError> errors)
+        IReadOnlyDictionary<string, string> values, IReadOnlyList<FieldError> errors, string? oauthOrigin = null)
     {
+        var submit = oauthOrigin is null ? $"Connect {provider.DisplayName}" : $"Save and continue to {provider.DisplayName}";
         var title = (errors.Count > 0 ? "Error: " : "") + $"Connect {provider.DisplayName}";
         return new HtmlPage(status, title, $"""
             <h1>Connect {H(provider.DisplayName)}</h1>
             <p>{H(provider.Description)}</p>
             <p class="meta">Project <code>{H(link.ProjectId)}</code>. This link works once and expires at {H(link.ExpiresAt.ToString("yyyy-MM-dd HH:mm"))} UTC.
             <a href="{H(provider.DocsUrl)}" rel="noopener noreferrer">{H(provider.DisplayName)} documentation</a></p>
-            {ConnectForm.Render(provider, $"Connect {provider.DisplayName}", link.FormNonce, values, errors)}
-            """);
+            {ConnectForm.Render(provider, submit, link.FormNonce, values, errors)}
+            """, oauthOrigin);
     }
 
-    private static HtmlPage OAuthPage(InstallLink link, ProviderDefinition provider) => new(200, $"Connect {provider.DisplayName}", $"""
+    private static HtmlPage OAuthPage(InstallLink link, ProviderDefinition provider, Integration installed) => new(200, $"Connect {provider.DisplayName}", $"""
         <h1>Connect {H(provider.DisplayName)}</h1>
         <p>{H(provider.Description)}</p>
         <p class="meta">Project <code>{H(link.ProjectId)}</code>. You will be sent to {H(provider.DisplayName)} to approve access.</p>
@@ -148,7 +193,13 @@ public static class ConnectPages
         <input type="hidden" name="{ConnectForm.NonceField}" value="{H(link.FormNonce)}">
         <button type="submit">Continue to {H(provider.DisplayName)}</button>
         </form>
-        """);
+        """, AuthorizeOrigin(provider, ResolvedAuthorizeUrl(provider, installed)));
+
+    private static string? ResolvedAuthorizeUrl(ProviderDefinition provider, Integration installed) =>
+        provider.Oauth?.AuthorizeUrl is { } template
+            ? new IntegrationApp(installed, provider, System.Text.Json.Nodes.JsonNode.Parse(installed.ParamsJson) as System.Text.Json.Nodes.JsonObject ?? [],
+                new Dictionary<string, string>()).Fill(template)
+            : null;
 
     private static HtmlPage LinkNotFound() =>
         Message(404, "Link not found", "This install link does not exist. Check that you copied all of it, or ask for a new one.");

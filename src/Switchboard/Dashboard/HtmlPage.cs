@@ -9,7 +9,7 @@ namespace Switchboard.Dashboard;
 /// nothing but the one inline stylesheet (by hash) and same-origin form posts, no framing, no referrer
 /// (the URL is a capability), no caching. Callers pass body HTML they built with <see cref="H"/>.
 /// </summary>
-public sealed class HtmlPage(int status, string title, string bodyHtml) : IResult
+public sealed class HtmlPage(int status, string title, string bodyHtml, string? extraFormAction = null) : IResult
 {
     private const string Css = """
         *{box-sizing:border-box}
@@ -41,8 +41,14 @@ public sealed class HtmlPage(int status, string title, string bodyHtml) : IResul
 
     private static readonly string CssHash = "sha256-" + Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(Css)));
 
-    public static readonly string ContentSecurityPolicy =
-        $"default-src 'none'; style-src '{CssHash}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+    public static readonly string ContentSecurityPolicy = Policy(null);
+
+    /// <summary>
+    /// Browsers apply form-action to every redirect that follows a form post, so a page whose form leads on
+    /// to a provider's authorization server must name that origin too.
+    /// </summary>
+    private static string Policy(string? extraFormAction) =>
+        $"default-src 'none'; style-src '{CssHash}'; form-action 'self'{(extraFormAction is null ? "" : " " + extraFormAction)}; frame-ancestors 'none'; base-uri 'none'";
 
     public int StatusCode => status;
 
@@ -52,7 +58,7 @@ public sealed class HtmlPage(int status, string title, string bodyHtml) : IResul
     public async Task ExecuteAsync(HttpContext http)
     {
         var headers = http.Response.Headers;
-        headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        headers.ContentSecurityPolicy = extraFormAction is null ? ContentSecurityPolicy : Policy(extraFormAction);
         headers.XFrameOptions = "DENY";
         headers.XContentTypeOptions = "nosniff";
         headers["Referrer-Policy"] = "no-referrer";

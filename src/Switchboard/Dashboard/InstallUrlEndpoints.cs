@@ -7,6 +7,7 @@ using Switchboard.Audit;
 using Switchboard.Catalog;
 using Switchboard.Data;
 using Switchboard.Errors;
+using Switchboard.Providers;
 using Switchboard.Integrations;
 
 namespace Switchboard.Dashboard;
@@ -29,14 +30,14 @@ public static class InstallUrlEndpoints
     }
 
     public static async Task<Results<Ok<InstallUrlEnvelope>, ProblemHttpResult>> CreateInstallUrl(
-        string projectId, string provider, HttpContext http, ClaimsPrincipal user, SwitchboardDb db, ProviderCatalog catalog,
+        string projectId, string provider, HttpContext http, ClaimsPrincipal user, SwitchboardDb db, AccountCatalog catalog,
         IOptions<SwitchboardOptions> options, CancellationToken ct)
     {
         var accountId = user.AccountId();
         if (user.RestrictedProjectId() is { } restricted && restricted != projectId) return Problems.NotFound("project", projectId);
         if (projectId.Length > 40 || !await db.Projects.AnyAsync(p => p.Id == projectId && p.AccountId == accountId, ct))
             return Problems.NotFound("project", projectId);
-        var definition = catalog.Find(provider);
+        var definition = provider.Length > 64 ? null : await catalog.FindAsync(db, accountId, provider, ct);
         if (definition is null) return Problems.NotFound("provider", provider);
 
         var now = DateTime.UtcNow;

@@ -131,32 +131,10 @@ public static class IntegrationUsersEndpoints
         if (!box.IsAvailable) return Problems.EncryptionUnavailable();
 
         var accountId = user.AccountId();
-        var now = DateTime.UtcNow;
         for (var attempt = 1; ; attempt++)
         {
-            var connection = await db.Set<OAuthConnection>()
-                .FirstOrDefaultAsync(c => c.AccountId == accountId && c.IntegrationId == target.Row.Id && c.UserId == userId, ct);
-            if (connection is null)
-            {
-                connection = new OAuthConnection
-                {
-                    Id = Guid.CreateVersion7(), AccountId = accountId, ProjectId = target.Row.ProjectId, IntegrationId = target.Row.Id,
-                    UserId = userId, CreatedAt = now, UpdatedAt = now,
-                };
-                db.Add(connection);
-                AuditLog.Record(db, request.HttpContext, accountId, "oauth.user.created", target.Row.ProjectId, target.Provider.Name,
-                    connection.Id.ToString(), new { user_id = userId });
-            }
-            var handle = OAuthFlow.NewHandle();
-            var session = new OAuthSession
-            {
-                Id = Guid.CreateVersion7(), AccountId = accountId, ProjectId = target.Row.ProjectId, IntegrationId = target.Row.Id,
-                ConnectionId = connection.Id, StartTokenHash = OAuthFlow.Hash(handle), RedirectUri = redirectUri,
-                ExpiresAt = now + oauth.Value.SessionLifetime, CreatedAt = now,
-            };
-            db.Add(session);
-            AuditLog.Record(db, request.HttpContext, accountId, "oauth.auth_url.created", target.Row.ProjectId, target.Provider.Name,
-                connection.Id.ToString(), new { user_id = userId, session_id = session.Id, expires_at = session.ExpiresAt, redirect_uri = redirectUri });
+            var handle = await OAuthSessions.AddAsync(db, request.HttpContext, accountId, target.Row, userId, redirectUri,
+                oauth.Value.SessionLifetime, ct);
             try
             {
                 await db.SaveChangesAsync(ct);

@@ -265,16 +265,31 @@ public sealed class ConnectPageTests(SwitchboardApp app) : IClassFixture<Switchb
     }
 
     [Fact]
-    public async Task An_oauth_provider_offers_a_continue_button_that_is_not_wired_yet()
+    public async Task An_oauth_provider_not_yet_set_up_asks_for_the_oauth_app_and_then_goes_to_the_oauth_start()
     {
-        var (account, path, html, browser) = await OpenAsync("slack");
-        Assert.Contains("<button type=\"submit\">Continue to Slack</button>", html);
-        Assert.DoesNotContain("client_secret", html);
+        var (account, path, html, _) = await OpenAsync("slack");
+        // The start URL would send a browser on to slack.com: this client stops at the first redirect.
+        var browser = app.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        Assert.Contains("Save and continue to Slack", html);
+        Assert.Contains("name=\"params.client_id\"", html);
+        Assert.Matches("<input [^>]*name=\"secrets.client_secret\"[^>]*type=\"password\"", html);
+        var page = await browser.GetAsync(path);
+        // Browsers apply form-action to the redirects after the post: the provider's origin must be allowed.
+        Assert.Contains("form-action 'self' https://slack.com;", page.Headers.GetValues("Content-Security-Policy").Single());
 
-        var response = await InstallLinks.SubmitAsync(browser, path, InstallLinks.Nonce(html));
-        Assert.Equal(HttpStatusCode.NotImplemented, response.StatusCode);
-        Assert.Contains("OAuth install is not available yet", await response.Content.ReadAsStringAsync());
+        var missing = await InstallLinks.SubmitAsync(browser, path, InstallLinks.Nonce(html), ("params.client_id", "123.456"));
+        Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
         Assert.Equal(0, await IntegrationRows(account));
-        Assert.Null(await app.WithDbAsync(db => db.Set<InstallLink>().Where(l => l.AccountId == account.AccountId).Select(l => l.UsedAt).SingleAsync()));
+
+        var response = await InstallLinks.SubmitAsync(browser, path, InstallLinks.Nonce(html),
+            ("params.client_id", "123.456"), ("secrets.client_secret", "slack-app-secret-value"));
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.StartsWith("http://127.0.0.1:5080/api/v1/oauth/start/", response.Headers.Location!.ToString());
+        var view = await (await account.Client().GetAsync("/api/v1/integrations/slack")).ShouldBe(HttpStatusCode.OK);
+        Assert.Equal("installed", view["status"]!.GetValue<string>());
+        Assert.DoesNotContain("slack-app-secret-value", app.Logs.All);
+        var user = await (await account.Client().GetAsync($"/api/v1/integrations/{view["id"]}/users/default")).ShouldBe(HttpStatusCode.OK);
+        Assert.Equal("pending", user["status"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Gone, (await browser.GetAsync(path)).StatusCode);
     }
 }
