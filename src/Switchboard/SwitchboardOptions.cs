@@ -13,6 +13,11 @@ public sealed class SwitchboardOptions
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
     /// <summary>Create the default account, project and API key on an empty database.</summary>
     public bool Bootstrap { get; set; } = true;
+    /// <summary>
+    /// How long a node serves a cached integration-list page. Writes on the node drop it at once; writes on other
+    /// nodes are seen within this time. Zero turns the cache off.
+    /// </summary>
+    public TimeSpan ListCacheTtl { get; set; } = TimeSpan.FromSeconds(1);
     /// <summary>How long an API key lookup is cached on one node.</summary>
     public TimeSpan ApiKeyCacheTtl { get; set; } = TimeSpan.FromSeconds(30);
     /// <summary>How often each node polls for keys revoked elsewhere (CLI, other nodes).</summary>

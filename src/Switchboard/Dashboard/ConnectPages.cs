@@ -87,6 +87,7 @@ public static class ConnectPages
 
         // The link is used up in the same transaction that stores the credential: a second submission
         // (on any node) finds used_at set and changes nothing; a failed install leaves the link usable.
+        await using var writeLock = await db.WriteLockAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var now = DateTime.UtcNow;
         var claimed = await db.Set<InstallLink>()

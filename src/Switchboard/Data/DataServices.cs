@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Npgsql;
 
 namespace Switchboard.Data;
@@ -16,14 +17,14 @@ public static class DataServices
                 if (sqlite.DataSource is { Length: > 0 } file && file != ":memory:" && !sqlite.DataSource.StartsWith("file:", StringComparison.Ordinal))
                     Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
                 sqlite.DefaultTimeout = sqlite.DefaultTimeout is 30 ? 10 : sqlite.DefaultTimeout;
-                services.AddDbContextPool<SqliteDb>(o => o.UseSqlite(sqlite.ConnectionString));
+                services.AddDbContextPool<SqliteDb>((sp, o) => o.UseSqlite(sqlite.ConnectionString).AddInterceptors(sp.GetServices<IInterceptor>()));
                 services.AddScoped<SwitchboardDb>(sp => sp.GetRequiredService<SqliteDb>());
                 break;
             case "postgres" or "postgresql":
                 var pg = new NpgsqlConnectionStringBuilder(options.ConnectionString);
                 // An unreachable database must answer 503 quickly, not hang a request for the default 15 s.
                 if (!options.ConnectionString.Contains("Timeout", StringComparison.OrdinalIgnoreCase)) pg.Timeout = 5;
-                services.AddDbContextPool<PostgresDb>(o => o.UseNpgsql(pg.ConnectionString));
+                services.AddDbContextPool<PostgresDb>((sp, o) => o.UseNpgsql(pg.ConnectionString).AddInterceptors(sp.GetServices<IInterceptor>()));
                 services.AddScoped<SwitchboardDb>(sp => sp.GetRequiredService<PostgresDb>());
                 break;
             default:

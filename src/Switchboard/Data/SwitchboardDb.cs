@@ -19,6 +19,18 @@ public abstract class SwitchboardDb(DbContextOptions options) : DbContext(option
     public DbSet<IntegrationSecret> IntegrationSecrets => Set<IntegrationSecret>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
 
+    /// <summary>
+    /// Serializes this process's writers around a read-modify-write where the database has a single writer
+    /// (SQLite). Elsewhere a no-op: PostgreSQL handles concurrent writers itself (optimistic tokens and retries).
+    /// </summary>
+    public virtual ValueTask<IAsyncDisposable> WriteLockAsync(CancellationToken ct) => ValueTask.FromResult<IAsyncDisposable>(NoLock.Instance);
+
+    protected sealed class NoLock : IAsyncDisposable
+    {
+        public static readonly NoLock Instance = new();
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
     protected override void OnModelCreating(ModelBuilder b)
     {
         b.Entity<Account>(e =>

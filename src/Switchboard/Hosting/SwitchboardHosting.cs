@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Rewrite;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
 using Switchboard.Accounts;
@@ -38,7 +39,11 @@ public static class SwitchboardHosting
 
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
             builder.WebHost.UseUrls(DefaultUrl);
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+            k.AddServerHeader = false;
+        });
 
         var services = builder.Services;
         services.AddSwitchboardDb(options.Database);
@@ -49,6 +54,8 @@ public static class SwitchboardHosting
         services.AddSingleton<SecretBox>();
         services.AddSingleton(_ => ProviderCatalog.Load(ProviderCatalog.DefaultDirectory));
         services.AddSingleton<ProjectLookup>();
+        services.AddSingleton<IntegrationListCache>();
+        services.AddSingleton<IInterceptor, ListCacheInvalidator>();
         services.AddSwitchboardOAuth(builder.Configuration);
         services.AddSingleton<ApiKeyCache>();
         services.AddSingleton<ApiKeyUsage>();

@@ -26,6 +26,7 @@ public static class IntegrationInstaller
         // Two first installs of one provider race on the unique (account, project, provider) index; the loser retries once.
         for (var attempt = 1; ; attempt++)
         {
+            await using var writeLock = await db.WriteLockAsync(ct);
             var row = await db.Integrations.Include(i => i.Secrets)
                 .FirstOrDefaultAsync(i => i.AccountId == accountId && i.ProjectId == projectId && i.Provider == provider.Name, ct);
             var finalParams = install.Params ?? (row is null ? [] : JsonNode.Parse(row.ParamsJson) as JsonObject ?? []);

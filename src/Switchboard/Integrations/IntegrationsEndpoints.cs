@@ -1,6 +1,9 @@
 using System.Security.Claims;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Switchboard.Accounts;
@@ -26,7 +29,7 @@ public static class IntegrationsEndpoints
     public static IEndpointRouteBuilder MapIntegrations(this IEndpointRouteBuilder api)
     {
         var group = api.MapGroup("/integrations").WithTags("Integrations");
-        group.MapGet("/", ListIntegrations).RequireScope(Scopes.Read)
+        group.MapGet("/", ListIntegrations).RequireScope(Scopes.Read).Produces<IntegrationList>()
             .WithName("ListIntegrations").WithSummary("List third-party integrations")
             .WithDescription("The catalog for this account's project, each entry installed or available, with per-category counts. Filters: category, status (available, installed). Paged by cursor.");
         group.MapGet("/{id}", GetIntegration).RequireScope(Scopes.Read)
@@ -40,9 +43,10 @@ public static class IntegrationsEndpoints
         return api;
     }
 
-    public static async Task<Results<Ok<IntegrationList>, Ok<List<ToolregistryIntegration>>, ProblemHttpResult>> ListIntegrations(
+    public static async Task<Results<JsonBytes, Ok<List<ToolregistryIntegration>>, ProblemHttpResult>> ListIntegrations(
         string? category, string? status, string? cursor, string? limit, HttpRequest request,
-        ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, AccountCatalog catalog, CancellationToken ct)
+        ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, AccountCatalog catalog, IntegrationListCache cache,
+        IOptions<JsonOptions> json, CancellationToken ct)
     {
         // The toolregistry list shares this path: the `active` query parameter (or its media type) selects its shape.
         if (ToolregistryList.IsRequested(request))
@@ -63,6 +67,11 @@ public static class IntegrationsEndpoints
 
         var accountId = user.AccountId();
         var projectId = await projects.ProjectForAsync(user, db, ct);
+        // The hot read path: a page is served from this node's cache until a write drops it or it expires.
+        var cacheKey = $"list:{accountId}:{projectId}:{status}:{category}:{after}:{pageSize}";
+        if (cache.Find(cacheKey, accountId) is { } cached) return new JsonBytes(cached);
+        var generation = cache.Generation(accountId);
+
         var rows = await InstalledRows(db, accountId, projectId).ToDictionaryAsync(r => r.Provider, ct);
 
         var views = (await catalog.ProvidersAsync(db, accountId, ct)).Select(p => IntegrationView.From(p, projectId, rows.GetValueOrDefault(p.Name)));
@@ -81,7 +90,9 @@ public static class IntegrationsEndpoints
             page.RemoveAt(pageSize);
             next = Cursor.Encode(page[^1].Name);
         }
-        return TypedResults.Ok(new IntegrationList(page, counts, next));
+        var body = JsonSerializer.SerializeToUtf8Bytes(new IntegrationList(page, counts, next), json.Value.SerializerOptions);
+        cache.Store(cacheKey, generation, body);
+        return new JsonBytes(body);
     }
 
     public static async Task<Results<Ok<IntegrationView>, ProblemHttpResult>> GetIntegration(

@@ -233,6 +233,23 @@ public sealed class InstallTests(SwitchboardApp app) : IClassFixture<Switchboard
         Assert.Contains("api_key", events[0].DataJson);
     }
 
+    [Fact]
+    public async Task Concurrent_reinstalls_of_one_integration_never_fail_with_a_server_error()
+    {
+        var account = await app.CreateAccountAsync();
+        var client = account.Client();
+        var responses = await Task.WhenAll(Enumerable.Range(0, 30).Select(i =>
+            client.PostJson("/api/v1/integrations/stripe/install", StripeBody($"sk_test_concurrent{i:0000000000}"))));
+        var codes = responses.Select(r => (int)r.StatusCode).ToList();
+        // SQLite's writers queue in-process, so every one succeeds; PostgreSQL may refuse a loser with 409 after retries.
+        if (TestDatabase.IsPostgres) Assert.All(codes, c => Assert.Contains(c, new[] { 200, 409 }));
+        else Assert.All(codes, c => Assert.Equal(200, c));
+        Assert.Contains(200, codes);
+        Assert.Equal(2, await app.WithDbAsync(db => db.IntegrationSecrets.CountAsync(s => s.AccountId == account.AccountId)));
+        Assert.Equal(codes.Count(c => c == 200),
+            await app.WithDbAsync(db => db.AuditEvents.CountAsync(e => e.AccountId == account.AccountId && e.Action == "integration.installed")));
+    }
+
     private Task AssertNothingWritten(TestAccount account) => app.WithDbAsync(async db =>
     {
         Assert.Equal(0, await db.Integrations.CountAsync(i => i.AccountId == account.AccountId));
