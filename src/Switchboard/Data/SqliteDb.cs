@@ -7,7 +7,7 @@ namespace Switchboard.Data;
 
 public sealed class SqliteDb(DbContextOptions<SqliteDb> options) : SwitchboardDb(options)
 {
-    // SQLite has one writer per database file. Writers of this process queue here, asynchronously, instead of
+    // SQLite has one writer per database file. Writers of this process wait their turn here, without a thread, instead of
     // colliding on the file lock, where the driver's busy handler sleeps and retries (blocking a thread each).
     private static readonly ConcurrentDictionary<string, SemaphoreSlim> WriteGates = new(StringComparer.Ordinal);
 
