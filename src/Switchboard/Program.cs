@@ -2,7 +2,8 @@ using Switchboard;
 using Switchboard.Cli;
 using Switchboard.Hosting;
 
-var builder = WebApplication.CreateBuilder(args);
+// appsettings.json and the catalog ship next to the binary; ./data stays where the service is started from.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddSwitchboard();
 var app = builder.Build();
 
