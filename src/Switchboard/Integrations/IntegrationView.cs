@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Switchboard.Catalog;
 
 namespace Switchboard.Integrations;
@@ -15,15 +16,16 @@ public sealed record IntegrationView(
     DateTime? InstalledAt,
     JsonObject Params,
     IReadOnlyList<SecretView> Secrets,
-    IReadOnlyList<FieldView> ParamSchema,
-    IReadOnlyList<FieldView> SecretSchema,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<FieldView>? ParamSchema,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<FieldView>? SecretSchema,
     string ApiBaseUrl,
     string DocsUrl,
     string LogoUrl,
     DateTime? CreatedAt,
     DateTime? UpdatedAt)
 {
-    public static IntegrationView From(ProviderDefinition p, string projectId, InstalledRow? row) => new(
+    /// <summary>The full entry, with the params and secrets schema; list pages leave the schema out (summary = true).</summary>
+    public static IntegrationView From(ProviderDefinition p, string projectId, InstalledRow? row, bool summary = false) => new(
         row?.Id ?? IntegrationIds.For(projectId, p.Name),
         p.Name,
         p.DisplayName,
@@ -34,8 +36,8 @@ public sealed record IntegrationView(
         row?.InstalledAt,
         row is null ? [] : (JsonNode.Parse(row.ParamsJson) as JsonObject ?? []),
         row?.Secrets.OrderBy(s => s.Name, StringComparer.Ordinal).ToArray() ?? [],
-        FieldView.From(p.Params),
-        FieldView.From(p.Secrets),
+        summary ? null : FieldView.From(p.Params),
+        summary ? null : FieldView.From(p.Secrets),
         p.ApiBaseUrl,
         p.DocsUrl,
         p.LogoUrl,

@@ -31,7 +31,7 @@ public static class IntegrationsEndpoints
         var group = api.MapGroup("/integrations").WithTags("Integrations");
         group.MapGet("/", ListIntegrations).RequireScope(Scopes.Read).Produces<IntegrationList>()
             .WithName("ListIntegrations").WithSummary("List third-party integrations")
-            .WithDescription("The catalog for this account's project, each entry installed or available, with per-category counts. Filters: category, status (available, installed). Paged by cursor.");
+            .WithDescription("The catalog for this account's project, each entry installed or available, with per-category counts. Filters: category, status (available, installed). Paged by cursor. Entries leave out param_schema and secret_schema; GET one integration for them.");
         group.MapGet("/{id}", GetIntegration).RequireScope(Scopes.Read)
             .WithName("GetIntegration").WithSummary("Get a single integration (by uuid or snake_case name)");
         group.MapPost("/{id}/install", Install).RequireScope(Scopes.IntegrationsWrite)
@@ -74,7 +74,7 @@ public static class IntegrationsEndpoints
 
         var rows = await InstalledRows(db, accountId, projectId).ToDictionaryAsync(r => r.Provider, ct);
 
-        var views = (await catalog.ProvidersAsync(db, accountId, ct)).Select(p => IntegrationView.From(p, projectId, rows.GetValueOrDefault(p.Name)));
+        var views = (await catalog.ProvidersAsync(db, accountId, ct)).Select(p => IntegrationView.From(p, projectId, rows.GetValueOrDefault(p.Name), summary: true));
         if (status is not null) views = views.Where(v => v.Status == status);
         var statusFiltered = views.ToList();
         var byCategory = statusFiltered.GroupBy(v => v.Category).OrderBy(g => g.Key, StringComparer.Ordinal)

@@ -22,6 +22,17 @@ public sealed class GetIntegrationTests(SwitchboardApp app) : IClassFixture<Swit
     }
 
     [Fact]
+    public async Task List_entries_are_summaries_without_the_schema_that_get_returns()
+    {
+        var account = await app.CreateAccountAsync();
+        var list = await (await account.Client().GetAsync("/api/v1/integrations?category=payments")).ShouldBe(HttpStatusCode.OK);
+        var stripe = list["integrations"]!.AsArray().Single(i => i!["name"]!.GetValue<string>() == "stripe")!.AsObject();
+        Assert.False(stripe.ContainsKey("param_schema"));
+        Assert.False(stripe.ContainsKey("secret_schema"));
+        Assert.Equal("API_KEY", stripe["auth_type"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task The_uuid_stays_the_same_after_install()
     {
         var account = await app.CreateAccountAsync();
