@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
 using Switchboard.Tests.Infrastructure;
 
 namespace Switchboard.Tests.Dashboard;
@@ -16,15 +17,14 @@ public sealed class ConnectPageBrowserTests(KestrelSwitchboardApp app) : IClassF
         Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     });
 
-    /// <summary>Clicks the submit button and waits for the page the POST answers with.</summary>
-    private static async Task<IResponse> SubmitAsync(IPage page, string url)
-    {
-        var response = await page.RunAndWaitForResponseAsync(
+    /// <summary>
+    /// Clicks the submit button and returns the POST's response. The page it answers with has the same URL, so callers
+    /// wait for something only the new page has (a web-first assertion) rather than for a load state.
+    /// </summary>
+    private static Task<IResponse> SubmitAsync(IPage page, string url) =>
+        page.RunAndWaitForResponseAsync(
             () => page.GetByRole(AriaRole.Button, new() { Name = "Connect Stripe" }).ClickAsync(),
-            r => r.Url == url && r.Request.Method == "POST");
-        await page.WaitForLoadStateAsync(LoadState.DOMContentLoaded);
-        return response;
-    }
+            r => r.Url == url && r.Request.Method == "POST", new() { Timeout = 60_000 });
 
     [Fact]
     public async Task A_user_fills_the_form_by_label_installs_once_and_the_link_is_then_refused()
@@ -48,6 +48,7 @@ public sealed class ConnectPageBrowserTests(KestrelSwitchboardApp app) : IClassF
         await page.GetByLabel("API key").FillAsync("not-a-stripe-key-typed-in-browser");
         var rejected = await SubmitAsync(page, url);
         Assert.Equal(400, rejected!.Status);
+        await Expect(page.Locator("#f-secrets-api_key-error")).ToBeVisibleAsync(new() { Timeout = 60_000 });
         var apiKey = page.GetByLabel("API key");
         Assert.Equal("true", await apiKey.GetAttributeAsync("aria-invalid"));
         Assert.Equal("", await apiKey.InputValueAsync());
@@ -60,7 +61,7 @@ public sealed class ConnectPageBrowserTests(KestrelSwitchboardApp app) : IClassF
         await page.ScreenshotAsync(new() { Path = "/tmp/switchboard-connect-form.png", FullPage = true });
         var done = await SubmitAsync(page, url);
         Assert.Equal(200, done!.Status);
-        Assert.Equal("Stripe is connected", await page.GetByRole(AriaRole.Heading, new() { Level = 1 }).InnerTextAsync());
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Stripe is connected", new() { Timeout = 60_000 });
         Assert.DoesNotContain(StripeKey, await page.ContentAsync());
         Assert.DoesNotContain(StripeKey, await done.TextAsync());
         await page.ScreenshotAsync(new() { Path = "/tmp/switchboard-connect-done.png", FullPage = true });
