@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using Switchboard.ApiKeys;
 using Switchboard.Data;
 using Switchboard.Errors;
+using Switchboard.Http;
 using Switchboard.Integrations;
 
 namespace Switchboard.Audit;
@@ -17,7 +18,7 @@ namespace Switchboard.Audit;
 /// </summary>
 public static class AuditLogEndpoints
 {
-    public const int DefaultLimit = 50, MaxLimit = 200, MaxFilterLength = 100;
+    public const int MaxFilterLength = 100;
 
     public static IEndpointRouteBuilder MapAuditLog(this IEndpointRouteBuilder api)
     {
@@ -39,9 +40,9 @@ public static class AuditLogEndpoints
             return Problems.BadRequest("invalid_filter", "Invalid since filter", "since must be an ISO 8601 timestamp, e.g. 2026-05-17T17:55:00Z.");
         if (until is not null && (to = ParseTime(until)) is null)
             return Problems.BadRequest("invalid_filter", "Invalid until filter", "until must be an ISO 8601 timestamp, e.g. 2026-05-17T17:55:00Z.");
-        var pageSize = DefaultLimit;
-        if (limit is not null && (!int.TryParse(limit, out pageSize) || pageSize is < 1 or > MaxLimit))
-            return Problems.BadRequest("invalid_limit", "Invalid limit", $"limit must be an integer from 1 to {MaxLimit}.");
+        // The audit cursor is (created_at, id), decoded below; only the limit is the common one.
+        var (pageSize, _, pageProblem) = Paging.Parse(limit, cursor: null);
+        if (pageProblem is not null) return pageProblem;
         (DateTime At, Guid Id)? before = null;
         if (cursor is not null && (before = DecodeCursor(cursor)) is null)
             return Problems.BadRequest("invalid_cursor", "Invalid cursor", "Use the next_cursor of a previous page.");

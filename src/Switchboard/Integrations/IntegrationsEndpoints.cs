@@ -24,7 +24,6 @@ namespace Switchboard.Integrations;
 /// <summary>The Kataven integrations surface. Every query carries the caller's account and project.</summary>
 public static class IntegrationsEndpoints
 {
-    public const int DefaultLimit = 50, MaxLimit = 200;
 
     public static IEndpointRouteBuilder MapIntegrations(this IEndpointRouteBuilder api)
     {
@@ -58,12 +57,8 @@ public static class IntegrationsEndpoints
             return Problems.BadRequest("invalid_filter", "Invalid status filter", "status must be 'available' or 'installed'.");
         if (category is not null && !Categories.All.Contains(category))
             return Problems.BadRequest("invalid_filter", "Invalid category filter", $"Unknown category '{Problems.Truncate(category, 40)}'.");
-        var pageSize = DefaultLimit;
-        if (limit is not null && (!int.TryParse(limit, out pageSize) || pageSize is < 1 or > MaxLimit))
-            return Problems.BadRequest("invalid_limit", "Invalid limit", $"limit must be an integer from 1 to {MaxLimit}.");
-        string? after = null;
-        if (cursor is not null && (after = Cursor.Decode(cursor)) is null)
-            return Problems.BadRequest("invalid_cursor", "Invalid cursor", "Use the next_cursor of a previous page.");
+        var (pageSize, after, pageProblem) = Paging.Parse(limit, cursor);
+        if (pageProblem is not null) return pageProblem;
 
         var accountId = user.AccountId();
         var projectId = await projects.ProjectForAsync(user, db, ct);
@@ -170,21 +165,6 @@ public static class IntegrationsEndpoints
             .Where(i => i.AccountId == accountId && i.ProjectId == projectId && (provider == null || i.Provider == provider))
             .Select(i => new InstalledRow(i.Id, i.Provider, i.Status, i.InstalledAt, i.ParamsJson, i.CreatedAt, i.UpdatedAt,
                 i.Secrets.Select(s => new SecretView(s.Name, s.Fingerprint, s.UpdatedAt)).ToList()));
-}
-
-/// <summary>Opaque page cursors: the last provider name of the page, base64url.</summary>
-public static class Cursor
-{
-    public static string Encode(string after) => Convert.ToBase64String(Encoding.UTF8.GetBytes(after)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-    public static string? Decode(string cursor)
-    {
-        if (cursor.Length is 0 or > 200) return null;
-        var b64 = cursor.Replace('-', '+').Replace('_', '/');
-        b64 += new string('=', (4 - b64.Length % 4) % 4);
-        try { return Encoding.UTF8.GetString(Convert.FromBase64String(b64)); }
-        catch (FormatException) { return null; }
-    }
 }
 
 public static class Categories

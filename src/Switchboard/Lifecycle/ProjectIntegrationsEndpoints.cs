@@ -21,7 +21,7 @@ namespace Switchboard.Lifecycle;
 /// </summary>
 public static class ProjectIntegrationsEndpoints
 {
-    public const int DefaultLimit = 50, MaxLimit = 200, MaxQueryLength = 100;
+    public const int MaxQueryLength = 100;
     private static readonly string[] CatalogStatuses =
         [IntegrationStatus.Available, IntegrationStatus.Active, IntegrationStatus.Paused, IntegrationStatus.Disconnected];
 
@@ -70,12 +70,8 @@ public static class ProjectIntegrationsEndpoints
             return Problems.BadRequest("invalid_filter", "Invalid category filter", $"Unknown category '{Problems.Truncate(category, 40)}'.");
         if (q is not null && q.Length > MaxQueryLength)
             return Problems.BadRequest("invalid_filter", "Invalid q filter", $"q is limited to {MaxQueryLength} characters.");
-        var pageSize = DefaultLimit;
-        if (limit is not null && (!int.TryParse(limit, out pageSize) || pageSize is < 1 or > MaxLimit))
-            return Problems.BadRequest("invalid_limit", "Invalid limit", $"limit must be an integer from 1 to {MaxLimit}.");
-        string? after = null;
-        if (cursor is not null && (after = Cursor.Decode(cursor)) is null)
-            return Problems.BadRequest("invalid_cursor", "Invalid cursor", "Use the next_cursor of a previous page.");
+        var (pageSize, after, pageProblem) = Paging.Parse(limit, cursor);
+        if (pageProblem is not null) return pageProblem;
         if (!await ProjectAccess.CanUseAsync(user, db, projectId, ct)) return Problems.NotFound("project", projectId);
 
         var accountId = user.AccountId();

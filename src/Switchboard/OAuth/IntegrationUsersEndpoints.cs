@@ -20,7 +20,7 @@ namespace Switchboard.OAuth;
 /// <summary>toolregistry's end users of a customer integration (an installed integration): auth URLs, status, credentials.</summary>
 public static class IntegrationUsersEndpoints
 {
-    public const int MaxUserIdLength = 256, DefaultLimit = 50, MaxLimit = 200;
+    public const int MaxUserIdLength = 256;
 
     public static IEndpointRouteBuilder MapIntegrationUsers(this IEndpointRouteBuilder api)
     {
@@ -67,12 +67,8 @@ public static class IntegrationUsersEndpoints
     public static async Task<Results<Ok<UserList>, ProblemHttpResult>> ListUsers(string customerIntegrationId, string? cursor, string? limit,
         ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, AccountCatalog catalog, CancellationToken ct)
     {
-        var pageSize = DefaultLimit;
-        if (limit is not null && (!int.TryParse(limit, out pageSize) || pageSize is < 1 or > MaxLimit))
-            return Problems.BadRequest("invalid_limit", "Invalid limit", $"limit must be an integer from 1 to {MaxLimit}.");
-        string? after = null;
-        if (cursor is not null && (after = Cursor.Decode(cursor)) is null)
-            return Problems.BadRequest("invalid_cursor", "Invalid cursor", "Use the nextCursor of a previous page.");
+        var (pageSize, after, pageProblem) = Paging.Parse(limit, cursor, "nextCursor");
+        if (pageProblem is not null) return pageProblem;
         var (target, problem) = await FindAsync(customerIntegrationId, user, db, projects, catalog, ct);
         if (problem is not null) return problem;
         var accountId = user.AccountId();

@@ -18,7 +18,7 @@ namespace Switchboard.Projects;
 /// </summary>
 public static class ProjectsEndpoints
 {
-    public const int DefaultLimit = 50, MaxLimit = 200, MaxNameLength = 200;
+    public const int MaxNameLength = 200;
 
     public static IEndpointRouteBuilder MapProjects(this IEndpointRouteBuilder api)
     {
@@ -40,12 +40,8 @@ public static class ProjectsEndpoints
     public static async Task<Results<Ok<ProjectPage>, ProblemHttpResult>> ListProjects(
         string? cursor, string? limit, ClaimsPrincipal user, SwitchboardDb db, CancellationToken ct)
     {
-        var pageSize = DefaultLimit;
-        if (limit is not null && (!int.TryParse(limit, out pageSize) || pageSize is < 1 or > MaxLimit))
-            return Problems.BadRequest("invalid_limit", "Invalid limit", $"limit must be an integer from 1 to {MaxLimit}.");
-        string? after = null;
-        if (cursor is not null && (after = Cursor.Decode(cursor)) is null)
-            return Problems.BadRequest("invalid_cursor", "Invalid cursor", "Use the next_cursor of a previous page.");
+        var (pageSize, after, pageProblem) = Paging.Parse(limit, cursor);
+        if (pageProblem is not null) return pageProblem;
 
         var accountId = user.AccountId();
         var restricted = user.RestrictedProjectId();

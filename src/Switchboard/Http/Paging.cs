@@ -1,0 +1,38 @@
+using System.Text;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Switchboard.Errors;
+
+namespace Switchboard.Http;
+
+/// <summary>The limit and cursor query parameters every list endpoint takes.</summary>
+public static class Paging
+{
+    public const int DefaultLimit = 50, MaxLimit = 200;
+
+    /// <summary>Page size and the decoded cursor, or a 400 problem naming what is wrong.</summary>
+    public static (int Size, string? After, ProblemHttpResult? Problem) Parse(string? limit, string? cursor, string cursorField = "next_cursor")
+    {
+        var size = DefaultLimit;
+        if (limit is not null && (!int.TryParse(limit, out size) || size is < 1 or > MaxLimit))
+            return (0, null, Problems.BadRequest("invalid_limit", "Invalid limit", $"limit must be an integer from 1 to {MaxLimit}."));
+        string? after = null;
+        if (cursor is not null && (after = Cursor.Decode(cursor)) is null)
+            return (0, null, Problems.BadRequest("invalid_cursor", "Invalid cursor", $"Use the {cursorField} of a previous page."));
+        return (size, after, null);
+    }
+}
+
+/// <summary>Opaque page cursors: the sort key of the last item of a page, base64url.</summary>
+public static class Cursor
+{
+    public static string Encode(string after) => Convert.ToBase64String(Encoding.UTF8.GetBytes(after)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    public static string? Decode(string cursor)
+    {
+        if (cursor.Length is 0 or > 200) return null;
+        var b64 = cursor.Replace('-', '+').Replace('_', '/');
+        b64 += new string('=', (4 - b64.Length % 4) % 4);
+        try { return Encoding.UTF8.GetString(Convert.FromBase64String(b64)); }
+        catch (FormatException) { return null; }
+    }
+}
