@@ -117,7 +117,9 @@ public sealed class KeyRing
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
         var tmp = path + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        // CreateNew: a file left behind (perhaps readable by others) is never reused; the new one is born 0600.
+        File.Delete(tmp);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         using (var stream = new FileStream(tmp, options))
             JsonSerializer.Serialize(stream, file, KeyFile.Json);

@@ -23,6 +23,9 @@ public static class KeyRingLoader
                 return Report(KeyRing.Unavailable($"key file '{options.KeyFile}' cannot be created ({e.GetType().Name})"), logger);
             }
         }
+        if (!OperatingSystem.IsWindows()
+            && (File.GetUnixFileMode(options.KeyFile) & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite)) != 0)
+            logger.LogWarning("Key file {KeyFile} is readable or writable by other users; make it mode 0600.", Path.GetFullPath(options.KeyFile));
         return Report(KeyRing.FromFile(options.KeyFile), logger);
     }
 

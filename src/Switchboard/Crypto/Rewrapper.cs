@@ -33,7 +33,8 @@ public static class Rewrapper
                 var context = new SecretContext(s.AccountId, "integration_secrets", s.IntegrationId.ToString(), s.Name);
                 var rewrapped = box.Rewrap(s.Ciphertext, context);
                 done += await db.IntegrationSecrets
-                    .Where(x => x.Id == s.Id && x.AccountId == s.AccountId && x.KeyId == s.KeyId)
+                    // Compare-and-set on the ciphertext itself: a concurrent re-install under the same key id must win.
+                    .Where(x => x.Id == s.Id && x.AccountId == s.AccountId && x.Ciphertext == s.Ciphertext)
                     .ExecuteUpdateAsync(u => u.SetProperty(x => x.Ciphertext, rewrapped).SetProperty(x => x.KeyId, active), ct);
             }
             after = batch[^1].Id;

@@ -7,6 +7,7 @@ using Switchboard.Audit;
 using Switchboard.Catalog;
 using Switchboard.Data;
 using Switchboard.Errors;
+using Switchboard.Idempotency;
 using Switchboard.Providers;
 using Switchboard.Integrations;
 
@@ -22,8 +23,9 @@ public static class InstallUrlEndpoints
 
     public static IEndpointRouteBuilder MapInstallUrl(this IEndpointRouteBuilder api)
     {
+        // The response is a capability (a live install link) that must not be stored, so no Idempotency-Key.
         api.MapPost("/projects/{projectId}/integrations/{provider}/install-url", CreateInstallUrl)
-            .RequireScope(Scopes.IntegrationsWrite)
+            .RequireScope(Scopes.IntegrationsWrite).RefusesIdempotencyKey()
             .WithTags("Integrations").WithName("CreateInstallUrl").WithSummary("Get a browser install URL for a provider")
             .WithDescription("Returns a single-use link to a hosted page where the end user enters the credential (or, for OAuth providers, starts the OAuth flow). The link contains no API key and expires after Switchboard:InstallLinkTtl (15 minutes by default).");
         return api;

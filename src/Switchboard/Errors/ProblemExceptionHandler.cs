@@ -33,10 +33,13 @@ public sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> log
             case BadHttpRequestException bad:
                 return Problems.Make(bad.StatusCode, "bad_request", "Bad request", "The request could not be read.");
             case EncryptionUnavailableException:
-                logger.LogError("Secret encryption unavailable during {Path}", context.Request.Path);
+                logger.LogError("Secret encryption unavailable during {Path}", Route(context));
                 return Problems.EncryptionUnavailable();
             case DbUpdateConcurrencyException:
                 return Problems.Conflict("concurrent_modification", "Concurrent modification", "The resource changed while this request ran; retry it.");
+            case DbUpdateException { InnerException: DbException db } when IsUniqueViolation(db):
+                // Two requests raced to create the same thing; the loser is told so.
+                return Problems.Conflict("concurrent_modification", "Concurrent modification", "Another request changed this resource at the same time; retry it.");
         }
         if (IsDatabaseUnavailable(e))
         {
@@ -46,12 +49,16 @@ public sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> log
         }
         if (e is CryptographicException)
         {
-            logger.LogError("A stored ciphertext failed to decrypt on {Path}", context.Request.Path);
+            logger.LogError("A stored ciphertext failed to decrypt on {Path}", Route(context));
             return Problems.Make(500, "decryption_failed", "Stored secret could not be decrypted");
         }
-        logger.LogError(e, "Unhandled error on {Method} {Path}", context.Request.Method, context.Request.Path);
+        logger.LogError(e, "Unhandled error on {Method} {Path}", context.Request.Method, Route(context));
         return Problems.Make(500, "internal_error", "Internal server error", "An unexpected error occurred; it has been logged.");
     }
+
+    // The route pattern, not the path: some paths carry capabilities (install links, OAuth start handles).
+    private static string Route(HttpContext context) =>
+        (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(no route)";
 
     private static bool IsDatabaseUnavailable(Exception e)
     {
@@ -67,6 +74,10 @@ public sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> log
     private static bool IsConstraintViolation(DbException e) =>
         e.SqlState?.StartsWith("23", StringComparison.Ordinal) == true
         || e is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 19 };
+
+    // PostgreSQL 23505, SQLite SQLITE_CONSTRAINT_UNIQUE (2067) and SQLITE_CONSTRAINT_PRIMARYKEY (1555).
+    private static bool IsUniqueViolation(DbException e) =>
+        e.SqlState == "23505" || e is Microsoft.Data.Sqlite.SqliteException { SqliteExtendedErrorCode: 2067 or 1555 };
 
     private static Exception Innermost(Exception e)
     {

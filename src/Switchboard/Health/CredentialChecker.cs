@@ -6,6 +6,7 @@ using Switchboard.Audit;
 using Switchboard.Catalog;
 using Switchboard.Crypto;
 using Switchboard.Data;
+using Switchboard.Providers;
 using Switchboard.Integrations;
 
 namespace Switchboard.Health;
@@ -17,7 +18,7 @@ namespace Switchboard.Health;
 public sealed class CredentialChecker(
     IServiceScopeFactory scopes,
     IHttpClientFactory http,
-    ProviderCatalog catalog,
+    AccountCatalog catalog,
     SecretBox box,
     IOptions<HealthOptions> options,
     IHostEnvironment environment,
@@ -53,7 +54,7 @@ public sealed class CredentialChecker(
             .FirstOrDefaultAsync(i => i.AccountId == accountId && i.Id == integrationId, ct);
         if (row is null) return null;
 
-        var result = await VerifyAsync(row, ct);
+        var result = await VerifyAsync(db, row, ct);
         var now = DateTime.UtcNow;
         var next = now + options.Value.Interval;
         var query = db.Integrations.Where(i => i.AccountId == accountId && i.Id == integrationId);
@@ -82,9 +83,9 @@ public sealed class CredentialChecker(
         return result;
     }
 
-    private async Task<HealthResult> VerifyAsync(Integration row, CancellationToken ct)
+    private async Task<HealthResult> VerifyAsync(SwitchboardDb db, Integration row, CancellationToken ct)
     {
-        var provider = catalog.Find(row.Provider);
+        var provider = await catalog.FindAsync(db, row.AccountId, row.Provider, ct);
         if (provider is null) return new(HealthStatuses.Unknown, "The provider is no longer in the catalog.");
         if (provider.Verify is null) return new(HealthStatuses.Unknown, null);
 

@@ -6,6 +6,7 @@ using Switchboard.ApiKeys;
 using Switchboard.Catalog;
 using Switchboard.Data;
 using Switchboard.Errors;
+using Switchboard.Providers;
 using Switchboard.Integrations;
 
 namespace Switchboard.Health;
@@ -25,11 +26,11 @@ public static class HealthEndpoints
     }
 
     public static async Task<Results<Ok<HealthView>, ProblemHttpResult>> GetHealth(
-        string id, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, ProviderCatalog catalog, CancellationToken ct)
+        string id, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, AccountCatalog catalog, CancellationToken ct)
     {
         var accountId = user.AccountId();
         var projectId = await projects.ProjectForAsync(user, db, ct);
-        var provider = IntegrationsEndpoints.Resolve(catalog, projectId, id);
+        var provider = await catalog.ResolveAsync(db, accountId, projectId, id, ct);
         if (provider is null) return Problems.IntegrationNotFound(id);
         var view = await db.Integrations.AsNoTracking()
             .Where(i => i.AccountId == accountId && i.ProjectId == projectId && i.Provider == provider.Name && i.Status != IntegrationStatus.Available)
@@ -40,12 +41,12 @@ public static class HealthEndpoints
     }
 
     public static async Task<Results<Ok<HealthView>, ProblemHttpResult>> CheckNow(
-        string id, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, ProviderCatalog catalog,
+        string id, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, AccountCatalog catalog,
         CredentialChecker checker, HttpContext http, CancellationToken ct)
     {
         var accountId = user.AccountId();
         var projectId = await projects.ProjectForAsync(user, db, ct);
-        var provider = IntegrationsEndpoints.Resolve(catalog, projectId, id);
+        var provider = await catalog.ResolveAsync(db, accountId, projectId, id, ct);
         if (provider is null) return Problems.IntegrationNotFound(id);
         var integrationId = await db.Integrations.AsNoTracking()
             .Where(i => i.AccountId == accountId && i.ProjectId == projectId && i.Provider == provider.Name && i.Status != IntegrationStatus.Available)

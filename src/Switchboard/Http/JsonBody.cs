@@ -13,7 +13,8 @@ public static class JsonBody
 {
     public sealed record Result(JsonElement? Root, ProblemHttpResult? Problem);
 
-    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 32 };
+    // Duplicate property names are refused: JsonObject (settings, params) cannot hold them and would throw later.
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 32, AllowDuplicateProperties = false };
 
     public static async Task<Result> ReadAsync(HttpRequest request, bool allowEmpty, CancellationToken ct)
     {

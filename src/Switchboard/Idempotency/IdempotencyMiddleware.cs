@@ -61,7 +61,9 @@ public sealed class IdempotencyMiddleware(
 
         var accountId = http.User.AccountId();
         var target = request.Path.Value + request.QueryString.Value;
-        var hash = RequestHash(request.Method, target, body);
+        // The actor is part of the request: another key of the account (perhaps restricted to another project) must
+        // not be handed a response that key produced.
+        var hash = RequestHash(request.Method, target, body, http.User.ActorId());
         var claim = await ClaimAsync(accountId, key, $"{request.Method} {target}", hash, http.RequestAborted);
         if (claim.Existing is { } existing)
         {
@@ -83,7 +85,7 @@ public sealed class IdempotencyMiddleware(
         }
         catch
         {
-            await ReleaseAsync(accountId, key);
+            await ReleaseAsync(accountId, key, claim.ClaimedAt);
             throw;
         }
         finally
@@ -91,23 +93,24 @@ public sealed class IdempotencyMiddleware(
             http.Response.Body = original;
         }
 
-        if (http.Response.StatusCode >= 500) await ReleaseAsync(accountId, key);
-        else await CompleteAsync(accountId, key, http.Response, buffer.ToArray());
+        if (http.Response.StatusCode >= 500) await ReleaseAsync(accountId, key, claim.ClaimedAt);
+        else await CompleteAsync(accountId, key, claim.ClaimedAt, http.Response, buffer.ToArray());
         buffer.Position = 0;
         await buffer.CopyToAsync(original, http.RequestAborted);
     }
 
     private static bool IsWrite(string method) => HttpMethods.IsPost(method) || HttpMethods.IsPatch(method) || HttpMethods.IsDelete(method);
 
-    public static byte[] RequestHash(string method, string target, byte[] body)
+    public static byte[] RequestHash(string method, string target, byte[] body, string actorId)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        sha.AppendData(Encoding.UTF8.GetBytes($"{method}\n{target}\n"));
+        sha.AppendData(Encoding.UTF8.GetBytes($"{actorId}\n{method}\n{target}\n"));
         sha.AppendData(body);
         return sha.GetHashAndReset();
     }
 
-    private sealed record Claim(bool Claimed, IdempotencyRecord? Existing);
+    /// <summary>ClaimedAt identifies this request's claim, so it never completes or releases a claim taken over since.</summary>
+    private sealed record Claim(bool Claimed, IdempotencyRecord? Existing, DateTime ClaimedAt = default);
 
     private async Task<Claim> ClaimAsync(string accountId, string key, string methodPath, byte[] hash, CancellationToken ct)
     {
@@ -115,7 +118,9 @@ public sealed class IdempotencyMiddleware(
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<SwitchboardDb>();
-            var now = DateTime.UtcNow;
+            // Microseconds: what PostgreSQL keeps, so the claim's time reads back equal and can identify the claim.
+            var ticks = DateTime.UtcNow.Ticks;
+            var now = new DateTime(ticks - ticks % 10, DateTimeKind.Utc);
             var expires = now + options.Value.Retention;
             var shortPath = methodPath.Length > 300 ? methodPath[..300] : methodPath;
             // ON CONFLICT DO NOTHING (SQLite and PostgreSQL): losing the race is an answer, not an error.
@@ -124,7 +129,7 @@ public sealed class IdempotencyMiddleware(
                 VALUES ({accountId}, {key}, {shortPath}, {hash}, {IdempotencyStates.InFlight}, {now}, {expires})
                 ON CONFLICT ("AccountId", "Key") DO NOTHING
                 """, ct);
-            if (inserted == 1) return new Claim(true, null);
+            if (inserted == 1) return new Claim(true, null, now);
 
             var existing = await db.Set<IdempotencyRecord>().AsNoTracking()
                 .FirstOrDefaultAsync(r => r.AccountId == accountId && r.Key == key, ct);
@@ -162,7 +167,7 @@ public sealed class IdempotencyMiddleware(
         Problems.Conflict("idempotency_request_in_flight", "Request in progress",
             "A request with this Idempotency-Key is still being processed. Retry later to get its response.");
 
-    private async Task CompleteAsync(string accountId, string key, HttpResponse response, byte[] body)
+    private async Task CompleteAsync(string accountId, string key, DateTime claimedAt, HttpResponse response, byte[] body)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<SwitchboardDb>();
@@ -171,7 +176,7 @@ public sealed class IdempotencyMiddleware(
         var location = response.Headers.Location.ToString() is { Length: > 0 and <= 2000 } l ? l : null;
         // The change has been committed by now: finish the record even if the client has gone away.
         await db.Set<IdempotencyRecord>()
-            .Where(r => r.AccountId == accountId && r.Key == key)
+            .Where(r => r.AccountId == accountId && r.Key == key && r.CreatedAt == claimedAt)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(r => r.State, IdempotencyStates.Completed)
                 .SetProperty(r => r.ResponseStatus, status)
@@ -180,12 +185,12 @@ public sealed class IdempotencyMiddleware(
                 .SetProperty(r => r.Location, location), CancellationToken.None);
     }
 
-    private async Task ReleaseAsync(string accountId, string key)
+    private async Task ReleaseAsync(string accountId, string key, DateTime claimedAt)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<SwitchboardDb>();
         await db.Set<IdempotencyRecord>()
-            .Where(r => r.AccountId == accountId && r.Key == key && r.State == IdempotencyStates.InFlight)
+            .Where(r => r.AccountId == accountId && r.Key == key && r.CreatedAt == claimedAt && r.State == IdempotencyStates.InFlight)
             .ExecuteDeleteAsync(CancellationToken.None);
     }
 

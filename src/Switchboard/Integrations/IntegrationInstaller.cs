@@ -69,7 +69,9 @@ public static class IntegrationInstaller
                 await db.SaveChangesAsync(ct);
                 return new InstallOutcome(row, []);
             }
-            catch (DbUpdateException) when (attempt < 3 && !ct.IsCancellationRequested)
+            // Inside a caller's transaction a failed statement may have aborted it (PostgreSQL): no retry there, the error
+            // surfaces as a 409 and the caller's transaction rolls back.
+            catch (DbUpdateException) when (attempt < 3 && db.Database.CurrentTransaction is null && !ct.IsCancellationRequested)
             {
                 db.ChangeTracker.Clear();
             }

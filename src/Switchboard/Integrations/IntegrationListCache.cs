@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 using Switchboard.Providers;
@@ -44,8 +45,9 @@ public sealed class IntegrationListCache(IMemoryCache cache, IOptions<Switchboar
 /// Drops cached list pages of every account whose integrations, secrets or custom providers a save changes:
 /// before the save (pages built meanwhile carry the new generation) and after it (and so are dropped too).
 /// </summary>
-public sealed class ListCacheInvalidator(IntegrationListCache cache) : SaveChangesInterceptor
+public sealed class ListCacheInvalidator(IntegrationListCache cache) : SaveChangesInterceptor, IDbTransactionInterceptor
 {
+    private readonly ConditionalWeakTable<System.Data.Common.DbTransaction, HashSet<string>> _committing = new();
     private static readonly HashSet<Type> Watched = [typeof(Integration), typeof(IntegrationSecret), typeof(CustomProvider)];
     private readonly ConditionalWeakTable<DbContext, HashSet<string>> _saving = new();
 
@@ -99,6 +101,25 @@ public sealed class ListCacheInvalidator(IntegrationListCache cache) : SaveChang
     {
         if (context is null || !_saving.TryGetValue(context, out var accounts)) return;
         _saving.Remove(context);
+        foreach (var accountId in accounts) cache.Invalidate(accountId);
+        // Inside a caller's transaction the change is not visible to others until the commit: drop the pages again then.
+        if (context.Database.CurrentTransaction?.GetDbTransaction() is { } transaction)
+            _committing.GetOrCreateValue(transaction).UnionWith(accounts);
+    }
+
+    public void TransactionCommitted(System.Data.Common.DbTransaction transaction, TransactionEndEventData eventData) => Committed(transaction);
+
+    public Task TransactionCommittedAsync(System.Data.Common.DbTransaction transaction, TransactionEndEventData eventData,
+        CancellationToken cancellationToken = default)
+    {
+        Committed(transaction);
+        return Task.CompletedTask;
+    }
+
+    private void Committed(System.Data.Common.DbTransaction transaction)
+    {
+        if (!_committing.TryGetValue(transaction, out var accounts)) return;
+        _committing.Remove(transaction);
         foreach (var accountId in accounts) cache.Invalidate(accountId);
     }
 }

@@ -151,14 +151,6 @@ public static class IntegrationsEndpoints
         return TypedResults.Ok(IntegrationView.From(provider, projectId, view));
     }
 
-    /// <summary>A uuid (this project's id for a catalog entry) or a snake_case provider name.</summary>
-    public static ProviderDefinition? Resolve(ProviderCatalog catalog, string projectId, string id)
-    {
-        if (Guid.TryParse(id, out var uuid))
-            return catalog.Providers.FirstOrDefault(p => IntegrationIds.For(projectId, p.Name) == uuid);
-        return catalog.Find(id);
-    }
-
     /// <summary>The provider filter goes before the projection: EF cannot translate a filter on a record built by the projection.</summary>
     public static IQueryable<InstalledRow> InstalledRows(SwitchboardDb db, string accountId, string projectId, string? provider = null) =>
         db.Integrations.AsNoTracking()

@@ -8,6 +8,7 @@ using Switchboard.Audit;
 using Switchboard.Catalog;
 using Switchboard.Data;
 using Switchboard.Errors;
+using Switchboard.Providers;
 using Switchboard.Http;
 using Switchboard.Integrations;
 using Switchboard.Projects;
@@ -44,15 +45,16 @@ public static class ProjectIntegrationsEndpoints
     }
 
     public static async Task<Results<Ok<DataList<ProjectIntegrationView>>, ProblemHttpResult>> ListInstalled(
-        string projectId, ClaimsPrincipal user, SwitchboardDb db, ProviderCatalog catalog, CancellationToken ct)
+        string projectId, ClaimsPrincipal user, SwitchboardDb db, AccountCatalog catalog, CancellationToken ct)
     {
         if (!await ProjectAccess.CanUseAsync(user, db, projectId, ct)) return Problems.NotFound("project", projectId);
         var accountId = user.AccountId();
         var rows = await db.Integrations.AsNoTracking()
             .Where(i => i.AccountId == accountId && i.ProjectId == projectId && i.Status != IntegrationStatus.Available)
             .ToListAsync(ct);
+        var providers = (await catalog.ProvidersAsync(db, accountId, ct)).ToDictionary(p => p.Name, StringComparer.Ordinal);
         var views = rows
-            .Select(r => (Row: r, Provider: catalog.Find(r.Provider)))
+            .Select(r => (Row: r, Provider: providers.GetValueOrDefault(r.Provider)))
             .Where(x => x.Provider is not null)
             .OrderBy(x => x.Row.Provider, StringComparer.Ordinal)
             .Select(x => ProjectIntegrationView.From(x.Provider!, x.Row))
@@ -62,7 +64,7 @@ public static class ProjectIntegrationsEndpoints
 
     public static async Task<Results<Ok<DataList<CatalogEntryView>>, ProblemHttpResult>> BrowseCatalog(
         string projectId, string? q, string? category, string? status, string? cursor, string? limit,
-        ClaimsPrincipal user, SwitchboardDb db, ProviderCatalog catalog, CancellationToken ct)
+        ClaimsPrincipal user, SwitchboardDb db, AccountCatalog catalog, CancellationToken ct)
     {
         if (status is not null && !CatalogStatuses.Contains(status))
             return Problems.BadRequest("invalid_filter", "Invalid status filter", "status must be one of: available, active, paused, disconnected.");
@@ -79,11 +81,13 @@ public static class ProjectIntegrationsEndpoints
             .Where(i => i.AccountId == accountId && i.ProjectId == projectId)
             .ToDictionaryAsync(i => i.Provider, ct);
         var text = string.IsNullOrWhiteSpace(q) ? null : q.Trim();
-        var page = catalog.Providers
-            .Select(p => CatalogEntryView.From(p, projectId, rows.GetValueOrDefault(p.Name)))
+        var providers = await catalog.ProvidersAsync(db, accountId, ct);
+        var page = providers
+            .Select(p => (Provider: p, View: CatalogEntryView.From(p, projectId, rows.GetValueOrDefault(p.Name))))
+            .Where(x => text is null || Matches(x.View, x.Provider, text))
+            .Select(x => x.View)
             .Where(v => category is null || v.Category == category)
             .Where(v => status is null || v.Status == status)
-            .Where(v => text is null || Matches(v, catalog.Find(v.Provider)!, text))
             .Where(v => after is null || string.CompareOrdinal(v.Provider, after) > 0)
             .Take(pageSize + 1)
             .ToList();
@@ -97,23 +101,23 @@ public static class ProjectIntegrationsEndpoints
     }
 
     public static async Task<Results<Ok<Envelope<CatalogEntryView>>, ProblemHttpResult>> GetCatalogEntry(
-        string projectId, string provider, ClaimsPrincipal user, SwitchboardDb db, ProviderCatalog catalog, CancellationToken ct)
+        string projectId, string provider, ClaimsPrincipal user, SwitchboardDb db, AccountCatalog catalog, CancellationToken ct)
     {
         if (!await ProjectAccess.CanUseAsync(user, db, projectId, ct)) return Problems.NotFound("project", projectId);
-        var definition = IntegrationsEndpoints.Resolve(catalog, projectId, provider);
-        if (definition is null) return Problems.IntegrationNotFound(provider);
         var accountId = user.AccountId();
+        var definition = await catalog.ResolveAsync(db, accountId, projectId, provider, ct);
+        if (definition is null) return Problems.IntegrationNotFound(provider);
         var row = await db.Integrations.AsNoTracking()
             .FirstOrDefaultAsync(i => i.AccountId == accountId && i.ProjectId == projectId && i.Provider == definition.Name, ct);
         return TypedResults.Ok(Envelope.Of(CatalogEntryView.From(definition, projectId, row)));
     }
 
     public static async Task<Results<Ok<Envelope<ProjectIntegrationView>>, ProblemHttpResult>> UpdateLifecycle(
-        string projectId, string provider, HttpRequest request, ClaimsPrincipal user, SwitchboardDb db, ProviderCatalog catalog,
+        string projectId, string provider, HttpRequest request, ClaimsPrincipal user, SwitchboardDb db, AccountCatalog catalog,
         CancellationToken ct)
     {
         if (!await ProjectAccess.CanUseAsync(user, db, projectId, ct)) return Problems.NotFound("project", projectId);
-        var definition = IntegrationsEndpoints.Resolve(catalog, projectId, provider);
+        var definition = await catalog.ResolveAsync(db, user.AccountId(), projectId, provider, ct);
         if (definition is null) return Problems.IntegrationNotFound(provider);
         var body = await JsonBody.ReadAsync(request, allowEmpty: false, ct);
         if (body.Problem is not null) return body.Problem;
@@ -149,13 +153,13 @@ public static class ProjectIntegrationsEndpoints
     }
 
     public static async Task<Results<Ok<Envelope<ProjectIntegrationView>>, ProblemHttpResult>> Disconnect(
-        string projectId, string provider, HttpContext http, ClaimsPrincipal user, SwitchboardDb db, ProviderCatalog catalog,
+        string projectId, string provider, HttpContext http, ClaimsPrincipal user, SwitchboardDb db, AccountCatalog catalog,
         CancellationToken ct)
     {
         if (!await ProjectAccess.CanUseAsync(user, db, projectId, ct)) return Problems.NotFound("project", projectId);
-        var definition = IntegrationsEndpoints.Resolve(catalog, projectId, provider);
-        if (definition is null) return Problems.IntegrationNotFound(provider);
         var accountId = user.AccountId();
+        var definition = await catalog.ResolveAsync(db, accountId, projectId, provider, ct);
+        if (definition is null) return Problems.IntegrationNotFound(provider);
         var row = await db.Integrations
             .FirstOrDefaultAsync(i => i.AccountId == accountId && i.ProjectId == projectId && i.Provider == definition.Name, ct);
         if (row is null) return IntegrationStateMachine.InvalidTransition(definition.Name, IntegrationStatus.Available, LifecycleTrigger.Disconnect);

@@ -54,7 +54,8 @@ public sealed class CredentialService(SecretBox box, TokenClient tokens, Account
 
             var me = Node + ":" + Guid.NewGuid().ToString("N")[..8];
             var generation = row.Generation;
-            var leaseUntil = now + O.LeaseDuration;
+            // The lease must outlive the token request and the write after it, whatever the settings say.
+            var leaseUntil = now + TimeSpan.FromTicks(Math.Max(O.LeaseDuration.Ticks, (O.TokenRequestTimeout * 2 + TimeSpan.FromSeconds(10)).Ticks));
             var won = await db.Set<OAuthConnection>()
                 .Where(c => c.AccountId == accountId && c.Id == connectionId && c.Generation == generation
                             && (c.LeaseUntil == null || c.LeaseUntil < now))
@@ -94,7 +95,13 @@ public sealed class CredentialService(SecretBox box, TokenClient tokens, Account
         if (row.UserId.Length == 0 && outcome.Failure is { Kind: TokenFailureKind.InvalidGrant } ig)
             outcome = TokenOutcome.Fail(TokenFailureKind.Rejected, ig.Error);
         var now = DateTime.UtcNow;
-        var q = db.Set<OAuthConnection>().Where(c => c.AccountId == row.AccountId && c.Id == row.Id && c.LeaseOwner == me);
+        // New tokens are stored by compare-and-set on the generation, even if our lease ran out meanwhile: a rotated refresh
+        // token is the only one left that works, and whoever stores first wins (a later node's write then fails and reads ours).
+        // A failure is recorded only while we still hold the lease, so it never overrides another node's refresh.
+        var generation = row.Generation;
+        var storingTokens = outcome.Tokens is not null;
+        var q = db.Set<OAuthConnection>().Where(c => c.AccountId == row.AccountId && c.Id == row.Id && c.Generation == generation
+                                                     && (storingTokens || c.LeaseOwner == me));
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         int updated;
         string action;
@@ -143,7 +150,7 @@ public sealed class CredentialService(SecretBox box, TokenClient tokens, Account
         }
         if (updated == 0)
         {
-            // Our lease ran out and another node took over; what we fetched is discarded.
+            // Another node stored newer tokens (or took over our expired lease after a failure); ours are discarded.
             await tx.RollbackAsync(ct);
             logger.LogWarning("Refresh lease on connection {Id} was lost before the result was stored", row.Id);
             return (null, Unavailable("The refresh took too long; retry."));

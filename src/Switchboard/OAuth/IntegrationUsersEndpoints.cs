@@ -11,6 +11,7 @@ using Switchboard.Catalog;
 using Switchboard.Crypto;
 using Switchboard.Data;
 using Switchboard.Errors;
+using Switchboard.Idempotency;
 using Switchboard.Http;
 using Switchboard.Integrations;
 using Switchboard.Providers;
@@ -29,7 +30,8 @@ public static class IntegrationUsersEndpoints
             .WithName("ListIntegrationUsers").WithSummary("List the end users of a customer integration (cursor paged)");
         g.MapGet("/users/{userId}", GetUser).RequireScope(Scopes.Read)
             .WithName("GetIntegrationUser").WithSummary("Get an end user of a customer integration");
-        g.MapPost("/users/{userId}/auth-url", CreateAuthUrl).RequireScope(Scopes.IntegrationsWrite)
+        // The authorize URL is a capability (a live start handle) that must not be stored, so no Idempotency-Key.
+        g.MapPost("/users/{userId}/auth-url", CreateAuthUrl).RequireScope(Scopes.IntegrationsWrite).RefusesIdempotencyKey()
             .WithName("GenerateIntegrationUserAuthUrl").WithSummary("Generate an auth URL for an end user (created if missing)");
         g.MapDelete("/users/{userId}", DeleteUser).RequireScope(Scopes.IntegrationsWrite)
             .WithName("DeleteIntegrationUser").WithSummary("Revoke the user's tokens at the provider (RFC 7009) and delete the user");

@@ -271,7 +271,7 @@ public sealed class IdempotencyRetentionTests(IdempotencyRetentionTests.ShortRet
             db.Add(new IdempotencyRecord
             {
                 AccountId = account.AccountId, Key = "orphan", MethodPath = "POST " + path,
-                RequestHash = IdempotencyMiddleware.RequestHash("POST", path, System.Text.Encoding.UTF8.GetBytes(body)),
+                RequestHash = IdempotencyMiddleware.RequestHash("POST", path, System.Text.Encoding.UTF8.GetBytes(body), account.ApiKeyId),
                 CreatedAt = DateTime.UtcNow, ExpiresAt = DateTime.UtcNow.AddHours(24),
             });
             return await db.SaveChangesAsync();
