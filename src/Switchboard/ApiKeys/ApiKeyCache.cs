@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 using Switchboard.Data;
+using Switchboard.Hosting;
 
 namespace Switchboard.ApiKeys;
 
@@ -41,32 +42,24 @@ public sealed class ApiKeyCache(IMemoryCache cache, IOptions<SwitchboardOptions>
 /// with one cheap indexed query per interval instead of a database read per request.
 /// </summary>
 public sealed class ApiKeyRevocationWatcher(ApiKeyCache cache, IServiceScopeFactory scopes, IOptions<SwitchboardOptions> options,
-    ILogger<ApiKeyRevocationWatcher> logger) : BackgroundService
+    ILogger<ApiKeyRevocationWatcher> logger) : PeriodicJob(logger)
 {
     // Revocation times come from the clocks of other nodes; look back far enough to cover skew between them.
     private static readonly TimeSpan Overlap = TimeSpan.FromMinutes(2);
+    private DateTime _since = DateTime.UtcNow - Overlap;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override TimeSpan Interval => options.Value.ApiKeyRevocationPollInterval;
+
+    protected override async Task RunOnceAsync(CancellationToken ct)
     {
-        var since = DateTime.UtcNow - Overlap;
-        using var timer = new PeriodicTimer(options.Value.ApiKeyRevocationPollInterval);
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
-        {
-            try
-            {
-                var checkedAt = DateTime.UtcNow;
-                await using var scope = scopes.CreateAsyncScope();
-                var db = scope.ServiceProvider.GetRequiredService<SwitchboardDb>();
-                var hashes = await db.ApiKeys.AsNoTracking().Where(k => k.RevokedAt != null && k.RevokedAt > since)
-                    .Select(k => k.Hash).ToListAsync(stoppingToken);
-                foreach (var hash in hashes) cache.Invalidate(hash);
-                since = checkedAt - Overlap;
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogWarning("Could not poll API key revocations: {Error}", e.GetType().Name);
-            }
-        }
+        var checkedAt = DateTime.UtcNow;
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<SwitchboardDb>();
+        var since = _since;
+        var hashes = await db.ApiKeys.AsNoTracking().Where(k => k.RevokedAt != null && k.RevokedAt > since)
+            .Select(k => k.Hash).ToListAsync(ct);
+        foreach (var hash in hashes) cache.Invalidate(hash);
+        _since = checkedAt - Overlap;
     }
 }
 
@@ -97,31 +90,19 @@ public sealed class ApiKeyUsage
     }
 }
 
-public sealed class ApiKeyUsageFlusher(ApiKeyUsage usage, IServiceScopeFactory scopes, ILogger<ApiKeyUsageFlusher> logger) : BackgroundService
+public sealed class ApiKeyUsageFlusher(ApiKeyUsage usage, IServiceScopeFactory scopes, ILogger<ApiKeyUsageFlusher> logger) : PeriodicJob(logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override TimeSpan Interval => TimeSpan.FromSeconds(10);
+
+    protected override async Task RunOnceAsync(CancellationToken ct)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(10));
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
-            await FlushOnce(stoppingToken);
+        await using var scope = scopes.CreateAsyncScope();
+        await usage.FlushAsync(scope.ServiceProvider.GetRequiredService<SwitchboardDb>(), ct);
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        await FlushOnce(cancellationToken);
-    }
-
-    private async Task FlushOnce(CancellationToken ct)
-    {
-        try
-        {
-            await using var scope = scopes.CreateAsyncScope();
-            await usage.FlushAsync(scope.ServiceProvider.GetRequiredService<SwitchboardDb>(), ct);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            logger.LogWarning("Could not record API key usage: {Error}", e.GetType().Name);
-        }
+        await RunSafelyAsync(cancellationToken);
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Switchboard.Data;
+using Switchboard.Hosting;
 using Switchboard.Integrations;
 
 namespace Switchboard.Health;
@@ -11,24 +12,11 @@ namespace Switchboard.Health;
 /// exactly one runs it. A node that dies mid-check leaves the next check to the next interval.
 /// </summary>
 public sealed class HealthMonitor(
-    IServiceScopeFactory scopes, CredentialChecker checker, IOptions<HealthOptions> options, ILogger<HealthMonitor> logger) : BackgroundService
+    IServiceScopeFactory scopes, CredentialChecker checker, IOptions<HealthOptions> options, ILogger<HealthMonitor> logger) : PeriodicJob(logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (!options.Value.Enabled) return;
-        using var timer = new PeriodicTimer(Max(options.Value.PollInterval, TimeSpan.FromMilliseconds(50)));
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
-        {
-            try
-            {
-                await RunDueChecksAsync(DateTime.UtcNow, stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogWarning("Credential health poll failed: {Error}", e.GetType().Name);
-            }
-        }
-    }
+    protected override bool Enabled => options.Value.Enabled;
+    protected override TimeSpan Interval => Max(options.Value.PollInterval, TimeSpan.FromMilliseconds(50));
+    protected override Task RunOnceAsync(CancellationToken ct) => RunDueChecksAsync(DateTime.UtcNow, ct);
 
     /// <summary>Claims and runs the checks due at <paramref name="now"/>; returns how many this node ran.</summary>
     public async Task<int> RunDueChecksAsync(DateTime now, CancellationToken ct)

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Switchboard.Data;
+using Switchboard.Hosting;
 using Switchboard.Leasing;
 
 namespace Switchboard.Idempotency;
@@ -10,26 +11,13 @@ namespace Switchboard.Idempotency;
 /// before then are also deleted lazily when their key is used again.
 /// </summary>
 public sealed class IdempotencySweeper(
-    IServiceScopeFactory scopes, IOptions<IdempotencyOptions> options, NodeIdentity node, ILogger<IdempotencySweeper> logger) : BackgroundService
+    IServiceScopeFactory scopes, IOptions<IdempotencyOptions> options, NodeIdentity node, ILogger<IdempotencySweeper> logger) : PeriodicJob(logger)
 {
     public const string LeaseName = "idempotency-sweep";
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (!options.Value.Enabled) return;
-        using var timer = new PeriodicTimer(options.Value.SweepInterval > TimeSpan.FromSeconds(1) ? options.Value.SweepInterval : TimeSpan.FromSeconds(1));
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
-        {
-            try
-            {
-                await SweepAsync(DateTime.UtcNow, stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogWarning("Idempotency sweep failed: {Error}", e.GetType().Name);
-            }
-        }
-    }
+    protected override bool Enabled => options.Value.Enabled;
+    protected override TimeSpan Interval => options.Value.SweepInterval > TimeSpan.FromSeconds(1) ? options.Value.SweepInterval : TimeSpan.FromSeconds(1);
+    protected override Task RunOnceAsync(CancellationToken ct) => SweepAsync(DateTime.UtcNow, ct);
 
     /// <summary>Returns how many rows were deleted, or -1 when another node holds the lease.</summary>
     public async Task<int> SweepAsync(DateTime now, CancellationToken ct)
