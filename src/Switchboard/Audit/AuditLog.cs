@@ -16,25 +16,41 @@ public static class AuditLog
     public static AuditEvent Record(SwitchboardDb db, HttpContext? http, string accountId, string action,
         string? projectId = null, string? provider = null, string? targetId = null, object? data = null)
     {
-        var user = http?.User;
-        var isKey = user?.FindFirstValue(SwitchboardClaimTypes.KeyId) is not null;
-        var authenticated = user?.Identity?.IsAuthenticated == true;
-        var e = new AuditEvent
-        {
-            Id = Guid.CreateVersion7(),
-            AccountId = accountId,
-            ProjectId = projectId,
-            Action = action,
-            Provider = provider,
-            TargetId = targetId,
-            ActorType = !authenticated ? "system" : isKey ? "api_key" : "admin",
-            ActorId = authenticated ? user!.ActorId() : null,
-            RequestId = http?.TraceIdentifier,
-            ClientIp = http?.Connection.RemoteIpAddress?.ToString(),
-            DataJson = data is null ? "{}" : JsonSerializer.Serialize(data, Json),
-            CreatedAt = DateTime.UtcNow,
-        };
+        var e = Event(ActorOf(http), accountId, action, projectId, provider, targetId, data);
         db.Add(e);
         return e;
     }
+
+    /// <summary>Who acts in this request, taken while the request is at hand (for an event built later, off the request).</summary>
+    public static AuditActor ActorOf(HttpContext? http)
+    {
+        var user = http?.User;
+        var isKey = user?.FindFirstValue(SwitchboardClaimTypes.KeyId) is not null;
+        var authenticated = user?.Identity?.IsAuthenticated == true;
+        return new AuditActor(
+            !authenticated ? "system" : isKey ? "api_key" : "admin",
+            authenticated ? user!.ActorId() : null,
+            http?.TraceIdentifier,
+            http?.Connection.RemoteIpAddress?.ToString());
+    }
+
+    /// <summary>An event not yet added anywhere: for writers that insert it themselves, in their own transaction.</summary>
+    public static AuditEvent Event(AuditActor actor, string accountId, string action,
+        string? projectId = null, string? provider = null, string? targetId = null, object? data = null) => new()
+    {
+        Id = Guid.CreateVersion7(),
+        AccountId = accountId,
+        ProjectId = projectId,
+        Action = action,
+        Provider = provider,
+        TargetId = targetId,
+        ActorType = actor.Type,
+        ActorId = actor.Id,
+        RequestId = actor.RequestId,
+        ClientIp = actor.ClientIp,
+        DataJson = data is null ? "{}" : JsonSerializer.Serialize(data, Json),
+        CreatedAt = DateTime.UtcNow,
+    };
 }
+
+public sealed record AuditActor(string Type, string? Id, string? RequestId, string? ClientIp);

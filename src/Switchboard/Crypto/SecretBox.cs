@@ -20,6 +20,8 @@ public sealed class SecretBox(KeyRing ring)
     private const int NonceSize = 12, TagSize = 16, DekSize = 32;
     private const int WrapSize = NonceSize + DekSize + TagSize;
 
+    private byte[]? _fingerprintKey;
+
     public KeyRing Ring => ring;
     public bool IsAvailable => ring.IsAvailable;
 
@@ -116,7 +118,8 @@ public sealed class SecretBox(KeyRing ring)
     public string Fingerprint(string value, SecretContext context)
     {
         if (!ring.IsAvailable) throw new EncryptionUnavailableException(ring.Problem!);
-        var key = HKDF.DeriveKey(HashAlgorithmName.SHA256, ring.ActiveKey, 32, info: "switchboard fingerprint v1"u8.ToArray());
+        // The ring never changes in a process, so the derived key is computed once.
+        var key = _fingerprintKey ??= HKDF.DeriveKey(HashAlgorithmName.SHA256, ring.ActiveKey, 32, info: "switchboard fingerprint v1"u8.ToArray());
         var mac = HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"{context.AccountId}|{context.Field}|{value}"));
         return "fp_" + Convert.ToHexStringLower(mac.AsSpan(0, 6));
     }

@@ -46,7 +46,7 @@ public static class ConnectPages
     }
 
     public static async Task<IResult> SubmitAsync(string token, HttpContext http, SwitchboardDb db, AccountCatalog catalog,
-        SecretBox box, IOptions<SwitchboardOptions> options, IOptions<OAuthOptions> oauth, CancellationToken ct)
+        SecretBox box, IOptions<SwitchboardOptions> options, IOptions<OAuthOptions> oauth, ListCacheInvalidator listCache, CancellationToken ct)
     {
         var request = http.Request;
         if (!request.HasFormContentType)
@@ -102,13 +102,15 @@ public static class ConnectPages
         var integration = ready;
         if (install is not null)
         {
-            var outcome = await IntegrationInstaller.InstallAsync(db, http, link.AccountId, link.ProjectId, provider, install, box, ct);
+            var command = IntegrationInstaller.Prepare(http, link.AccountId, link.ProjectId, provider, install, box);
+            var outcome = await IntegrationInstaller.InstallInTransactionAsync(db, listCache, command, ct);
             if (outcome.Row is null)
             {
                 await tx.RollbackAsync(ct);
                 return FormPage(400, link, provider, submitted.ParamValues, outcome.Missing, oauthOrigin);
             }
-            integration = outcome.Row;
+            // Written with plain SQL, so not tracked here: the OAuth session below needs only its identity.
+            integration = new Integration { Id = outcome.Row.Id, AccountId = link.AccountId, ProjectId = link.ProjectId, Provider = provider.Name };
         }
         AuditLog.Record(db, http, link.AccountId, "integration.install_link.used", link.ProjectId, provider.Name, integration!.Id.ToString(),
             new { LinkCreatedBy = link.CreatedBy, link.CreatedAt });

@@ -19,6 +19,7 @@ public static class DataServices
                 sqlite.DefaultTimeout = sqlite.DefaultTimeout is 30 ? 10 : sqlite.DefaultTimeout;
                 services.AddDbContextPool<SqliteDb>((sp, o) => o.UseSqlite(sqlite.ConnectionString).AddInterceptors(sp.GetServices<IInterceptor>()));
                 services.AddScoped<SwitchboardDb>(sp => sp.GetRequiredService<SqliteDb>());
+                services.AddSingleton<GroupCommit>(_ => new SqliteGroupCommit(sqlite.ConnectionString));
                 break;
             case "postgres" or "postgresql":
                 var pg = new NpgsqlConnectionStringBuilder(options.ConnectionString);
@@ -26,6 +27,7 @@ public static class DataServices
                 if (!options.ConnectionString.Contains("Timeout", StringComparison.OrdinalIgnoreCase)) pg.Timeout = 5;
                 services.AddDbContextPool<PostgresDb>((sp, o) => o.UseNpgsql(pg.ConnectionString).AddInterceptors(sp.GetServices<IInterceptor>()));
                 services.AddScoped<SwitchboardDb>(sp => sp.GetRequiredService<PostgresDb>());
+                services.AddSingleton<GroupCommit, TransactionPerCall>();
                 break;
             default:
                 throw new InvalidOperationException($"Switchboard:Database:Provider must be 'sqlite' or 'postgres', not '{options.Provider}'.");

@@ -11,7 +11,10 @@ public sealed class SqliteDb(DbContextOptions<SqliteDb> options) : SwitchboardDb
     // colliding on the file lock, where the driver's busy handler sleeps and retries (blocking a thread each).
     private static readonly ConcurrentDictionary<string, SemaphoreSlim> WriteGates = new(StringComparer.Ordinal);
 
-    private SemaphoreSlim WriteGate => WriteGates.GetOrAdd(Database.GetConnectionString() ?? "", _ => new SemaphoreSlim(1, 1));
+    private SemaphoreSlim WriteGate => WriteGateFor(Database.GetConnectionString() ?? "");
+
+    /// <summary>The write gate of the database file this connection string opens (shared with <see cref="SqliteGroupCommit"/>).</summary>
+    public static SemaphoreSlim WriteGateFor(string connectionString) => WriteGates.GetOrAdd(connectionString, _ => new SemaphoreSlim(1, 1));
 
     private bool _holdsWriteLock;
 

@@ -38,6 +38,7 @@ public sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> log
             case DbUpdateConcurrencyException:
                 return Problems.Conflict("concurrent_modification", "Concurrent modification", "The resource changed while this request ran; retry it.");
             case DbUpdateException { InnerException: DbException db } when IsUniqueViolation(db):
+            case DbException raw when IsUniqueViolation(raw):
                 // Two requests raced to create the same thing; the loser is told so.
                 return Problems.Conflict("concurrent_modification", "Concurrent modification", "Another request changed this resource at the same time; retry it.");
         }
@@ -76,7 +77,7 @@ public sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> log
         || e is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 19 };
 
     // PostgreSQL 23505, SQLite SQLITE_CONSTRAINT_UNIQUE (2067) and SQLITE_CONSTRAINT_PRIMARYKEY (1555).
-    private static bool IsUniqueViolation(DbException e) =>
+    public static bool IsUniqueViolation(DbException e) =>
         e.SqlState == "23505" || e is Microsoft.Data.Sqlite.SqliteException { SqliteExtendedErrorCode: 2067 or 1555 };
 
     private static Exception Innermost(Exception e)

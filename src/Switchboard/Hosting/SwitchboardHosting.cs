@@ -55,7 +55,8 @@ public static class SwitchboardHosting
         services.AddSingleton(_ => ProviderCatalog.Load(ProviderCatalog.DefaultDirectory));
         services.AddSingleton<ProjectLookup>();
         services.AddSingleton<IntegrationListCache>();
-        services.AddSingleton<IInterceptor, ListCacheInvalidator>();
+        services.AddSingleton<ListCacheInvalidator>();
+        services.AddSingleton<IInterceptor>(sp => sp.GetRequiredService<ListCacheInvalidator>());
         services.AddSwitchboardOAuth(builder.Configuration);
         services.AddSingleton<ApiKeyCache>();
         services.AddSingleton<ApiKeyUsage>();

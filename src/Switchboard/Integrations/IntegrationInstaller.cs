@@ -1,5 +1,9 @@
+using System.Data.Common;
+using System.Runtime.CompilerServices;
+using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Switchboard.Audit;
 using Switchboard.Catalog;
 using Switchboard.Crypto;
@@ -10,113 +14,292 @@ using Switchboard.Lifecycle;
 
 namespace Switchboard.Integrations;
 
-/// <summary>What an install did: the stored row, or the required fields still missing (nothing written).</summary>
-public sealed record InstallOutcome(Integration? Row, List<FieldError> Missing);
+/// <summary>What an install did: the stored integration, or the required fields still missing (nothing written).</summary>
+public sealed record InstallOutcome(InstalledRow? Row, List<FieldError> Missing);
+
+/// <summary>An install ready to write: parsed, secrets already sealed, the actor noted. Nothing in it refers to the request.</summary>
+public sealed record InstallCommand(string AccountId, string ProjectId, ProviderDefinition Provider, JsonObject? Params,
+    IReadOnlyList<SealedSecret>? Secrets, BaseUrlOverride? BaseUrl, AuditActor Actor)
+{
+    /// <summary>Integration ids are derived from (project, provider), so secrets can be sealed to their record before the write.</summary>
+    public Guid IntegrationId { get; } = IntegrationIds.For(ProjectId, Provider.Name);
+}
+
+public sealed record SealedSecret(string Name, byte[] Ciphertext, string KeyId, string Fingerprint);
 
 /// <summary>
-/// Stores a parsed install (params in plaintext, secrets encrypted) and sets the integration active.
-/// Shared by the Kataven install endpoint and the hosted install page. Callers check
-/// <see cref="SecretBox.IsAvailable"/> before, when the install carries secrets.
+/// Stores an install (params in plaintext, secrets encrypted) and sets the integration active, with its audit event, in
+/// one transaction. The hottest write of the service, so it is plain SQL spelled from the EF model (<see cref="ModelSql"/>):
+/// one read, then one multi-statement write. The Kataven endpoint queues it for a group commit
+/// (<see cref="InstallAsync"/>); the hosted install page runs it inside its own transaction (<see cref="InstallInTransactionAsync"/>).
 /// </summary>
 public static class IntegrationInstaller
 {
-    public static async Task<InstallOutcome> InstallAsync(SwitchboardDb db, HttpContext http, string accountId, string projectId,
-        ProviderDefinition provider, InstallRequest install, SecretBox box, CancellationToken ct, BaseUrlOverride? baseUrl = null)
+    /// <summary>Seals the secrets (callers check <see cref="SecretBox.IsAvailable"/> first when there are any).</summary>
+    public static InstallCommand Prepare(HttpContext? http, string accountId, string projectId, ProviderDefinition provider,
+        InstallRequest install, SecretBox box, BaseUrlOverride? baseUrl = null)
     {
-        // Two first installs of one provider race on the unique (account, project, provider) index; the loser retries once.
+        var integrationId = IntegrationIds.For(projectId, provider.Name);
+        var secrets = install.Secrets?.Select(s =>
+        {
+            var context = new SecretContext(accountId, "integration_secrets", integrationId.ToString(), s.Key);
+            return new SealedSecret(s.Key, box.EncryptString(s.Value, context), box.Ring.ActiveKeyId!, box.Fingerprint(s.Value, context));
+        }).ToList();
+        return new InstallCommand(accountId, projectId, provider, install.Params, secrets, baseUrl, AuditLog.ActorOf(http));
+    }
+
+    /// <summary>Writes the install in its own transaction (shared with concurrent installs on SQLite); returns once it is durable.</summary>
+    public static async Task<InstallOutcome> InstallAsync(GroupCommit commits, SwitchboardDb db, IntegrationListCache listCache,
+        InstallCommand command, CancellationToken ct)
+    {
+        var sql = ModelSql.For(db);
         for (var attempt = 1; ; attempt++)
         {
-            await using var writeLock = await db.WriteLockAsync(ct);
-            var row = await db.Integrations.Include(i => i.Secrets)
-                .FirstOrDefaultAsync(i => i.AccountId == accountId && i.ProjectId == projectId && i.Provider == provider.Name, ct);
-            var finalParams = install.Params ?? (row is null ? [] : JsonNode.Parse(row.ParamsJson) as JsonObject ?? []);
-            var finalSecrets = install.Secrets?.Keys ?? row?.Secrets.Select(s => s.Name) ?? [];
-            var missing = InstallRequest.MissingRequired(provider, finalParams, finalSecrets).ToList();
-            if (missing.Count > 0) return new InstallOutcome(null, missing);
-
-            var now = DateTime.UtcNow;
-            if (row is null)
+            // Dropped before (pages built meanwhile carry the new generation) and after the commit (and so are dropped too).
+            listCache.Invalidate(command.AccountId);
+            try
             {
-                row = new Integration
-                {
-                    Id = IntegrationIds.For(projectId, provider.Name),
-                    AccountId = accountId,
-                    ProjectId = projectId,
-                    Provider = provider.Name,
-                    CreatedAt = now,
-                };
-                db.Integrations.Add(row);
+                return await commits.RunAsync(db, (connection, tx, token) => WriteAsync(sql, connection, tx, command, token), ct);
             }
-            var before = row.Status;
-            // Install is a valid transition from every state (see IntegrationStateMachine).
-            if (IntegrationStateMachine.Apply(row, LifecycleTrigger.Install, now) is not null)
-                throw new InvalidOperationException($"install refused from '{before}'");
-            row.ParamsJson = finalParams.ToJsonString();
-            row.UpdatedAt = now;
-            row.Version++;
-            if (baseUrl is { Present: true }) row.BaseUrlOverride = baseUrl.Value;
-            if (install.Secrets is not null) ReplaceSecrets(db, box, row, install.Secrets, now);
-            AuditLog.Record(db, http, accountId, "integration.installed", projectId, provider.Name, row.Id.ToString(), new
+            // PostgreSQL: two first installs of one provider race on the unique (account, project, provider) index, and the
+            // loser finds the winner's row on its next try. (SQLite has one writer and reads inside the write transaction.)
+            catch (DbException e) when (attempt < 3 && ProblemExceptionHandler.IsUniqueViolation(e) && !ct.IsCancellationRequested)
+            {
+            }
+            finally
+            {
+                listCache.Invalidate(command.AccountId);
+            }
+        }
+    }
+
+    /// <summary>Writes the install inside the caller's open transaction; nothing is durable until the caller commits.</summary>
+    public static Task<InstallOutcome> InstallInTransactionAsync(SwitchboardDb db, ListCacheInvalidator invalidator, InstallCommand command,
+        CancellationToken ct)
+    {
+        var tx = db.Database.CurrentTransaction?.GetDbTransaction()
+            ?? throw new InvalidOperationException("InstallInTransactionAsync needs the caller's transaction.");
+        invalidator.DropAtCommit(tx, command.AccountId);
+        return WriteAsync(ModelSql.For(db), db.Database.GetDbConnection(), tx, command, ct);
+    }
+
+    private static async Task<InstallOutcome> WriteAsync(ModelSql sql, DbConnection connection, DbTransaction tx, InstallCommand command,
+        CancellationToken ct)
+    {
+        var stored = await ReadAsync(sql, connection, tx, command, ct);
+        var finalParams = command.Params ?? (stored is null ? [] : JsonNode.Parse(stored.ParamsJson) as JsonObject ?? []);
+        var finalSecretNames = command.Secrets?.Select(s => s.Name) ?? stored?.Secrets.Select(s => s.Name) ?? [];
+        var missing = InstallRequest.MissingRequired(command.Provider, finalParams, finalSecretNames).ToList();
+        if (missing.Count > 0) return new InstallOutcome(null, missing);
+        if (stored is not null && stored.Id != command.IntegrationId)
+            throw new InvalidOperationException("The stored integration's id is not the one its secrets were sealed to.");
+
+        var now = DateTime.UtcNow;
+        var row = stored ?? new Integration
+        {
+            Id = command.IntegrationId,
+            AccountId = command.AccountId,
+            ProjectId = command.ProjectId,
+            Provider = command.Provider.Name,
+            CreatedAt = now,
+        };
+        var readVersion = row.Version;
+        var before = row.Status;
+        // Install is a valid transition from every state (see IntegrationStateMachine).
+        if (IntegrationStateMachine.Apply(row, LifecycleTrigger.Install, now) is not null)
+            throw new InvalidOperationException($"install refused from '{before}'");
+        row.ParamsJson = finalParams.ToJsonString();
+        row.UpdatedAt = now;
+        row.Version++;
+        var setBaseUrl = command.BaseUrl is { Present: true };
+        if (setBaseUrl) row.BaseUrlOverride = command.BaseUrl!.Value;
+
+        var statementsSql = Statements.For(sql);
+        await using var cmd = connection.CreateCommand();
+        cmd.Transaction = tx;
+        var text = new StringBuilder();
+        var statements = 0;
+        if (stored is null)
+        {
+            sql.AppendInsert(text, cmd, row, "i");
+        }
+        else
+        {
+            // Only the columns an install changes; the Version check refuses a write based on a stale read.
+            text.Append(setBaseUrl ? statementsSql.UpdateWithBaseUrl : statementsSql.Update);
+            sql.Bind<Integration>(cmd, "@st", nameof(Integration.Status), row.Status);
+            sql.Bind<Integration>(cmd, "@ia", nameof(Integration.InstalledAt), row.InstalledAt);
+            sql.Bind<Integration>(cmd, "@pj", nameof(Integration.ParamsJson), row.ParamsJson);
+            sql.Bind<Integration>(cmd, "@ua", nameof(Integration.UpdatedAt), row.UpdatedAt);
+            sql.Bind<Integration>(cmd, "@v", nameof(Integration.Version), row.Version);
+            if (setBaseUrl) sql.Bind<Integration>(cmd, "@bu", nameof(Integration.BaseUrlOverride), row.BaseUrlOverride);
+            sql.Bind<Integration>(cmd, "@id", nameof(Integration.Id), row.Id);
+            sql.Bind<Integration>(cmd, "@a", nameof(Integration.AccountId), row.AccountId);
+            sql.Bind<Integration>(cmd, "@v0", nameof(Integration.Version), readVersion);
+        }
+        statements++;
+
+        if (command.Secrets is not null)
+        {
+            var n = 0;
+            foreach (var gone in row.Secrets.Where(s => command.Secrets.All(c => c.Name != s.Name)).ToList())
+            {
+                text.Append(statementsSql.DeleteSecret.Replace("@sN", $"@s{n}", StringComparison.Ordinal));
+                sql.Bind<IntegrationSecret>(cmd, $"@s{n}id", nameof(IntegrationSecret.Id), gone.Id);
+                row.Secrets.Remove(gone);
+                n++;
+                statements++;
+            }
+            foreach (var s in command.Secrets)
+            {
+                var existing = row.Secrets.FirstOrDefault(x => x.Name == s.Name);
+                if (existing is null)
+                {
+                    var added = new IntegrationSecret
+                    {
+                        Id = Guid.CreateVersion7(),
+                        AccountId = row.AccountId,
+                        IntegrationId = row.Id,
+                        Name = s.Name,
+                        Ciphertext = s.Ciphertext,
+                        KeyId = s.KeyId,
+                        Fingerprint = s.Fingerprint,
+                        CreatedAt = now,
+                        UpdatedAt = now,
+                    };
+                    sql.AppendInsert(text, cmd, added, $"s{n}_");
+                    row.Secrets.Add(added);
+                }
+                else
+                {
+                    existing.Ciphertext = s.Ciphertext;
+                    existing.KeyId = s.KeyId;
+                    existing.Fingerprint = s.Fingerprint;
+                    existing.UpdatedAt = now;
+                    text.Append(statementsSql.UpdateSecret.Replace("@sN", $"@s{n}", StringComparison.Ordinal));
+                    sql.Bind<IntegrationSecret>(cmd, $"@s{n}c", nameof(IntegrationSecret.Ciphertext), s.Ciphertext);
+                    sql.Bind<IntegrationSecret>(cmd, $"@s{n}k", nameof(IntegrationSecret.KeyId), s.KeyId);
+                    sql.Bind<IntegrationSecret>(cmd, $"@s{n}f", nameof(IntegrationSecret.Fingerprint), s.Fingerprint);
+                    sql.Bind<IntegrationSecret>(cmd, $"@s{n}u", nameof(IntegrationSecret.UpdatedAt), now);
+                    sql.Bind<IntegrationSecret>(cmd, $"@s{n}id", nameof(IntegrationSecret.Id), existing.Id);
+                }
+                n++;
+                statements++;
+            }
+        }
+
+        var audit = AuditLog.Event(command.Actor, command.AccountId, "integration.installed", command.ProjectId, command.Provider.Name,
+            row.Id.ToString(), new
             {
                 Params = finalParams.Select(p => p.Key).Order(StringComparer.Ordinal).ToArray(),
-                SecretsSet = install.Secrets?.Keys.Order(StringComparer.Ordinal).ToArray(),
+                SecretsSet = command.Secrets?.Select(s => s.Name).Order(StringComparer.Ordinal).ToArray(),
                 Before = new { Status = before },
                 After = new { row.Status },
             });
+        sql.AppendInsert(text, cmd, audit, "e");
+        statements++;
 
-            try
+        cmd.CommandText = text.ToString();
+        // Every statement touches exactly one row; fewer means the integration or a secret changed since the read.
+        if (await cmd.ExecuteNonQueryAsync(ct) != statements) throw new DbUpdateConcurrencyException("The integration changed while it was being installed.");
+        return new InstallOutcome(InstalledRowOf(row), []);
+    }
+
+    /// <summary>The stored integration with its secrets (names, fingerprints, ids), or null. On PostgreSQL the row stays locked until the write commits.</summary>
+    private static async Task<Integration?> ReadAsync(ModelSql sql, DbConnection connection, DbTransaction tx, InstallCommand command, CancellationToken ct)
+    {
+        await using var cmd = connection.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = Statements.For(sql).Read;
+        sql.Bind<Integration>(cmd, "@a", nameof(Integration.AccountId), command.AccountId);
+        sql.Bind<Integration>(cmd, "@p", nameof(Integration.ProjectId), command.ProjectId);
+        sql.Bind<Integration>(cmd, "@n", nameof(Integration.Provider), command.Provider.Name);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        Integration? row = null;
+        while (await r.ReadAsync(ct))
+        {
+            row ??= new Integration
             {
-                await db.SaveChangesAsync(ct);
-                return new InstallOutcome(row, []);
-            }
-            // Inside a caller's transaction a failed statement may have aborted it (PostgreSQL): no retry there, the error
-            // surfaces as a 409 and the caller's transaction rolls back.
-            catch (DbUpdateException) when (attempt < 3 && db.Database.CurrentTransaction is null && !ct.IsCancellationRequested)
+                Id = r.GetGuid(0),
+                AccountId = command.AccountId,
+                ProjectId = command.ProjectId,
+                Provider = command.Provider.Name,
+                Status = r.GetString(1),
+                InstalledAt = r.IsDBNull(2) ? null : Utc(r.GetDateTime(2)),
+                ParamsJson = r.GetString(3),
+                BaseUrlOverride = r.IsDBNull(4) ? null : r.GetString(4),
+                CreatedAt = Utc(r.GetDateTime(5)),
+                UpdatedAt = Utc(r.GetDateTime(6)),
+                Version = r.GetInt32(7),
+            };
+            if (r.IsDBNull(8)) continue;
+            row.Secrets.Add(new IntegrationSecret
             {
-                db.ChangeTracker.Clear();
-            }
+                Id = r.GetGuid(8),
+                AccountId = command.AccountId,
+                IntegrationId = row.Id,
+                Name = r.GetString(9),
+                Fingerprint = r.GetString(10),
+                KeyId = r.GetString(11),
+                // Not read: an install replaces or keeps ciphertexts, it never needs the stored ones.
+                Ciphertext = [],
+                CreatedAt = Utc(r.GetDateTime(12)),
+                UpdatedAt = Utc(r.GetDateTime(13)),
+            });
+        }
+        return row;
+    }
+
+    /// <summary>The install's SQL text, spelled once per model. Secret statements name their parameters @sN, numbered per use.</summary>
+    private sealed class Statements
+    {
+        private static readonly ConditionalWeakTable<ModelSql, Statements> Cache = new();
+
+        public required string Read { get; init; }
+        public required string Update { get; init; }
+        public required string UpdateWithBaseUrl { get; init; }
+        public required string DeleteSecret { get; init; }
+        public required string UpdateSecret { get; init; }
+
+        public static Statements For(ModelSql sql) => Cache.GetValue(sql, Build);
+
+        private static Statements Build(ModelSql sql)
+        {
+            string C(string p) => sql.Column<Integration>(p);
+            string SC(string p) => sql.Column<IntegrationSecret>(p);
+            string I(string p) => "i." + C(p);
+            string S(string p) => "s." + SC(p);
+            var integrations = sql.Table<Integration>();
+            var secrets = sql.Table<IntegrationSecret>();
+            var update = $"UPDATE {integrations} SET {C(nameof(Integration.Status))} = @st, {C(nameof(Integration.InstalledAt))} = @ia, " +
+                $"{C(nameof(Integration.ParamsJson))} = @pj, {C(nameof(Integration.UpdatedAt))} = @ua, {C(nameof(Integration.Version))} = @v";
+            var where = $" WHERE {C(nameof(Integration.Id))} = @id AND {C(nameof(Integration.AccountId))} = @a AND {C(nameof(Integration.Version))} = @v0;\n";
+            return new Statements
+            {
+                Read = $"""
+                    SELECT {I(nameof(Integration.Id))}, {I(nameof(Integration.Status))}, {I(nameof(Integration.InstalledAt))}, {I(nameof(Integration.ParamsJson))},
+                        {I(nameof(Integration.BaseUrlOverride))}, {I(nameof(Integration.CreatedAt))}, {I(nameof(Integration.UpdatedAt))}, {I(nameof(Integration.Version))},
+                        {S(nameof(IntegrationSecret.Id))}, {S(nameof(IntegrationSecret.Name))}, {S(nameof(IntegrationSecret.Fingerprint))},
+                        {S(nameof(IntegrationSecret.KeyId))}, {S(nameof(IntegrationSecret.CreatedAt))}, {S(nameof(IntegrationSecret.UpdatedAt))}
+                    FROM {integrations} AS i
+                    LEFT JOIN {secrets} AS s ON {S(nameof(IntegrationSecret.IntegrationId))} = {I(nameof(Integration.Id))}
+                        AND {S(nameof(IntegrationSecret.AccountId))} = {I(nameof(Integration.AccountId))}
+                    WHERE {I(nameof(Integration.AccountId))} = @a AND {I(nameof(Integration.ProjectId))} = @p AND {I(nameof(Integration.Provider))} = @n
+                    ORDER BY {S(nameof(IntegrationSecret.Name))}{(sql.IsSqlite ? "" : " FOR UPDATE OF i")}
+                    """,
+                Update = update + where,
+                UpdateWithBaseUrl = update + $", {C(nameof(Integration.BaseUrlOverride))} = @bu" + where,
+                DeleteSecret = $"DELETE FROM {secrets} WHERE {SC(nameof(IntegrationSecret.Id))} = @sNid AND {SC(nameof(IntegrationSecret.AccountId))} = @a;\n",
+                UpdateSecret = $"UPDATE {secrets} SET {SC(nameof(IntegrationSecret.Ciphertext))} = @sNc, {SC(nameof(IntegrationSecret.KeyId))} = @sNk, " +
+                    $"{SC(nameof(IntegrationSecret.Fingerprint))} = @sNf, {SC(nameof(IntegrationSecret.UpdatedAt))} = @sNu " +
+                    $"WHERE {SC(nameof(IntegrationSecret.Id))} = @sNid AND {SC(nameof(IntegrationSecret.AccountId))} = @a;\n",
+            };
         }
     }
+
+    private static DateTime Utc(DateTime t) => DateTime.SpecifyKind(t, DateTimeKind.Utc);
 
     public static InstalledRow InstalledRowOf(Integration i) =>
         new(i.Id, i.Provider, i.Status, i.InstalledAt, i.ParamsJson, i.CreatedAt, i.UpdatedAt,
-            i.Secrets.Select(s => new SecretView(s.Name, s.Fingerprint, s.UpdatedAt)).ToList());
-
-    private static void ReplaceSecrets(SwitchboardDb db, SecretBox box, Integration row, Dictionary<string, string> secrets, DateTime now)
-    {
-        foreach (var gone in row.Secrets.Where(s => !secrets.ContainsKey(s.Name)).ToList())
-        {
-            row.Secrets.Remove(gone);
-            db.IntegrationSecrets.Remove(gone);
-        }
-        foreach (var (name, value) in secrets)
-        {
-            var context = new SecretContext(row.AccountId, "integration_secrets", row.Id.ToString(), name);
-            var ciphertext = box.EncryptString(value, context);
-            var fingerprint = box.Fingerprint(value, context);
-            var existing = row.Secrets.FirstOrDefault(s => s.Name == name);
-            if (existing is null)
-            {
-                row.Secrets.Add(new IntegrationSecret
-                {
-                    Id = Guid.CreateVersion7(),
-                    AccountId = row.AccountId,
-                    IntegrationId = row.Id,
-                    Name = name,
-                    Ciphertext = ciphertext,
-                    KeyId = box.Ring.ActiveKeyId!,
-                    Fingerprint = fingerprint,
-                    CreatedAt = now,
-                    UpdatedAt = now,
-                });
-            }
-            else
-            {
-                existing.Ciphertext = ciphertext;
-                existing.KeyId = box.Ring.ActiveKeyId!;
-                existing.Fingerprint = fingerprint;
-                existing.UpdatedAt = now;
-            }
-        }
-    }
+            i.Secrets.OrderBy(s => s.Name, StringComparer.Ordinal).Select(s => new SecretView(s.Name, s.Fingerprint, s.UpdatedAt)).ToList());
 }

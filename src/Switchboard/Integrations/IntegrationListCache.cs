@@ -107,6 +107,13 @@ public sealed class ListCacheInvalidator(IntegrationListCache cache) : SaveChang
             _committing.GetOrCreateValue(transaction).UnionWith(accounts);
     }
 
+    /// <summary>For writes made with plain SQL inside <paramref name="transaction"/>: drops the account's pages now and at its commit.</summary>
+    public void DropAtCommit(System.Data.Common.DbTransaction transaction, string accountId)
+    {
+        cache.Invalidate(accountId);
+        _committing.GetOrCreateValue(transaction).Add(accountId);
+    }
+
     public void TransactionCommitted(System.Data.Common.DbTransaction transaction, TransactionEndEventData eventData) => Committed(transaction);
 
     public Task TransactionCommittedAsync(System.Data.Common.DbTransaction transaction, TransactionEndEventData eventData,

@@ -103,7 +103,7 @@ public static class IntegrationsEndpoints
 
     public static async Task<Results<Ok<IntegrationView>, ProblemHttpResult>> Install(
         string id, HttpRequest request, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects,
-        AccountCatalog catalog, SecretBox box, CredentialChecker health, CancellationToken ct)
+        AccountCatalog catalog, SecretBox box, CredentialChecker health, GroupCommit commits, IntegrationListCache listCache, CancellationToken ct)
     {
         var accountId = user.AccountId();
         var projectId = await projects.ProjectForAsync(user, db, ct);
@@ -121,10 +121,11 @@ public static class IntegrationsEndpoints
                 "This server does not accept base_url_override (Switchboard:Health:AllowBaseUrlOverride).");
         if (install.Secrets is { Count: > 0 } && !box.IsAvailable) return Problems.EncryptionUnavailable();
 
-        var outcome = await IntegrationInstaller.InstallAsync(db, request.HttpContext, accountId, projectId, provider, install, box, ct, baseUrl);
+        var command = IntegrationInstaller.Prepare(request.HttpContext, accountId, projectId, provider, install, box, baseUrl);
+        var outcome = await IntegrationInstaller.InstallAsync(commits, db, listCache, command, ct);
         if (outcome.Row is null) return Problems.Validation(outcome.Missing);
         await health.CheckAfterInstallAsync(accountId, outcome.Row.Id, ct, request.HttpContext);
-        return TypedResults.Ok(IntegrationView.From(provider, projectId, IntegrationInstaller.InstalledRowOf(outcome.Row)));
+        return TypedResults.Ok(IntegrationView.From(provider, projectId, outcome.Row));
     }
 
     public static async Task<Results<Ok<IntegrationView>, ProblemHttpResult>> Uninstall(

@@ -1,0 +1,89 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using Switchboard.Tests.Infrastructure;
+
+namespace Switchboard.Tests.Integrations;
+
+/// <summary>The install writes its rows with plain SQL (IntegrationInstaller): they must be stored exactly as EF stores (and finds) them.</summary>
+public sealed partial class InstallStorageTests(SwitchboardApp app) : IClassFixture<SwitchboardApp>
+{
+    private static object Body(string key) => new
+    {
+        @params = new { api_version = "2024-09-30" },
+        secrets = new { api_key = key, webhook_secret = "whsec_abcdefghijklmnop1234" },
+    };
+
+    [Fact]
+    public async Task Installed_rows_are_found_by_ef_through_their_ids_and_timestamps()
+    {
+        var account = await app.CreateAccountAsync();
+        var body = await (await account.Client().PostJson("/api/v1/integrations/stripe/install", Body("sk_test_storage000000000001")))
+            .ShouldBe(HttpStatusCode.OK);
+        var id = Guid.Parse(body["id"]!.GetValue<string>());
+
+        await app.WithDbAsync(async db =>
+        {
+            var row = await db.Integrations.AsNoTracking().SingleAsync(i => i.AccountId == account.AccountId);
+            Assert.Equal(id, row.Id);
+            Assert.Equal(DateTimeKind.Utc, row.UpdatedAt.Kind);
+            Assert.True(DateTime.UtcNow - row.UpdatedAt < TimeSpan.FromMinutes(5));
+            // EF binds its own parameters for these predicates: a Guid or DateTime stored in another text form is not found.
+            Assert.Equal(1, await db.Integrations.CountAsync(i => i.AccountId == account.AccountId && i.Id == row.Id
+                && i.UpdatedAt == row.UpdatedAt && i.CreatedAt == row.CreatedAt && i.InstalledAt == row.InstalledAt));
+            var secrets = await db.IntegrationSecrets.AsNoTracking().Where(s => s.AccountId == account.AccountId && s.IntegrationId == id).ToListAsync();
+            Assert.Equal(["api_key", "webhook_secret"], secrets.Select(s => s.Name).Order());
+            foreach (var s in secrets)
+                Assert.Equal(1, await db.IntegrationSecrets.CountAsync(x => x.AccountId == account.AccountId && x.Id == s.Id && x.UpdatedAt == s.UpdatedAt));
+            var audit = await db.AuditEvents.AsNoTracking().SingleAsync(e => e.AccountId == account.AccountId && e.Action == "integration.installed");
+            Assert.Equal(id.ToString(), audit.TargetId);
+            Assert.Equal(account.ApiKeyId, audit.ActorId);
+            Assert.Equal(1, await db.AuditEvents.CountAsync(e => e.AccountId == account.AccountId && e.Id == audit.Id && e.CreatedAt == audit.CreatedAt));
+            return true;
+        });
+
+        if (!TestDatabase.IsPostgres)
+        {
+            // SQLite keeps them as text: EF's forms are an uppercase Guid and 'yyyy-MM-dd HH:mm:ss.FFFFFFF'.
+            var stored = await app.WithDbAsync(db => db.Database.SqlQueryRaw<string>(
+                """SELECT "Id" || '|' || "UpdatedAt" || '|' || "InstalledAt" || '|' || typeof("Id") AS "Value" FROM integrations WHERE "AccountId" = {0}""",
+                account.AccountId).SingleAsync());
+            Assert.Matches(SqliteForm(), stored);
+            var secretIds = await app.WithDbAsync(db => db.Database.SqlQueryRaw<string>(
+                """SELECT "IntegrationId" || '|' || "CreatedAt" || '|' || "UpdatedAt" || '|' || typeof("Id") AS "Value" FROM integration_secrets WHERE "AccountId" = {0}""",
+                account.AccountId).ToListAsync());
+            Assert.All(secretIds, s => Assert.Matches(SqliteSecretForm(), s));
+        }
+    }
+
+    [Fact]
+    public async Task Concurrent_installs_of_one_integration_all_succeed_and_each_bumps_the_version_once()
+    {
+        var account = await app.CreateAccountAsync();
+        var client = account.Client();
+        // The first install races too: on PostgreSQL the loser of the insert retries, on SQLite the writes queue.
+        var responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(i =>
+            client.PostJson("/api/v1/integrations/stripe/install", Body($"sk_test_versions{i:0000000000}"))));
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+
+        var version = await app.WithDbAsync(db => db.Integrations.Where(i => i.AccountId == account.AccountId).Select(i => i.Version).SingleAsync());
+        Assert.Equal(20, version);
+        Assert.Equal(20, await app.WithDbAsync(db => db.AuditEvents.CountAsync(e => e.AccountId == account.AccountId && e.Action == "integration.installed")));
+        // The response a client got last (by version) names the fingerprints that are stored.
+        var stored = await app.WithDbAsync(db => db.IntegrationSecrets.Where(s => s.AccountId == account.AccountId && s.Name == "api_key")
+            .Select(s => s.Fingerprint).SingleAsync());
+        var fingerprints = new List<string>();
+        foreach (var r in responses)
+        {
+            var body = await r.ShouldBe(HttpStatusCode.OK);
+            fingerprints.Add(body["secrets"]!.AsArray().Single(s => s!["name"]!.GetValue<string>() == "api_key")!["fingerprint"]!.GetValue<string>());
+        }
+        Assert.Contains(stored, fingerprints);
+    }
+
+    [GeneratedRegex(@"^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}\|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,7})?\|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,7})?\|text$")]
+    private static partial Regex SqliteForm();
+
+    [GeneratedRegex(@"^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}\|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,7})?\|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,7})?\|text$")]
+    private static partial Regex SqliteSecretForm();
+}
