@@ -26,7 +26,8 @@ public sealed class TransactionPerCall : GroupCommit
     {
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var result = await work(db.Database.GetDbConnection(), tx.GetDbTransaction(), ct);
-        await tx.CommitAsync(ct);
+        // Not cancellable once the work is done: a COMMIT cut short would leave the caller not knowing what is stored.
+        await tx.CommitAsync(CancellationToken.None);
         return result;
     }
 }
@@ -61,6 +62,9 @@ public sealed class SqliteGroupCommit : GroupCommit, IAsyncDisposable
 
     public override Task<T> RunAsync<T>(SwitchboardDb db, TransactionWork<T> work, CancellationToken ct)
     {
+        // The writer needs the gate and the file lock: a caller holding either would wait on itself (and on the batch).
+        if (db is SqliteDb { HoldsWriteLock: true })
+            throw new InvalidOperationException("Queue writes only from a context that holds no write lock or transaction.");
         var item = new Work<T>(work, ct);
         if (!_queue.Writer.TryWrite(item)) throw new ObjectDisposedException(nameof(SqliteGroupCommit));
         return item.Completion;
@@ -68,16 +72,25 @@ public sealed class SqliteGroupCommit : GroupCommit, IAsyncDisposable
 
     private async Task WriteLoopAsync()
     {
-        var batch = new List<Work>(MaxBatch);
-        while (await _queue.Reader.WaitToReadAsync())
+        try
         {
-            batch.Clear();
-            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var item))
+            var batch = new List<Work>(MaxBatch);
+            while (await _queue.Reader.WaitToReadAsync())
             {
-                if (item.Cancelled) item.Cancel();
-                else batch.Add(item);
+                batch.Clear();
+                while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var item))
+                {
+                    if (item.Cancelled) item.Cancel();
+                    else batch.Add(item);
+                }
+                if (batch.Count > 0) await WriteBatchAsync(batch);
             }
-            if (batch.Count > 0) await WriteBatchAsync(batch);
+        }
+        catch (Exception e)
+        {
+            // Never expected (WriteBatchAsync catches its errors); if it happens, no caller may wait forever.
+            _queue.Writer.TryComplete(e);
+            while (_queue.Reader.TryRead(out var item)) item.Fail(e);
         }
     }
 
@@ -114,8 +127,9 @@ public sealed class SqliteGroupCommit : GroupCommit, IAsyncDisposable
         }
         catch (Exception e)
         {
-            // Nothing of this batch was committed: every write still pending fails with the reason.
-            foreach (var item in batch) item.Fail(e);
+            // Nothing of this batch was committed: every write still pending fails with the reason (wrapped per caller,
+            // as each rethrows it on its own request).
+            foreach (var item in batch) item.Fail(new GroupCommitException(e));
         }
         finally
         {
@@ -166,3 +180,7 @@ public sealed class SqliteGroupCommit : GroupCommit, IAsyncDisposable
         public override void Cancel() => _done.TrySetCanceled(ct);
     }
 }
+
+/// <summary>A write that could not be committed because the batch it shared could not; the cause is the inner exception.</summary>
+public sealed class GroupCommitException(Exception cause)
+    : Exception("The transaction this write shared with others could not be committed.", cause);

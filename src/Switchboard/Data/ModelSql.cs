@@ -35,7 +35,7 @@ public sealed class ModelSql
 
     public bool IsSqlite { get; }
 
-    public string Table<T>() => _sql.DelimitIdentifier(Entity<T>().GetTableName()!);
+    public string Table<T>() => _sql.DelimitIdentifier(Entity<T>().GetTableName()!, Entity<T>().GetSchema());
 
     public string Column<T>(string property) => _sql.DelimitIdentifier(ColumnName(Property<T>(property)));
 
@@ -67,7 +67,7 @@ public sealed class ModelSql
     private InsertShape InsertShapeOf(IEntityType type)
     {
         var properties = type.GetProperties().ToArray();
-        var head = $"INSERT INTO {_sql.DelimitIdentifier(type.GetTableName()!)} ({string.Join(", ", properties.Select(p => _sql.DelimitIdentifier(ColumnName(p))))}) VALUES (";
+        var head = $"INSERT INTO {_sql.DelimitIdentifier(type.GetTableName()!, type.GetSchema())} ({string.Join(", ", properties.Select(p => _sql.DelimitIdentifier(ColumnName(p))))}) VALUES (";
         return new InsertShape(head,
             properties.Select(p => p.PropertyInfo ?? throw new InvalidOperationException($"{type.DisplayName()}.{p.Name} is a shadow property; AppendInsert needs CLR properties.")).ToArray(),
             properties.Select(p => (RelationalTypeMapping)p.GetRelationalTypeMapping()).ToArray(),

@@ -18,6 +18,9 @@ public sealed class SqliteDb(DbContextOptions<SqliteDb> options) : SwitchboardDb
 
     private bool _holdsWriteLock;
 
+    /// <summary>This context holds the file's write gate or has a transaction open (and so may hold the file lock).</summary>
+    public bool HoldsWriteLock => _holdsWriteLock || Database.CurrentTransaction is not null;
+
     /// <summary>Holds this file's write gate across a read-modify-write, so concurrent writers queue instead of conflicting.</summary>
     public override async ValueTask<IAsyncDisposable> WriteLockAsync(CancellationToken ct)
     {

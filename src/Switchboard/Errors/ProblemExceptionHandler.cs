@@ -65,7 +65,7 @@ public sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> log
     {
         for (var x = e; x is not null; x = x.InnerException)
         {
-            if (x is TimeoutException) return true;
+            if (x is TimeoutException or Data.GroupCommitException) return true;
             if (x is DbException db && !IsConstraintViolation(db)) return true;
         }
         return false;

@@ -66,6 +66,10 @@ public static class IntegrationInstaller
             catch (DbException e) when (attempt < 3 && ProblemExceptionHandler.IsUniqueViolation(e) && !ct.IsCancellationRequested)
             {
             }
+            // The Version check found a write based on a stale read (not expected while the read locks the row; kept as a net).
+            catch (DbUpdateConcurrencyException) when (attempt < 3 && !ct.IsCancellationRequested)
+            {
+            }
             finally
             {
                 listCache.Invalidate(command.AccountId);
@@ -205,7 +209,10 @@ public static class IntegrationInstaller
         return new InstallOutcome(InstalledRowOf(row), []);
     }
 
-    /// <summary>The stored integration with its secrets (names, fingerprints, ids), or null. On PostgreSQL the row stays locked until the write commits.</summary>
+    /// <summary>
+    /// The stored integration with its secrets (names, fingerprints, ids), or null. On PostgreSQL the row stays locked until
+    /// the write commits. Every statement here and in <see cref="Statements"/> carries the account in its predicate.
+    /// </summary>
     private static async Task<Integration?> ReadAsync(ModelSql sql, DbConnection connection, DbTransaction tx, InstallCommand command, CancellationToken ct)
     {
         await using var cmd = connection.CreateCommand();
@@ -215,36 +222,38 @@ public static class IntegrationInstaller
         sql.Bind<Integration>(cmd, "@p", nameof(Integration.ProjectId), command.ProjectId);
         sql.Bind<Integration>(cmd, "@n", nameof(Integration.Provider), command.Provider.Name);
         await using var r = await cmd.ExecuteReaderAsync(ct);
-        Integration? row = null;
+        if (!await r.ReadAsync(ct)) return null;
+        var row = new Integration
+        {
+            Id = r.GetGuid(0),
+            AccountId = command.AccountId,
+            ProjectId = command.ProjectId,
+            Provider = command.Provider.Name,
+            Status = r.GetString(1),
+            InstalledAt = r.IsDBNull(2) ? null : Utc(r.GetDateTime(2)),
+            ParamsJson = r.GetString(3),
+            BaseUrlOverride = r.IsDBNull(4) ? null : r.GetString(4),
+            CreatedAt = Utc(r.GetDateTime(5)),
+            UpdatedAt = Utc(r.GetDateTime(6)),
+            Version = r.GetInt32(7),
+        };
+        // The secrets come from a second statement: on PostgreSQL it starts after the first holds the row lock, so it sees
+        // what the previous install committed (one joined statement would see the secrets of before the wait).
+        await r.NextResultAsync(ct);
         while (await r.ReadAsync(ct))
         {
-            row ??= new Integration
+            row.Secrets.Add(new IntegrationSecret
             {
                 Id = r.GetGuid(0),
                 AccountId = command.AccountId,
-                ProjectId = command.ProjectId,
-                Provider = command.Provider.Name,
-                Status = r.GetString(1),
-                InstalledAt = r.IsDBNull(2) ? null : Utc(r.GetDateTime(2)),
-                ParamsJson = r.GetString(3),
-                BaseUrlOverride = r.IsDBNull(4) ? null : r.GetString(4),
-                CreatedAt = Utc(r.GetDateTime(5)),
-                UpdatedAt = Utc(r.GetDateTime(6)),
-                Version = r.GetInt32(7),
-            };
-            if (r.IsDBNull(8)) continue;
-            row.Secrets.Add(new IntegrationSecret
-            {
-                Id = r.GetGuid(8),
-                AccountId = command.AccountId,
                 IntegrationId = row.Id,
-                Name = r.GetString(9),
-                Fingerprint = r.GetString(10),
-                KeyId = r.GetString(11),
+                Name = r.GetString(1),
+                Fingerprint = r.GetString(2),
+                KeyId = r.GetString(3),
                 // Not read: an install replaces or keeps ciphertexts, it never needs the stored ones.
                 Ciphertext = [],
-                CreatedAt = Utc(r.GetDateTime(12)),
-                UpdatedAt = Utc(r.GetDateTime(13)),
+                CreatedAt = Utc(r.GetDateTime(4)),
+                UpdatedAt = Utc(r.GetDateTime(5)),
             });
         }
         return row;
@@ -278,14 +287,16 @@ public static class IntegrationInstaller
             {
                 Read = $"""
                     SELECT {I(nameof(Integration.Id))}, {I(nameof(Integration.Status))}, {I(nameof(Integration.InstalledAt))}, {I(nameof(Integration.ParamsJson))},
-                        {I(nameof(Integration.BaseUrlOverride))}, {I(nameof(Integration.CreatedAt))}, {I(nameof(Integration.UpdatedAt))}, {I(nameof(Integration.Version))},
-                        {S(nameof(IntegrationSecret.Id))}, {S(nameof(IntegrationSecret.Name))}, {S(nameof(IntegrationSecret.Fingerprint))},
-                        {S(nameof(IntegrationSecret.KeyId))}, {S(nameof(IntegrationSecret.CreatedAt))}, {S(nameof(IntegrationSecret.UpdatedAt))}
+                        {I(nameof(Integration.BaseUrlOverride))}, {I(nameof(Integration.CreatedAt))}, {I(nameof(Integration.UpdatedAt))}, {I(nameof(Integration.Version))}
                     FROM {integrations} AS i
-                    LEFT JOIN {secrets} AS s ON {S(nameof(IntegrationSecret.IntegrationId))} = {I(nameof(Integration.Id))}
-                        AND {S(nameof(IntegrationSecret.AccountId))} = {I(nameof(Integration.AccountId))}
+                    WHERE {I(nameof(Integration.AccountId))} = @a AND {I(nameof(Integration.ProjectId))} = @p AND {I(nameof(Integration.Provider))} = @n{(sql.IsSqlite ? "" : " FOR UPDATE")};
+                    SELECT {S(nameof(IntegrationSecret.Id))}, {S(nameof(IntegrationSecret.Name))}, {S(nameof(IntegrationSecret.Fingerprint))},
+                        {S(nameof(IntegrationSecret.KeyId))}, {S(nameof(IntegrationSecret.CreatedAt))}, {S(nameof(IntegrationSecret.UpdatedAt))}
+                    FROM {secrets} AS s
+                    JOIN {integrations} AS i ON {I(nameof(Integration.Id))} = {S(nameof(IntegrationSecret.IntegrationId))}
+                        AND {I(nameof(Integration.AccountId))} = {S(nameof(IntegrationSecret.AccountId))}
                     WHERE {I(nameof(Integration.AccountId))} = @a AND {I(nameof(Integration.ProjectId))} = @p AND {I(nameof(Integration.Provider))} = @n
-                    ORDER BY {S(nameof(IntegrationSecret.Name))}{(sql.IsSqlite ? "" : " FOR UPDATE OF i")}
+                    ORDER BY {S(nameof(IntegrationSecret.Name))};
                     """,
                 Update = update + where,
                 UpdateWithBaseUrl = update + $", {C(nameof(Integration.BaseUrlOverride))} = @bu" + where,

@@ -69,16 +69,34 @@ public sealed partial class InstallStorageTests(SwitchboardApp app) : IClassFixt
         var version = await app.WithDbAsync(db => db.Integrations.Where(i => i.AccountId == account.AccountId).Select(i => i.Version).SingleAsync());
         Assert.Equal(20, version);
         Assert.Equal(20, await app.WithDbAsync(db => db.AuditEvents.CountAsync(e => e.AccountId == account.AccountId && e.Action == "integration.installed")));
-        // The response a client got last (by version) names the fingerprints that are stored.
+        // The install committed last (latest updated_at) is what is stored: its fingerprint, nobody else's.
         var stored = await app.WithDbAsync(db => db.IntegrationSecrets.Where(s => s.AccountId == account.AccountId && s.Name == "api_key")
             .Select(s => s.Fingerprint).SingleAsync());
-        var fingerprints = new List<string>();
-        foreach (var r in responses)
-        {
-            var body = await r.ShouldBe(HttpStatusCode.OK);
-            fingerprints.Add(body["secrets"]!.AsArray().Single(s => s!["name"]!.GetValue<string>() == "api_key")!["fingerprint"]!.GetValue<string>());
-        }
-        Assert.Contains(stored, fingerprints);
+        var last = (await Task.WhenAll(responses.Select(r => r.ShouldBe(HttpStatusCode.OK))))
+            .MaxBy(b => b["updated_at"]!.GetValue<DateTime>())!;
+        Assert.Equal(stored, last["secrets"]!.AsArray().Single(s => s!["name"]!.GetValue<string>() == "api_key")!["fingerprint"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Concurrent_installs_that_add_and_drop_a_secret_leave_exactly_the_last_ones_secrets()
+    {
+        var account = await app.CreateAccountAsync();
+        var client = account.Client();
+        await (await client.PostJson("/api/v1/integrations/stripe/install", Body("sk_test_first0000000000001"))).ShouldBe(HttpStatusCode.OK);
+
+        // Half the installs send api_key alone (dropping webhook_secret), half send both (adding it back). Each must see
+        // the secrets the one before it committed, or it keeps or misses a secret (or trips over a vanished row).
+        var responses = await Task.WhenAll(Enumerable.Range(0, 24).Select(i => client.PostJson("/api/v1/integrations/stripe/install",
+            i % 2 == 0
+                ? new { secrets = new { api_key = $"sk_test_alone{i:0000000000000}" } }
+                : Body($"sk_test_both{i:00000000000000}"))));
+        var bodies = await Task.WhenAll(responses.Select(r => r.ShouldBe(HttpStatusCode.OK)));
+
+        var last = bodies.MaxBy(b => b["updated_at"]!.GetValue<DateTime>())!;
+        var expected = last["secrets"]!.AsArray().Select(s => s!["name"]!.GetValue<string>()).Order().ToList();
+        var stored = await app.WithDbAsync(db => db.IntegrationSecrets.Where(s => s.AccountId == account.AccountId)
+            .Select(s => s.Name).OrderBy(n => n).ToListAsync());
+        Assert.Equal(expected, stored);
     }
 
     [GeneratedRegex(@"^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}\|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,7})?\|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,7})?\|text$")]

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
 using Switchboard.Data;
 
 namespace Switchboard.Tests.Service;
@@ -52,51 +53,62 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
         return result;
     }
 
-    /// <summary>Holds the file's write gate (as an EF writer of this process would) while writes queue up behind it.</summary>
-    private async Task<List<Task<int>>> QueueBehindTheGateAsync(SqliteGroupCommit commits, IEnumerable<TransactionWork<int>> works, CancellationToken ct = default)
+    /// <summary>
+    /// Queues <paramref name="works"/> while the writer is busy inside a first write that waits for a signal: they all wait
+    /// in the queue, so the writer takes them as one batch once that first write is let go.
+    /// </summary>
+    private int _firstWrites;
+
+    private async Task<List<Task<int>>> QueueBehindABusyWriterAsync(SqliteGroupCommit commits, IEnumerable<TransactionWork<int>> works,
+        CancellationToken ct = default, Action? whileQueued = null)
     {
-        var gate = SqliteDb.WriteGateFor(ConnectionString);
-        await gate.WaitAsync();
-        try
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var letGo = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var n = 1000 + _firstWrites++;
+        var first = commits.RunAsync<int>(null!, async (connection, tx, token) =>
         {
-            var tasks = works.Select(w => commits.RunAsync(null!, w, ct)).ToList();
-            await Task.Delay(200);
-            Assert.All(tasks, t => Assert.False(t.IsCompleted));
-            return tasks;
-        }
-        finally
-        {
-            gate.Release();
-        }
+            running.SetResult();
+            await letGo.Task;
+            return await Insert(n)(connection, tx, token);
+        }, CancellationToken.None);
+        await running.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var tasks = works.Select(w => commits.RunAsync(null!, w, ct)).ToList();
+        whileQueued?.Invoke();
+        Assert.All(tasks, t => Assert.False(t.IsCompleted));
+        letGo.SetResult();
+        Assert.Equal(n, await first);
+        return tasks;
     }
+
+    private async Task<List<long>> StoredWritesAsync() => (await StoredAsync()).Where(n => n < 1000).ToList();
 
     [Fact]
     public async Task Writes_queued_together_share_commits_and_are_visible_once_their_task_completes()
     {
         await using var commits = new SqliteGroupCommit(ConnectionString);
-        var tasks = await QueueBehindTheGateAsync(commits, Enumerable.Range(1, 40).Select(n => Insert(n)));
+        var tasks = await QueueBehindABusyWriterAsync(commits, Enumerable.Range(1, 40).Select(n => Insert(n)));
 
         foreach (var task in tasks)
         {
             var n = await task;
             Assert.Contains(n, await StoredAsync());
         }
-        Assert.Equal(Enumerable.Range(1, 40).Select(n => (long)n), await StoredAsync());
-        Assert.Equal(40, commits.Writes);
-        // One batch may have started before the rest were queued; everything else waited and went in one more.
-        Assert.InRange(commits.Batches, 1, 2);
+        Assert.Equal(Enumerable.Range(1, 40).Select(n => (long)n), await StoredWritesAsync());
+        // The first write's batch, then all forty that waited behind it in one transaction.
+        Assert.Equal(41, commits.Writes);
+        Assert.Equal(2, commits.Batches);
     }
 
     [Fact]
     public async Task A_failing_write_is_undone_alone_and_its_caller_gets_the_error()
     {
         await using var commits = new SqliteGroupCommit(ConnectionString);
-        var tasks = await QueueBehindTheGateAsync(commits, Enumerable.Range(1, 10).Select(n => Insert(n, thenThrow: n == 5)));
+        var tasks = await QueueBehindABusyWriterAsync(commits, Enumerable.Range(1, 10).Select(n => Insert(n, thenThrow: n == 5)));
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => tasks[4]);
         Assert.Contains("write 5", error.Message);
         foreach (var task in tasks.Where((_, i) => i != 4)) await task;
-        Assert.Equal(new long[] { 1, 2, 3, 4, 6, 7, 8, 9, 10 }, await StoredAsync());
+        Assert.Equal(new long[] { 1, 2, 3, 4, 6, 7, 8, 9, 10 }, await StoredWritesAsync());
     }
 
     [Fact]
@@ -113,14 +125,14 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
             await cmd.ExecuteNonQueryAsync(ct);
             return 3;
         };
-        var tasks = await QueueBehindTheGateAsync(commits, [Insert(1), Insert(2), endsTheTransaction, Insert(4)]);
+        var tasks = await QueueBehindABusyWriterAsync(commits, [Insert(1), Insert(2), endsTheTransaction, Insert(4)]);
 
         foreach (var task in tasks) await Assert.ThrowsAnyAsync<Exception>(() => task);
-        Assert.Empty(await StoredAsync());
+        Assert.Empty(await StoredWritesAsync());
 
         // The writer goes on with the next batch.
         Assert.Equal(5, await commits.RunAsync(null!, Insert(5), CancellationToken.None));
-        Assert.Equal(new long[] { 5 }, await StoredAsync());
+        Assert.Equal(new long[] { 5 }, await StoredWritesAsync());
     }
 
     [Fact]
@@ -128,22 +140,22 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
     {
         await using var commits = new SqliteGroupCommit(ConnectionString);
         using var cancel = new CancellationTokenSource();
-        var gate = SqliteDb.WriteGateFor(ConnectionString);
-        await gate.WaitAsync();
-        Task<int> first, abandoned;
-        try
-        {
-            first = commits.RunAsync(null!, Insert(1), CancellationToken.None);
-            await Task.Delay(100); // the writer has taken write 1 and waits for the gate
-            abandoned = commits.RunAsync(null!, Insert(2), cancel.Token);
-            cancel.Cancel();
-        }
-        finally
-        {
-            gate.Release();
-        }
-        Assert.Equal(1, await first);
+        var abandoned = (await QueueBehindABusyWriterAsync(commits, [Insert(2)], cancel.Token, whileQueued: cancel.Cancel)).Single();
+        var kept = await QueueBehindABusyWriterAsync(commits, [Insert(3)]);
+
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned);
-        Assert.Equal(new long[] { 1 }, await StoredAsync());
+        Assert.Equal(3, await kept.Single());
+        Assert.Equal(new long[] { 3 }, await StoredWritesAsync());
+    }
+
+    [Fact]
+    public async Task A_context_inside_its_own_transaction_may_not_queue_a_write()
+    {
+        await using var commits = new SqliteGroupCommit(ConnectionString);
+        var options = new Microsoft.EntityFrameworkCore.DbContextOptionsBuilder<SqliteDb>().UseSqlite(ConnectionString).Options;
+        await using var db = new SqliteDb(options);
+        await using var tx = await db.Database.BeginTransactionAsync();
+        // Its transaction holds the file lock the writer needs: waiting on the queue would wait on itself.
+        await Assert.ThrowsAsync<InvalidOperationException>(() => commits.RunAsync(db, Insert(1), CancellationToken.None));
     }
 }
