@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Rewrite;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
@@ -101,8 +100,15 @@ public static class SwitchboardHosting
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        // The seed's base URL is /v1; both prefixes serve the same endpoints.
-        app.UseRewriter(new RewriteOptions().AddRewrite("^v1/(.*)", "api/v1/$1", skipRemainingRules: true));
+        // The seed's base URL is /v1; both prefixes serve the same endpoints. A prefix test, not a regex rewrite: it runs
+        // on every request, and before routing (hence the explicit UseRouting) so the rewritten path is the one matched.
+        app.Use((context, next) =>
+        {
+            if (context.Request.Path.StartsWithSegments("/v1", StringComparison.Ordinal, out var rest) && rest.HasValue)
+                context.Request.Path = ApiPrefix.Add(rest);
+            return next(context);
+        });
+        app.UseRouting();
         app.UseAuthentication();
         app.UseRateLimits();
         app.UseAuthorization();
@@ -128,6 +134,8 @@ public static class SwitchboardHosting
         api.MapIntegrationUsers();
         api.MapOAuthFlow();
     }
+
+    private static readonly PathString ApiPrefix = "/api/v1";
 
     public sealed record Health(string Status, string Encryption);
 }

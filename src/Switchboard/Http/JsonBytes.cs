@@ -11,6 +11,6 @@ public sealed class JsonBytes(byte[] body) : IResult, IStatusCodeHttpResult, ICo
         http.Response.StatusCode = StatusCodes.Status200OK;
         http.Response.ContentType = ContentType;
         http.Response.ContentLength = body.Length;
-        return http.Response.Body.WriteAsync(body, http.RequestAborted).AsTask();
+        return http.Response.BodyWriter.WriteAsync(body, http.RequestAborted).AsTask();
     }
 }
