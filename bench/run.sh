@@ -9,7 +9,7 @@
 #   2. POST /api/v1/integrations/stripe/install (params + encrypted secrets, durable commit) vs plain
 #      single-row INSERT transactions into the same SQLite file at the same concurrency (target >= 0.7).
 #
-#   --smoke            CI mode: 2 s runs, 1 s warm-ups; always exits 0 (it only reports).
+#   --smoke            CI mode: 2 s runs, one 1 s warm-up; always exits 0 (it only reports).
 #   --duration N       seconds per measured run (default 15).
 #   --connections N    wrk connections for the GET runs (default 64).
 #   --writers N        concurrency of both write runs: wrk connections / baseline writers (default 16).
@@ -56,17 +56,18 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+# Warm-ups run in rounds until the rate settles: two rounds in a row within 5 % of each other (at least 2 rounds, at
+# most WARM_MAX). .NET's tiered JIT keeps recompiling hot code for a while under load (measured with
+# DOTNET_JitDisasmSummary=1: methods still being compiled 20 s into a list load, its rate climbing from 9k to 34k req/s
+# over 40 s), so a fixed short warm-up measures the JIT, not the service.
+WARM_ROUND=5
+WARM_MAX=10
 if [ "$SMOKE" -eq 1 ]; then
   [ "$DURATION_SET" -eq 1 ] || DURATION=2
-  WARMUP=1
+  WARM_ROUND=1
+  WARM_MAX=1
   STRICT=0
-else
-  WARMUP=$(( DURATION >= 15 ? 5 : (DURATION + 2) / 3 ))
 fi
-# The install path reaches code the GETs never ran (body parsing, encryption, the write path); the runtime's tiered
-# JIT was measured still recompiling it about 10 s into a write load (DOTNET_JitDisasmSummary=1), so its warm-up is
-# at least that long: the measured run is steady state, not JIT.
-INSTALL_WARMUP=$(( SMOKE == 1 ? WARMUP : (WARMUP > 10 ? WARMUP : 10) ))
 # The diagnostic GETs only explain the list figure; a third of a run is enough.
 DIAG_DURATION=$(( DURATION >= 6 ? DURATION / 3 : 2 ))
 [ "$SMOKE" -eq 1 ] && DIAG_DURATION=1
@@ -308,6 +309,23 @@ run_wrk() {
   [ -n "$CPU_PGID" ] && echo "cpu_ticks=$(( $(group_cpu_ticks "$CPU_PGID") - cpu0 ))" >>"$TMP/wrk-$name.txt"
   cat "$TMP/wrk-$name.out" >>"$TMP/wrk-$name.txt"
 }
+# warm_up NAME THREADS CONNECTIONS URL [SCRIPT [ARGS...]]: rounds of WARM_ROUND s until the rate settles (at most
+# MAX_ROUNDS, default WARM_MAX); the rounds' rates go to $TMP/warm-NAME.rates for the report.
+warm_up() {
+  local name="$1" round prev="" rate
+  : >"$TMP/warm-$name.rates"
+  for round in $(seq 1 "${MAX_ROUNDS:-$WARM_MAX}"); do
+    run_wrk "warm-$name" "$2" "$3" "$WARM_ROUND" "${@:4}"
+    rate="$(ok_rps "warm-$name")"
+    printf '%s ' "$rate" >>"$TMP/warm-$name.rates"
+    if [ -n "$prev" ] && awk -v a="$prev" -v b="$rate" 'BEGIN { exit !(a != "n/a" && b != "n/a" && a > 0 && (b - a) / a < 0.05 && (a - b) / a < 0.05) }'; then
+      break
+    fi
+    prev="$rate"
+  done
+}
+warm_rates() { sed 's/ $//; s/\([0-9]*\)\.[0-9]/\1/g' "$TMP/warm-$1.rates" 2>/dev/null | tr ' ' '\n' | awk 'NF { printf "%s%s", (n++ ? " > " : ""), $1 } END { print "" }'; }
+
 # cpu_per_req NAME: the server's CPU milliseconds per successful response during the run
 cpu_per_req() {
   local t r n
@@ -334,9 +352,10 @@ errs() { # errs NAME: "non-2xx N, socket errors N", empty when clean
 }
 lat() { echo "p50 $(field "$1" p50_ms) ms, p99 $(field "$1" p99_ms) ms"; }
 
-say "GET $LIST_PATH: warm-up ${WARMUP}s each, then ${DURATION}s each at -t$LIST_THREADS -c$CONNECTIONS"
-run_wrk warm-sb "$LIST_THREADS" "$CONNECTIONS" "$WARMUP" "$SB_URL$LIST_PATH"
-run_wrk warm-nginx "$LIST_THREADS" "$CONNECTIONS" "$WARMUP" "$NGINX_URL$LIST_PATH"
+say "GET $LIST_PATH: warm-up rounds of ${WARM_ROUND}s until the rate settles (at most $WARM_MAX), then ${DURATION}s each at -t$LIST_THREADS -c$CONNECTIONS"
+warm_up sb "$LIST_THREADS" "$CONNECTIONS" "$SB_URL$LIST_PATH"
+# nginx has no JIT to settle; its rate only wanders with the machine, so two rounds are enough.
+MAX_ROUNDS=$(( WARM_MAX < 2 ? WARM_MAX : 2 )) warm_up nginx "$LIST_THREADS" "$CONNECTIONS" "$NGINX_URL$LIST_PATH"
 CPU_PGID="$SB_PID" run_wrk list-sb "$LIST_THREADS" "$CONNECTIONS" "$DURATION" "$SB_URL$LIST_PATH"
 CPU_PGID="$NGINX_PID" run_wrk list-nginx "$LIST_THREADS" "$CONNECTIONS" "$DURATION" "$NGINX_URL$LIST_PATH"
 stop_group "$NGINX_PID"
@@ -374,7 +393,7 @@ if [ "$ACCOUNTS" -gt 1 ]; then
 fi
 export BENCH_KEYS_FILE="$TMP/private/keys.txt"
 INSTALL_PATH="/api/v1/integrations/stripe/install"
-say "POST $INSTALL_PATH over $ACCOUNTS account(s) at -t$WRITE_THREADS -c$WRITERS: warm-up ${INSTALL_WARMUP}s"
+say "POST $INSTALL_PATH over $ACCOUNTS account(s) at -t$WRITE_THREADS -c$WRITERS: warm-up rounds until the rate settles"
 # One sequential install per account first: it creates the rows (and JIT-compiles the path), so the
 # warm-up and the measured run only re-install.
 while read -r key; do
@@ -392,7 +411,7 @@ run_baseline() {
 # The disk's fsync cost drifts with whatever else runs, so the baseline's time is split in two halves that
 # bracket the measured install run, and the ratio uses their total.
 B1=$(( (DURATION + 1) / 2 )); B2=$(( DURATION - B1 > 0 ? DURATION - B1 : 1 ))
-run_wrk warm-install "$WRITE_THREADS" "$WRITERS" "$INSTALL_WARMUP" "$SB_URL" "$BENCH_DIR/install.lua" "$WRITE_THREADS"
+warm_up install "$WRITE_THREADS" "$WRITERS" "$SB_URL" "$BENCH_DIR/install.lua" "$WRITE_THREADS"
 say "baseline (1/2): $WRITERS writers, one-row INSERT transactions into the same file for ${B1}s"
 run_baseline before "$B1"
 say "POST $INSTALL_PATH: ${DURATION}s"
@@ -434,13 +453,14 @@ extra() { local e; e="$(errs "$1")"; echo "server CPU $(cpu_per_req "$1") ms/req
 
 report() {
   echo
-  echo "Switchboard bench — $STARTED_AT — $( [ "$SMOKE" -eq 1 ] && echo "SMOKE (${DURATION}s runs)" || echo "${DURATION}s runs, ${WARMUP}s warm-ups (install: ${INSTALL_WARMUP}s)")"
+  echo "Switchboard bench — $STARTED_AT — $( [ "$SMOKE" -eq 1 ] && echo "SMOKE (${DURATION}s runs)" || echo "${DURATION}s runs after warm-ups that last until the rate settles")"
   echo "machine: $CORES cores shared by wrk, the server and everything else; ${BUSY_BEFORE}% busy before the bench, ${BUSY_AFTER}% right after it (load avg $LOAD_BEFORE at start)"
   [ "${BUSY_BEFORE:-0}" -ge 20 ] && echo "WARNING: the machine was already ${BUSY_BEFORE}% busy: other work shares the cores, figures are distorted"
   echo
   echo "1. GET $LIST_PATH ($LIST_ITEMS items, $LIST_BYTES bytes), wrk -t$LIST_THREADS -c$CONNECTIONS"
   row "Switchboard (API key, SQLite, Release)" "$SB_RPS req/s" "$(extra list-sb)"
   row "nginx ($NGINX_WORKERS workers), same bytes, static" "$NGINX_RPS req/s" "$(extra list-nginx)"
+  echo "   warm-up rounds (${WARM_ROUND}s each, req/s): Switchboard $(warm_rates sb); nginx $(warm_rates nginx)"
   row "ratio (target 0.5)" "$LIST_RATIO" "$(verdict "$LIST_RATIO" 0.5)"
   echo "   where the list's time goes (Switchboard, ${DIAG_DURATION}s each, same -c):"
   row "GET /healthz (no auth, no database)" "$(ok_rps diag-healthz) req/s" "$(extra diag-healthz)"
@@ -450,7 +470,8 @@ report() {
   echo
   echo "2. writes at concurrency $WRITERS into one SQLite file ($FS_TYPE)"
   row "POST $INSTALL_PATH" "$INSTALL_RPS req/s" "$(extra install)"
-  row "   status codes (warm-up: $(field warm-install codes))" "$(field install codes)" "$ACCOUNTS account(s) in rotation; stripe afterwards: ${INSTALLED_STATUS:-?}"
+  row "   status codes (last warm-up round: $(field warm-install codes))" "$(field install codes)" "$ACCOUNTS account(s) in rotation; stripe afterwards: ${INSTALLED_STATUS:-?}"
+  echo "   warm-up rounds (${WARM_ROUND}s each, req/s): $(warm_rates install)"
   row "INSERT one row per transaction (baseline)" "$BASE_RPS rows/s" "$WRITERS writers, ${B1}s before + ${B2}s after the install run:"
   row "   before / after" "$(bfield rows_per_s before) / $(bfield rows_per_s after)" "CPU $(bfield cpu_ms_per_row before) / $(bfield cpu_ms_per_row after) ms/row, errors $(bfield errors before) / $(bfield errors after), load $(bload before) / $(bload after)"
   cat "$TMP"/baseline-*.txt 2>/dev/null | grep -o 'BASELINE_ERROR.*' | sed 's/^BASELINE_ERROR/     baseline errors:/' | cut -c1-160
