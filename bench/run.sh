@@ -56,15 +56,18 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-# Warm-ups run in rounds until the rate settles: two rounds in a row within 5 % of each other (at least 2 rounds, at
-# most WARM_MAX). .NET's tiered JIT keeps recompiling hot code for a while under load (measured with
+# Warm-ups run in rounds until the rate settles: at least WARM_MIN rounds, then until two rounds in a row are within
+# 5 % of each other (at most WARM_MAX). .NET's tiered JIT keeps recompiling hot code for a while under load (measured with
 # DOTNET_JitDisasmSummary=1: methods still being compiled 20 s into a list load, its rate climbing from 9k to 34k req/s
 # over 40 s), so a fixed short warm-up measures the JIT, not the service.
+# Every rate curve measured here climbed for 25-35 s (one plateaued for a round on the way), hence 30 s at least.
 WARM_ROUND=5
-WARM_MAX=10
+WARM_MIN=6
+WARM_MAX=12
 if [ "$SMOKE" -eq 1 ]; then
   [ "$DURATION_SET" -eq 1 ] || DURATION=2
   WARM_ROUND=1
+  WARM_MIN=1
   WARM_MAX=1
   STRICT=0
 fi
@@ -309,8 +312,8 @@ run_wrk() {
   [ -n "$CPU_PGID" ] && echo "cpu_ticks=$(( $(group_cpu_ticks "$CPU_PGID") - cpu0 ))" >>"$TMP/wrk-$name.txt"
   cat "$TMP/wrk-$name.out" >>"$TMP/wrk-$name.txt"
 }
-# warm_up NAME THREADS CONNECTIONS URL [SCRIPT [ARGS...]]: rounds of WARM_ROUND s until the rate settles (at most
-# MAX_ROUNDS, default WARM_MAX); the rounds' rates go to $TMP/warm-NAME.rates for the report.
+# warm_up NAME THREADS CONNECTIONS URL [SCRIPT [ARGS...]]: rounds of WARM_ROUND s until the rate settles (at least
+# MIN_ROUNDS, at most MAX_ROUNDS; defaults WARM_MIN, WARM_MAX); the rounds' rates go to $TMP/warm-NAME.rates.
 warm_up() {
   local name="$1" round prev="" rate
   : >"$TMP/warm-$name.rates"
@@ -318,7 +321,7 @@ warm_up() {
     run_wrk "warm-$name" "$2" "$3" "$WARM_ROUND" "${@:4}"
     rate="$(ok_rps "warm-$name")"
     printf '%s ' "$rate" >>"$TMP/warm-$name.rates"
-    if [ -n "$prev" ] && awk -v a="$prev" -v b="$rate" 'BEGIN { exit !(a != "n/a" && b != "n/a" && a > 0 && (b - a) / a < 0.05 && (a - b) / a < 0.05) }'; then
+    if [ "$round" -ge "${MIN_ROUNDS:-$WARM_MIN}" ] && [ -n "$prev" ] && awk -v a="$prev" -v b="$rate" 'BEGIN { exit !(a != "n/a" && b != "n/a" && a > 0 && (b - a) / a < 0.05 && (a - b) / a < 0.05) }'; then
       break
     fi
     prev="$rate"
@@ -352,10 +355,10 @@ errs() { # errs NAME: "non-2xx N, socket errors N", empty when clean
 }
 lat() { echo "p50 $(field "$1" p50_ms) ms, p99 $(field "$1" p99_ms) ms"; }
 
-say "GET $LIST_PATH: warm-up rounds of ${WARM_ROUND}s until the rate settles (at most $WARM_MAX), then ${DURATION}s each at -t$LIST_THREADS -c$CONNECTIONS"
+say "GET $LIST_PATH: warm-up rounds of ${WARM_ROUND}s until the rate settles ($WARM_MIN to $WARM_MAX rounds), then ${DURATION}s each at -t$LIST_THREADS -c$CONNECTIONS"
 warm_up sb "$LIST_THREADS" "$CONNECTIONS" "$SB_URL$LIST_PATH"
 # nginx has no JIT to settle; its rate only wanders with the machine, so two rounds are enough.
-MAX_ROUNDS=$(( WARM_MAX < 2 ? WARM_MAX : 2 )) warm_up nginx "$LIST_THREADS" "$CONNECTIONS" "$NGINX_URL$LIST_PATH"
+MIN_ROUNDS=1 MAX_ROUNDS=$(( WARM_MAX < 2 ? WARM_MAX : 2 )) warm_up nginx "$LIST_THREADS" "$CONNECTIONS" "$NGINX_URL$LIST_PATH"
 CPU_PGID="$SB_PID" run_wrk list-sb "$LIST_THREADS" "$CONNECTIONS" "$DURATION" "$SB_URL$LIST_PATH"
 CPU_PGID="$NGINX_PID" run_wrk list-nginx "$LIST_THREADS" "$CONNECTIONS" "$DURATION" "$NGINX_URL$LIST_PATH"
 stop_group "$NGINX_PID"
