@@ -354,13 +354,40 @@ errs() { # errs NAME: "non-2xx N, socket errors N", empty when clean
   echo "$s"
 }
 lat() { echo "p50 $(field "$1" p50_ms) ms, p99 $(field "$1" p99_ms) ms"; }
+# combine_runs NAME PART...: one result from several runs: requests, durations, errors and CPU summed, latency the
+# worst round's p50 and p99 (wrk's percentiles cannot be merged exactly), the first round's load.
+combine_runs() {
+  local name="$1" part; shift
+  {
+    sed -n 's/^load=/load=/p' "$TMP/wrk-$1.txt" | head -n 1
+    for part in "$@"; do sed -n 's/^cpu_ticks=//p' "$TMP/wrk-$part.txt"; done | awk 'NF { t += $1; n++ } END { if (n) print "cpu_ticks=" t }'
+    for part in "$@"; do grep -o 'WRKRESULT.*' "$TMP/wrk-$part.txt"; done | awk '
+      { for (i = 2; i <= NF; i++) { split($i, kv, "="); k = kv[1]; v = kv[2]
+          if (k == "p50_ms" || k == "p99_ms") { if (v + 0 > m[k] + 0) m[k] = v }
+          else if (k == "codes") { n = split(v, cs, ","); for (j = 1; j <= n; j++) { split(cs[j], cc, ":"); codes[cc[1]] += cc[2] } }
+          else s[k] += v } }
+      END { out = ""; for (c in codes) out = out (out == "" ? "" : ",") c ":" codes[c]
+        printf "WRKRESULT requests=%d duration_us=%d non2xx=%d connect=%d read=%d write=%d timeout=%d p50_ms=%s p99_ms=%s codes=%s\n",
+          s["requests"], s["duration_us"], s["non2xx"], s["connect"], s["read"], s["write"], s["timeout"], m["p50_ms"], m["p99_ms"], out }'
+  } >"$TMP/wrk-$name.txt"
+}
 
 say "GET $LIST_PATH: warm-up rounds of ${WARM_ROUND}s until the rate settles ($WARM_MIN to $WARM_MAX rounds), then ${DURATION}s each at -t$LIST_THREADS -c$CONNECTIONS"
 warm_up sb "$LIST_THREADS" "$CONNECTIONS" "$SB_URL$LIST_PATH"
 # nginx has no JIT to settle; its rate only wanders with the machine, so two rounds are enough.
 MIN_ROUNDS=1 MAX_ROUNDS=$(( WARM_MAX < 2 ? WARM_MAX : 2 )) warm_up nginx "$LIST_THREADS" "$CONNECTIONS" "$NGINX_URL$LIST_PATH"
-CPU_PGID="$SB_PID" run_wrk list-sb "$LIST_THREADS" "$CONNECTIONS" "$DURATION" "$SB_URL$LIST_PATH"
-CPU_PGID="$NGINX_PID" run_wrk list-nginx "$LIST_THREADS" "$CONNECTIONS" "$DURATION" "$NGINX_URL$LIST_PATH"
+# The two sides alternate in LIST_ROUNDS rounds of DURATION/LIST_ROUNDS s each, so a drift of the machine's speed
+# (common here: the same run differs by a third from one minute to the next) weighs on both sides alike.
+LIST_ROUNDS=$(( SMOKE == 1 || DURATION < 6 ? 1 : 3 ))
+LIST_ROUND_SECS=$(( DURATION / LIST_ROUNDS ))
+sb_parts=(); nginx_parts=()
+for round in $(seq 1 "$LIST_ROUNDS"); do
+  CPU_PGID="$SB_PID" run_wrk "list-sb-$round" "$LIST_THREADS" "$CONNECTIONS" "$LIST_ROUND_SECS" "$SB_URL$LIST_PATH"
+  CPU_PGID="$NGINX_PID" run_wrk "list-nginx-$round" "$LIST_THREADS" "$CONNECTIONS" "$LIST_ROUND_SECS" "$NGINX_URL$LIST_PATH"
+  sb_parts+=("list-sb-$round"); nginx_parts+=("list-nginx-$round")
+done
+combine_runs list-sb "${sb_parts[@]}"
+combine_runs list-nginx "${nginx_parts[@]}"
 stop_group "$NGINX_PID"
 CPU_PGID="$SB_PID"
 
@@ -460,10 +487,11 @@ report() {
   echo "machine: $CORES cores shared by wrk, the server and everything else; ${BUSY_BEFORE}% busy before the bench, ${BUSY_AFTER}% right after it (load avg $LOAD_BEFORE at start)"
   [ "${BUSY_BEFORE:-0}" -ge 20 ] && echo "WARNING: the machine was already ${BUSY_BEFORE}% busy: other work shares the cores, figures are distorted"
   echo
-  echo "1. GET $LIST_PATH ($LIST_ITEMS items, $LIST_BYTES bytes), wrk -t$LIST_THREADS -c$CONNECTIONS"
+  echo "1. GET $LIST_PATH ($LIST_ITEMS items, $LIST_BYTES bytes), wrk -t$LIST_THREADS -c$CONNECTIONS, the sides alternating in $LIST_ROUNDS round(s) of ${LIST_ROUND_SECS}s"
   row "Switchboard (API key, SQLite, Release)" "$SB_RPS req/s" "$(extra list-sb)"
   row "nginx ($NGINX_WORKERS workers), same bytes, static" "$NGINX_RPS req/s" "$(extra list-nginx)"
   echo "   warm-up rounds (${WARM_ROUND}s each, req/s): Switchboard $(warm_rates sb); nginx $(warm_rates nginx)"
+  echo "   measured rounds (req/s): Switchboard $(for p in "${sb_parts[@]}"; do printf '%s ' "$(ok_rps "$p")"; done)/ nginx $(for p in "${nginx_parts[@]}"; do printf '%s ' "$(ok_rps "$p")"; done)"
   row "ratio (target 0.5)" "$LIST_RATIO" "$(verdict "$LIST_RATIO" 0.5)"
   echo "   where the list's time goes (Switchboard, ${DIAG_DURATION}s each, same -c):"
   row "GET /healthz (no auth, no database)" "$(ok_rps diag-healthz) req/s" "$(extra diag-healthz)"
