@@ -48,6 +48,7 @@ public sealed class SqliteGroupCommit : GroupCommit, IAsyncDisposable
     private readonly Channel<Work> _queue = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _writer;
     private long _batches, _writes;
+    private SqliteConnection? _connection;
 
     /// <summary>Transactions this queue has run, and the writes they carried (the ratio is the grouping achieved).</summary>
     public long Batches => Interlocked.Read(ref _batches);
@@ -102,24 +103,23 @@ public sealed class SqliteGroupCommit : GroupCommit, IAsyncDisposable
         Interlocked.Add(ref _writes, batch.Count);
         try
         {
-            await using var connection = new SqliteConnection(_connectionString);
-            await connection.OpenAsync();
+            var connection = await WriterConnectionAsync();
             // BEGIN IMMEDIATE (Microsoft.Data.Sqlite's default): the file's write lock is taken before the first read.
             await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync();
             foreach (var item in batch)
             {
-                await tx.SaveAsync("w");
+                await ExecuteAsync(connection, tx, "SAVEPOINT w;");
                 try
                 {
                     await item.RunAsync(connection, tx);
-                    await tx.ReleaseAsync("w");
+                    await ExecuteAsync(connection, tx, "RELEASE w;");
                 }
                 catch (Exception e)
                 {
                     item.Fail(e);
                     // If SQLite ended the whole transaction (I/O error, disk full) this throws: the batch fails below.
-                    await tx.RollbackAsync("w");
-                    await tx.ReleaseAsync("w");
+                    await ExecuteAsync(connection, tx, "ROLLBACK TO w;");
+                    await ExecuteAsync(connection, tx, "RELEASE w;");
                 }
             }
             await tx.CommitAsync();
@@ -128,8 +128,9 @@ public sealed class SqliteGroupCommit : GroupCommit, IAsyncDisposable
         catch (Exception e)
         {
             // Nothing of this batch was committed: every write still pending fails with the reason (wrapped per caller,
-            // as each rethrows it on its own request).
+            // as each rethrows it on its own request). The next batch starts on a new connection.
             foreach (var item in batch) item.Fail(new GroupCommitException(e));
+            await CloseWriterConnectionAsync();
         }
         finally
         {
@@ -137,10 +138,36 @@ public sealed class SqliteGroupCommit : GroupCommit, IAsyncDisposable
         }
     }
 
+    /// <summary>The writer's own connection, kept open so its statements stay prepared (<see cref="ReusableCommands"/>).</summary>
+    private async Task<SqliteConnection> WriterConnectionAsync()
+    {
+        if (_connection is { State: System.Data.ConnectionState.Open }) return _connection;
+        await CloseWriterConnectionAsync();
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync();
+        ReusableCommands.KeepFor(connection);
+        return _connection = connection;
+    }
+
+    private async Task CloseWriterConnectionAsync()
+    {
+        if (_connection is null) return;
+        ReusableCommands.Forget(_connection);
+        await _connection.DisposeAsync();
+        _connection = null;
+    }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, SqliteTransaction tx, string sql)
+    {
+        await using var lease = ReusableCommands.Get(connection, tx, sql);
+        await lease.Command.ExecuteNonQueryAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
         await _writer;
+        await CloseWriterConnectionAsync();
     }
 
     private abstract class Work

@@ -119,8 +119,8 @@ public static class IntegrationInstaller
         if (setBaseUrl) row.BaseUrlOverride = command.BaseUrl!.Value;
 
         var statementsSql = Statements.For(sql);
+        // Parameters are gathered on a command that never runs; the one that runs is looked up by the finished text.
         await using var cmd = connection.CreateCommand();
-        cmd.Transaction = tx;
         var text = new StringBuilder();
         var statements = 0;
         if (stored is null)
@@ -203,9 +203,14 @@ public static class IntegrationInstaller
         sql.AppendInsert(text, cmd, audit, "e");
         statements++;
 
-        cmd.CommandText = text.ToString();
+        await using var write = ReusableCommands.Get(connection, tx, text.ToString());
+        foreach (var p in cmd.Parameters.Cast<DbParameter>().ToList())
+        {
+            cmd.Parameters.Remove(p);
+            write.Command.Parameters.Add(p);
+        }
         // Every statement touches exactly one row; fewer means the integration or a secret changed since the read.
-        if (await cmd.ExecuteNonQueryAsync(ct) != statements) throw new DbUpdateConcurrencyException("The integration changed while it was being installed.");
+        if (await write.Command.ExecuteNonQueryAsync(ct) != statements) throw new DbUpdateConcurrencyException("The integration changed while it was being installed.");
         return new InstallOutcome(InstalledRowOf(row), []);
     }
 
@@ -215,9 +220,8 @@ public static class IntegrationInstaller
     /// </summary>
     private static async Task<Integration?> ReadAsync(ModelSql sql, DbConnection connection, DbTransaction tx, InstallCommand command, CancellationToken ct)
     {
-        await using var cmd = connection.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = Statements.For(sql).Read;
+        await using var lease = ReusableCommands.Get(connection, tx, Statements.For(sql).Read);
+        var cmd = lease.Command;
         sql.Bind<Integration>(cmd, "@a", nameof(Integration.AccountId), command.AccountId);
         sql.Bind<Integration>(cmd, "@p", nameof(Integration.ProjectId), command.ProjectId);
         sql.Bind<Integration>(cmd, "@n", nameof(Integration.Provider), command.Provider.Name);
