@@ -191,10 +191,14 @@ wait_for "$pub_bl" || { tail -n 30 "$TMP/publish-baseline.log" >&2; fail "dotnet
 
 # ------------------------------------------------------------------ ports
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+EPHEMERAL_LOW="$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)"
+[[ "$EPHEMERAL_LOW" =~ ^[0-9]+$ ]] && [ "$EPHEMERAL_LOW" -gt 12000 ] || EPHEMERAL_LOW=32768
 pick_port() {
   local p
   for _ in $(seq 1 200); do
-    p=$(( 20000 + RANDOM % 30000 ))
+    # Below the kernel's ephemeral range (ip_local_port_range, 32768-60999 here): a port that an outgoing connection
+    # holds answers no connect, so it looks free, yet a listener cannot bind it (nginx once failed so in CI).
+    p=$(( 10000 + RANDOM % (EPHEMERAL_LOW - 10000) ))
     [ "$p" != "${1:-}" ] && port_free "$p" && { echo "$p"; return 0; }
   done
   return 1
