@@ -35,7 +35,7 @@ public sealed class ModelSql
 
     public bool IsSqlite { get; }
 
-    public string Table<T>() => _sql.DelimitIdentifier(Entity<T>().GetTableName()!, Entity<T>().GetSchema());
+    public string Table<T>() => TableOf(Entity<T>());
 
     public string Column<T>(string property) => _sql.DelimitIdentifier(ColumnName(Property<T>(property)));
 
@@ -49,7 +49,7 @@ public sealed class ModelSql
     /// <summary>Appends an INSERT of every mapped property of <paramref name="entity"/>; its parameters are named @{prefix}{n}.</summary>
     public void AppendInsert<T>(StringBuilder sql, DbCommand command, T entity, string prefix) where T : class
     {
-        var shape = (InsertShape)_inserts.GetOrAdd(typeof(T), _ => InsertShapeOf(Entity<T>()));
+        var shape = _inserts.GetOrAdd(typeof(T), _ => InsertShapeOf(Entity<T>()));
         sql.Append(shape.Head);
         for (var i = 0; i < shape.Properties.Length; i++)
         {
@@ -62,17 +62,19 @@ public sealed class ModelSql
 
     private sealed record InsertShape(string Head, PropertyInfo[] Properties, RelationalTypeMapping[] Mappings, bool[] Nullable);
 
-    private readonly ConcurrentDictionary<Type, object> _inserts = new();
+    private readonly ConcurrentDictionary<Type, InsertShape> _inserts = new();
 
     private InsertShape InsertShapeOf(IEntityType type)
     {
         var properties = type.GetProperties().ToArray();
-        var head = $"INSERT INTO {_sql.DelimitIdentifier(type.GetTableName()!, type.GetSchema())} ({string.Join(", ", properties.Select(p => _sql.DelimitIdentifier(ColumnName(p))))}) VALUES (";
+        var head = $"INSERT INTO {TableOf(type)} ({string.Join(", ", properties.Select(p => _sql.DelimitIdentifier(ColumnName(p))))}) VALUES (";
         return new InsertShape(head,
             properties.Select(p => p.PropertyInfo ?? throw new InvalidOperationException($"{type.DisplayName()}.{p.Name} is a shadow property; AppendInsert needs CLR properties.")).ToArray(),
             properties.Select(p => (RelationalTypeMapping)p.GetRelationalTypeMapping()).ToArray(),
             properties.Select(p => p.IsNullable).ToArray());
     }
+
+    private string TableOf(IEntityType type) => _sql.DelimitIdentifier(type.GetTableName()!, type.GetSchema());
 
     private IEntityType Entity<T>() =>
         _model.FindEntityType(typeof(T)) ?? throw new InvalidOperationException($"{typeof(T).Name} is not in the model.");

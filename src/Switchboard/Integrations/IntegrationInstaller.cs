@@ -17,13 +17,13 @@ namespace Switchboard.Integrations;
 /// <summary>What an install did: the stored integration, or the required fields still missing (nothing written).</summary>
 public sealed record InstallOutcome(InstalledRow? Row, List<FieldError> Missing);
 
-/// <summary>An install ready to write: parsed, secrets already sealed, the actor noted. Nothing in it refers to the request.</summary>
-public sealed record InstallCommand(string AccountId, string ProjectId, ProviderDefinition Provider, JsonObject? Params,
-    IReadOnlyList<SealedSecret>? Secrets, BaseUrlOverride? BaseUrl, AuditActor Actor)
-{
-    /// <summary>Integration ids are derived from (project, provider), so secrets can be sealed to their record before the write.</summary>
-    public Guid IntegrationId { get; } = IntegrationIds.For(ProjectId, Provider.Name);
-}
+/// <summary>
+/// An install ready to write: parsed, secrets already sealed, the actor noted; made by <see cref="IntegrationInstaller.Prepare"/>.
+/// Nothing in it refers to the request. Integration ids are derived from (project, provider), so the secrets are sealed
+/// to their record before the write.
+/// </summary>
+public sealed record InstallCommand(string AccountId, string ProjectId, ProviderDefinition Provider, Guid IntegrationId, JsonObject? Params,
+    IReadOnlyList<SealedSecret>? Secrets, BaseUrlOverride? BaseUrl, AuditActor Actor);
 
 public sealed record SealedSecret(string Name, byte[] Ciphertext, string KeyId, string Fingerprint);
 
@@ -45,7 +45,7 @@ public static class IntegrationInstaller
             var context = new SecretContext(accountId, "integration_secrets", integrationId.ToString(), s.Key);
             return new SealedSecret(s.Key, box.EncryptString(s.Value, context), box.Ring.ActiveKeyId!, box.Fingerprint(s.Value, context));
         }).ToList();
-        return new InstallCommand(accountId, projectId, provider, install.Params, secrets, baseUrl, AuditLog.ActorOf(http));
+        return new InstallCommand(accountId, projectId, provider, integrationId, install.Params, secrets, baseUrl, AuditLog.ActorOf(http));
     }
 
     /// <summary>Writes the install in its own transaction (shared with concurrent installs on SQLite); returns once it is durable.</summary>
