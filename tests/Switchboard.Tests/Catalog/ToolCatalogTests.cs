@@ -195,6 +195,7 @@ public sealed partial class ToolCatalogTests
               },
               "request": {
                 "method": "GET",
+                "base_url": "https://files.stripe.com",
                 "path": "/v1/things/{thing_id}",
                 "query": { "limit": "limit" },
                 "headers": { "Stripe-Version": "{params.api_version}" }
@@ -232,7 +233,11 @@ public sealed partial class ToolCatalogTests
             File.Copy(Path.Combine(ProviderCatalog.DefaultDirectory, "tool.schema.json"), Path.Combine(dir.FullName, "tool.schema.json"));
             File.WriteAllText(Path.Combine(dir.FullName, "tools", "stripe.json"), ValidFile().ToJsonString());
             var catalog = ToolCatalog.Load(dir.FullName, Providers);
-            Assert.Equal("stripe.get_thing", Assert.Single(catalog.Tools).Name);
+            var tool = Assert.Single(catalog.Tools);
+            Assert.Equal("stripe.get_thing", tool.Name);
+            Assert.Equal("https://files.stripe.com", tool.Request.BaseUrl);
+            Assert.Equal("test", tool.ApiVersion);
+            Assert.Empty(tool.SecretInputs);
         }
         finally { dir.Delete(recursive: true); }
     }
@@ -261,6 +266,8 @@ public sealed partial class ToolCatalogTests
         { """{"kind": "write", "permission": "write_things"}""", "a GET tool must be kind read" },
         { """{"request": {"method": "GET", "path": "/v1/things/{nope}", "query": {"limit": "limit"}}}""", "request.path: 'nope' is not an input" },
         { """{"request": {"method": "GET", "path": "/v1/things/{limit}"}}""", "path input 'limit' is not required" },
+        { """{"request": {"method": "GET", "base_url": "https://{thing_id}.stripe.com", "path": "/v1/things/{thing_id}", "query": {"limit": "limit"}}}""", "request.base_url: placeholder {thing_id} may only name params or secrets" },
+        { """{"request": {"method": "GET", "base_url": "http://files.stripe.com", "path": "/v1/things/{thing_id}", "query": {"limit": "limit"}}}""", "base_url: PatternMismatch" },
         { """{"request": {"method": "GET", "path": "/v1/things"}}""", "input 'thing_id' is not sent anywhere" },
         { """{"request": {"method": "GET", "path": "/v1/things/{thing_id}", "query": {"limit": "limit", "other": "other"}}}""", "request.query: 'other' is not an input" },
         { """{"request": {"method": "GET", "path": "/v1/things/{thing_id}", "query": {"limit": "limit"}, "headers": {"Stripe-Version": "{params.nope}"}}}""", "names no param of provider 'stripe'" },
