@@ -92,6 +92,7 @@ public static partial class ProviderRules
             var declared = m.Groups[1].Value == "params" ? p.Params : p.Secrets;
             if (declared.All(f => f.Name != m.Groups[2].Value)) yield return $"placeholder {m.Value} names no declared field";
         }
+        foreach (var e in InjectRules.Check(p)) yield return e;
     }
 
     private static bool PatternCompiles(string pattern)

@@ -18,6 +18,8 @@ public sealed class ProviderDefinition
     public List<FieldDefinition> Secrets { get; init; } = [];
     public OAuthDefinition? Oauth { get; init; }
     public VerifyDefinition? Verify { get; init; }
+    /// <summary>How requests made for an install carry its credential (see <see cref="InjectDefinition"/>).</summary>
+    public InjectDefinition? Inject { get; init; }
 }
 
 public sealed class FieldDefinition

@@ -52,6 +52,7 @@ public static class SwitchboardHosting
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Switchboard.Crypto")));
         services.AddSingleton<SecretBox>();
         services.AddSingleton(_ => ProviderCatalog.Load(ProviderCatalog.DefaultDirectory));
+        services.AddSingleton(sp => ToolCatalog.Load(ProviderCatalog.DefaultDirectory, sp.GetRequiredService<ProviderCatalog>()));
         services.AddSingleton<ProjectLookup>();
         services.AddSingleton<IntegrationListCache>();
         services.AddSingleton<ListCacheInvalidator>();
@@ -87,7 +88,8 @@ public static class SwitchboardHosting
         var options = app.Services.GetRequiredService<IOptions<SwitchboardOptions>>().Value;
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Switchboard");
         var catalog = app.Services.GetRequiredService<ProviderCatalog>();
-        logger.LogInformation("Catalog: {Count} providers", catalog.Providers.Count);
+        var tools = app.Services.GetRequiredService<ToolCatalog>();
+        logger.LogInformation("Catalog: {Count} providers, {Tools} tools of {ToolProviders} providers", catalog.Providers.Count, tools.Tools.Count, tools.Providers.Count);
         _ = app.Services.GetRequiredService<KeyRing>();
 
         await using var scope = app.Services.CreateAsyncScope();
