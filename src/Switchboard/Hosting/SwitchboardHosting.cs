@@ -99,7 +99,8 @@ public static class SwitchboardHosting
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<SwitchboardDb>();
         if (options.Database.MigrateOnStartup) await DataServices.MigrateAsync(db);
-        if (options.Bootstrap) await Bootstrap.RunAsync(db, logger, CancellationToken.None);
+        if (options.Bootstrap && await Bootstrap.RunAsync(db, logger, CancellationToken.None) is { } created)
+            Bootstrap.PrintBannerWhenStarted(app, created);
     }
 
     public static void UseSwitchboard(this WebApplication app)
