@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
@@ -12,7 +13,8 @@ namespace Switchboard.ApiKeys;
 
 /// <summary>
 /// Accepts "Authorization: Bearer sk_live_…", "X-API-Key: sk_live_…", or the operator's admin token
-/// (Bearer) together with X-Account-ID. Failures are answered as problem+json.
+/// (Bearer) together with X-Account-ID. Failures are answered as problem+json. Failed attempts are counted per client
+/// address (<see cref="LoginThrottle"/>); past the limit the answer is 429 and no database lookup is made.
 /// </summary>
 public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions,
@@ -20,10 +22,12 @@ public sealed class ApiKeyAuthenticationHandler(
     UrlEncoder encoder,
     IOptions<SwitchboardOptions> options,
     ApiKeyCache cache,
-    ApiKeyUsage usage) : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, loggerFactory, encoder)
+    ApiKeyUsage usage,
+    LoginThrottle throttle) : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, loggerFactory, encoder)
 {
     public const string SchemeName = "ApiKey";
     private const string FailureItem = "sb:auth-failure";
+    private const string Throttled = "rate_limited";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -34,12 +38,19 @@ public sealed class ApiKeyAuthenticationHandler(
         if (!string.IsNullOrEmpty(admin) && FixedEquals(token, admin))
             return await AuthenticateAdminAsync();
 
-        if (!ApiKeyFormat.TryParse(token, out var accountFromKey)) return Fail("invalid_api_key");
+        if (!ApiKeyFormat.TryParse(token, out var accountFromKey)) return Failed("invalid_api_key");
 
-        var db = Context.RequestServices.GetRequiredService<SwitchboardDb>();
-        var key = await cache.FindAsync(ApiKeyFormat.Hash(token), db, Context.RequestAborted);
-        if (key is null || key.AccountId != accountFromKey) return Fail("invalid_api_key");
-        if (key.RevokedAt is not null) return Fail("revoked_api_key");
+        var hash = ApiKeyFormat.Hash(token);
+        if (!cache.TryGetCached(hash, out var key))
+        {
+            // Only the database can tell now. A client past its failure limit is not given that lookup, unless this key
+            // authenticated here before (so a flood of guesses from an address does not lock out its valid keys).
+            if (throttle.IsThrottled(Context) && !cache.WasValid(hash)) return Fail(Throttled);
+            var db = Context.RequestServices.GetRequiredService<SwitchboardDb>();
+            key = await cache.LoadAsync(hash, db, Context.RequestAborted);
+        }
+        if (key is null || key.AccountId != accountFromKey) return Failed("invalid_api_key");
+        if (key.RevokedAt is not null) return Failed("revoked_api_key");
 
         usage.Touch(key.Id, key.AccountId);
         var claims = new List<Claim>
@@ -50,6 +61,14 @@ public sealed class ApiKeyAuthenticationHandler(
         if (key.ProjectId is not null) claims.Add(new(SwitchboardClaimTypes.ProjectId, key.ProjectId));
         claims.AddRange(key.Scopes.Select(s => new Claim(SwitchboardClaimTypes.Scope, s)));
         return Success(claims);
+    }
+
+    /// <summary>A failed attempt: counted against the client, or 429 when it is already past its limit.</summary>
+    private AuthenticateResult Failed(string code)
+    {
+        if (throttle.IsThrottled(Context)) return Fail(Throttled);
+        throttle.RecordFailure(Context);
+        return Fail(code);
     }
 
     private async Task<AuthenticateResult> AuthenticateAdminAsync()
@@ -77,6 +96,14 @@ public sealed class ApiKeyAuthenticationHandler(
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         var code = Context.Items[FailureItem] as string ?? "missing_credentials";
+        if (code == Throttled)
+        {
+            var seconds = Math.Max(1, (int)Math.Ceiling(throttle.RetryAfter.TotalSeconds));
+            Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            return Problems.Make(429, "rate_limited", "Too many failed authentications",
+                $"This client has made too many failed authentication attempts. Retry after {seconds} s.",
+                new Dictionary<string, object?> { ["retry_after"] = seconds }).ExecuteAsync(Context);
+        }
         var problem = code switch
         {
             "missing_account_header" => Problems.Make(400, "missing_account_header", "Missing X-Account-ID header",
@@ -93,9 +120,12 @@ public sealed class ApiKeyAuthenticationHandler(
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
     {
-        var needed = Context.GetEndpoint()?.Metadata.GetMetadata<RequiredScope>()?.Scope ?? "another scope";
-        return Problems.Make(403, "insufficient_scope", "Insufficient scope", $"This endpoint needs the '{needed}' scope.")
-            .ExecuteAsync(Context);
+        var metadata = Context.GetEndpoint()?.Metadata;
+        var needed = metadata?.GetMetadata<RequiredScope>()?.Scope ?? "another scope";
+        var detail = Context.User.HasScope(needed) && metadata?.GetMetadata<AccountWideWrite>() is not null && Context.User.RestrictedProjectId() is { } project
+            ? $"This endpoint changes resources of the whole account; this key is restricted to project '{project}'. Use a key that is not restricted to a project."
+            : $"This endpoint needs the '{needed}' scope.";
+        return Problems.Make(403, "insufficient_scope", "Insufficient scope", detail).ExecuteAsync(Context);
     }
 
     private static string? PresentedToken(HttpRequest request)
@@ -113,6 +143,9 @@ public sealed class ApiKeyAuthenticationHandler(
 /// <summary>Endpoint metadata naming the scope a route needs (for the 403 message and the OpenAPI doc).</summary>
 public sealed record RequiredScope(string Scope);
 
+/// <summary>Endpoint metadata: the route creates, changes or deletes something of the whole account (not of one project).</summary>
+public sealed record AccountWideWrite;
+
 public static class ScopeEndpointExtensions
 {
     public static TBuilder RequireScope<TBuilder>(this TBuilder builder, string scope) where TBuilder : IEndpointConventionBuilder
@@ -122,5 +155,18 @@ public static class ScopeEndpointExtensions
             .AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName)
             .RequireAuthenticatedUser()
             .RequireAssertion(ctx => ctx.User.HasScope(scope)));
+    }
+
+    /// <summary>
+    /// The route writes an account-wide resource (a custom provider, a project): a key restricted to one project is
+    /// refused with 403 insufficient_scope, whatever its scopes, so it cannot reach beyond its project.
+    /// </summary>
+    public static TBuilder AccountWide<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
+    {
+        builder.WithMetadata(new AccountWideWrite());
+        return builder.RequireAuthorization(p => p
+            .AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName)
+            .RequireAuthenticatedUser()
+            .RequireAssertion(ctx => ctx.User.RestrictedProjectId() is null));
     }
 }

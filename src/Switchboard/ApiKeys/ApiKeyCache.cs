@@ -12,25 +12,39 @@ public sealed record ApiKeySnapshot(string Id, string AccountId, string? Project
 
 public sealed class ApiKeyCache(IMemoryCache cache, IOptions<SwitchboardOptions> options)
 {
+    /// <summary>How long a well-formed key that matches nothing is remembered as unknown.</summary>
+    public static readonly TimeSpan NegativeTtl = TimeSpan.FromSeconds(5);
+    /// <summary>How long this node remembers that a key once authenticated (a hash, no snapshot), for the login throttle.</summary>
+    public static readonly TimeSpan KnownValidTtl = TimeSpan.FromDays(1);
+
     private static string CacheKey(byte[] hash) => "apikey:" + Convert.ToHexString(hash);
+    private static string KnownKey(byte[] hash) => "apikey-known:" + Convert.ToHexString(hash);
 
-    public async Task<ApiKeySnapshot?> FindAsync(byte[] hash, SwitchboardDb db, CancellationToken ct)
+    /// <summary>What this node's memory says of the key (a snapshot, or null for a key known to be unknown), without a database read.</summary>
+    public bool TryGetCached(byte[] hash, out ApiKeySnapshot? snapshot) => cache.TryGetValue(CacheKey(hash), out snapshot);
+
+    /// <summary>Did this key authenticate on this node recently? Such a key is looked up even for a throttled client.</summary>
+    public bool WasValid(byte[] hash) => cache.TryGetValue(KnownKey(hash), out _);
+
+    /// <summary>Reads the key from the database and caches the answer (found or not).</summary>
+    public async Task<ApiKeySnapshot?> LoadAsync(byte[] hash, SwitchboardDb db, CancellationToken ct)
     {
-        var key = CacheKey(hash);
-        if (cache.TryGetValue(key, out ApiKeySnapshot? hit)) return hit;
-
         var row = await db.ApiKeys.AsNoTracking()
             .Where(k => k.Hash == hash)
             .Select(k => new { k.Id, k.AccountId, k.ProjectId, k.Scopes, k.RevokedAt })
             .FirstOrDefaultAsync(ct);
         var snapshot = row is null ? null
             : new ApiKeySnapshot(row.Id, row.AccountId, row.ProjectId, row.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries), row.RevokedAt);
-        // Unknown keys are cached too (briefly, and sized), so a flood of well-formed fakes cannot hammer the database.
-        cache.Set(key, snapshot, new MemoryCacheEntryOptions
+        // Unknown keys are cached too (briefly, sized, and first to go when the cache compacts), so a flood of
+        // well-formed fakes cannot hammer the database with the same key, nor push out the keys in use.
+        cache.Set(CacheKey(hash), snapshot, new MemoryCacheEntryOptions
         {
-            AbsoluteExpirationRelativeToNow = snapshot is null ? TimeSpan.FromSeconds(5) : options.Value.ApiKeyCacheTtl,
+            AbsoluteExpirationRelativeToNow = snapshot is null ? NegativeTtl : options.Value.ApiKeyCacheTtl,
+            Priority = snapshot is null ? CacheItemPriority.Low : CacheItemPriority.Normal,
             Size = 1,
         });
+        if (snapshot is { RevokedAt: null })
+            cache.Set(KnownKey(hash), true, new MemoryCacheEntryOptions { SlidingExpiration = KnownValidTtl, Size = 1 });
         return snapshot;
     }
 

@@ -17,7 +17,7 @@ public static class ApiKeysEndpoints
     {
         var group = api.MapGroup("/api-keys").WithTags("API keys");
         group.MapGet("/", ListKeys).RequireScope(Scopes.Admin).WithName("ListApiKeys").WithSummary("List API keys (never their values)");
-        group.MapPost("/", CreateKey).RequireScope(Scopes.Admin).RefusesIdempotencyKey().WithName("CreateApiKey").WithSummary("Create an API key; its value is shown once");
+        group.MapPost("/", CreateKey).RequireScope(Scopes.Admin).ReadsBody().RefusesIdempotencyKey().WithName("CreateApiKey").WithSummary("Create an API key; its value is shown once");
         group.MapDelete("/{id}", RevokeKey).RequireScope(Scopes.Admin).WithName("RevokeApiKey").WithSummary("Revoke an API key");
         return api;
     }
@@ -53,7 +53,8 @@ public static class ApiKeysEndpoints
                 if (item.ValueKind == JsonValueKind.String && Scopes.IsKnown(item.GetString()!)) scopes.Add(item.GetString()!);
                 else errors.Add(new("scopes", "invalid_scope", $"Scopes are: {string.Join(", ", Scopes.All)}."));
             }
-        // A key restricted to a project only makes keys restricted to the same project (no way out of its project).
+        // A key restricted to a project only makes keys restricted to the same project (no way out of its project):
+        // project_id left out or null means its own project, never the whole account; another project is invisible to it (404).
         var restricted = user.RestrictedProjectId();
         string? projectId = restricted;
         if (root.TryGetProperty("project_id", out var p) && p.ValueKind != JsonValueKind.Null)

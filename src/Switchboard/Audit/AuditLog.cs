@@ -31,16 +31,21 @@ public static class AuditLog
             !authenticated ? "system" : isKey ? "api_key" : "admin",
             authenticated ? user!.ActorId() : null,
             http?.TraceIdentifier,
-            http?.Connection.RemoteIpAddress?.ToString());
+            http?.Connection.RemoteIpAddress?.ToString(),
+            authenticated ? user!.RestrictedProjectId() : null);
     }
 
-    /// <summary>An event not yet added anywhere: for writers that insert it themselves, in their own transaction.</summary>
+    /// <summary>
+    /// An event not yet added anywhere: for writers that insert it themselves, in their own transaction.
+    /// An event without a project of its own (an account-wide change) made by a project-restricted key records that
+    /// key's project, so the project's audit view shows everything its keys did.
+    /// </summary>
     public static AuditEvent Event(AuditActor actor, string accountId, string action,
         string? projectId = null, string? provider = null, string? targetId = null, object? data = null) => new()
     {
         Id = Guid.CreateVersion7(),
         AccountId = accountId,
-        ProjectId = projectId,
+        ProjectId = projectId ?? actor.ProjectId,
         Action = action,
         Provider = provider,
         TargetId = targetId,
@@ -53,4 +58,5 @@ public static class AuditLog
     };
 }
 
-public sealed record AuditActor(string Type, string? Id, string? RequestId, string? ClientIp);
+/// <summary>Who acted; ProjectId is the project the acting key is restricted to, if it is.</summary>
+public sealed record AuditActor(string Type, string? Id, string? RequestId, string? ClientIp, string? ProjectId = null);

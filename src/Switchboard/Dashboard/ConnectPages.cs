@@ -4,6 +4,7 @@ using Switchboard.Catalog;
 using Switchboard.Crypto;
 using Switchboard.Data;
 using Switchboard.Errors;
+using Switchboard.Http;
 using Switchboard.Integrations;
 using Switchboard.OAuth;
 using Switchboard.Providers;
@@ -23,7 +24,7 @@ public static class ConnectPages
     public static IEndpointRouteBuilder MapConnectPages(this IEndpointRouteBuilder app)
     {
         app.MapGet("/connect/{token}", ShowAsync).ExcludeFromDescription();
-        app.MapPost("/connect/{token}", SubmitAsync).ExcludeFromDescription().DisableAntiforgery();
+        app.MapPost("/connect/{token}", SubmitAsync).ExcludeFromDescription().DisableAntiforgery().ReadsBody();
         return app;
     }
 

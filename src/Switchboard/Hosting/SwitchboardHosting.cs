@@ -11,6 +11,7 @@ using Switchboard.Dashboard;
 using Switchboard.Data;
 using Switchboard.Errors;
 using Switchboard.Health;
+using Switchboard.Http;
 using Switchboard.Idempotency;
 using Switchboard.Leasing;
 using Switchboard.RateLimiting;
@@ -60,6 +61,11 @@ public static class SwitchboardHosting
         services.AddSwitchboardOAuth(builder.Configuration);
         services.AddSingleton<ApiKeyCache>();
         services.AddSingleton<ApiKeyUsage>();
+        services.AddOptions<LoginThrottleOptions>().Bind(builder.Configuration.GetSection(LoginThrottleOptions.Section))
+            .Validate(o => !o.Enabled || (o.MaxFailures >= 1 && o.Window >= TimeSpan.FromMilliseconds(100)),
+                "Switchboard:LoginThrottle needs MaxFailures >= 1 and a Window of at least 100 ms (or Enabled=false).")
+            .ValidateOnStart();
+        services.AddSingleton<LoginThrottle>();
         services.AddHostedService<ApiKeyUsageFlusher>();
         services.AddHostedService<ApiKeyRevocationWatcher>();
         services.AddSingleton<NodeIdentity>();
@@ -95,7 +101,8 @@ public static class SwitchboardHosting
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<SwitchboardDb>();
         if (options.Database.MigrateOnStartup) await DataServices.MigrateAsync(db);
-        if (options.Bootstrap) await Bootstrap.RunAsync(db, logger, CancellationToken.None);
+        if (options.Bootstrap && await Bootstrap.RunAsync(db, logger, CancellationToken.None) is { } created)
+            Bootstrap.PrintBannerWhenStarted(app, created);
     }
 
     public static void UseSwitchboard(this WebApplication app)
@@ -114,6 +121,7 @@ public static class SwitchboardHosting
         app.UseAuthentication();
         app.UseRateLimits();
         app.UseAuthorization();
+        app.UseBodylessWrites();
         app.UseIdempotency();
 
         app.MapOpenApi();

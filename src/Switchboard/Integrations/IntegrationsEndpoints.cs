@@ -33,7 +33,7 @@ public static class IntegrationsEndpoints
             .WithDescription("The catalog for this account's project, each entry installed or available, with per-category counts. Filters: category, status (available, installed). Paged by cursor. Entries leave out param_schema and secret_schema; GET one integration for them.");
         group.MapGet("/{id}", GetIntegration).RequireScope(Scopes.Read)
             .WithName("GetIntegration").WithSummary("Get a single integration (by uuid or snake_case name)");
-        group.MapPost("/{id}/install", Install).RequireScope(Scopes.IntegrationsWrite)
+        group.MapPost("/{id}/install", Install).RequireScope(Scopes.IntegrationsWrite).ReadsBody()
             .WithName("InstallIntegration").WithSummary("Install an integration")
             .WithDescription("Stores params (plaintext) and secrets (encrypted), then sets the status to installed. An empty body installs without params; a group left out keeps what is stored.");
         group.MapPost("/{id}/uninstall", Uninstall).RequireScope(Scopes.IntegrationsWrite)

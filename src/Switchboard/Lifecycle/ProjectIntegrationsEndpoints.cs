@@ -36,7 +36,7 @@ public static class ProjectIntegrationsEndpoints
             .WithDescription("Filters: q (free text over name, display name, description, category), category, status (available, active, paused, disconnected). Paged by cursor (limit 1-200, default 50).");
         group.MapGet("/catalog/{provider}", GetCatalogEntry).RequireScope(Scopes.Read)
             .WithName("GetProjectCatalogEntry").WithSummary("One catalog entry with this project's status");
-        group.MapPatch("/{provider}/lifecycle", UpdateLifecycle).RequireScope(Scopes.IntegrationsWrite)
+        group.MapPatch("/{provider}/lifecycle", UpdateLifecycle).RequireScope(Scopes.IntegrationsWrite).ReadsBody()
             .WithName("UpdateIntegrationLifecycle").WithSummary("Change status, display name, sidebar, settings or action permissions")
             .WithDescription("status: active | paused | disconnected (a disconnected integration is reconnected by installing it again). settings is deep-merged, null removes a key. action_permissions is an object of action → boolean, merged, null removes. 409 invalid_transition when the integration is not installed or the status change is not allowed.");
         group.MapDelete("/{provider}", Disconnect).RequireScope(Scopes.IntegrationsWrite)

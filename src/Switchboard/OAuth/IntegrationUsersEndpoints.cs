@@ -31,7 +31,7 @@ public static class IntegrationUsersEndpoints
         g.MapGet("/users/{userId}", GetUser).RequireScope(Scopes.Read)
             .WithName("GetIntegrationUser").WithSummary("Get an end user of a customer integration");
         // The authorize URL is a capability (a live start handle) that must not be stored, so no Idempotency-Key.
-        g.MapPost("/users/{userId}/auth-url", CreateAuthUrl).RequireScope(Scopes.IntegrationsWrite).RefusesIdempotencyKey()
+        g.MapPost("/users/{userId}/auth-url", CreateAuthUrl).RequireScope(Scopes.IntegrationsWrite).RefusesIdempotencyKey().ReadsBody()
             .WithName("GenerateIntegrationUserAuthUrl").WithSummary("Generate an auth URL for an end user (created if missing)");
         g.MapDelete("/users/{userId}", DeleteUser).RequireScope(Scopes.IntegrationsWrite)
             .WithName("DeleteIntegrationUser").WithSummary("Revoke the user's tokens at the provider (RFC 7009) and delete the user");

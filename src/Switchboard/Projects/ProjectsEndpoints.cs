@@ -14,7 +14,7 @@ namespace Switchboard.Projects;
 
 /// <summary>
 /// Projects of the caller's account. Reads need "read"; create, rename and delete need "admin" (like API keys).
-/// A key restricted to a project sees only that project and cannot create or delete projects.
+/// A key restricted to a project sees only that project (others are 404) and cannot create projects (403).
 /// </summary>
 public static class ProjectsEndpoints
 {
@@ -25,11 +25,11 @@ public static class ProjectsEndpoints
         var group = api.MapGroup("/projects").WithTags("Projects");
         group.MapGet("/", ListProjects).RequireScope(Scopes.Read)
             .WithName("ListProjects").WithSummary("List projects (cursor-paged)");
-        group.MapPost("/", CreateProject).RequireScope(Scopes.Admin)
+        group.MapPost("/", CreateProject).RequireScope(Scopes.Admin).AccountWide().ReadsBody()
             .WithName("CreateProject").WithSummary("Create a project");
         group.MapGet("/{projectId}", GetProject).RequireScope(Scopes.Read)
             .WithName("GetProject").WithSummary("Get a project");
-        group.MapPatch("/{projectId}", RenameProject).RequireScope(Scopes.Admin)
+        group.MapPatch("/{projectId}", RenameProject).RequireScope(Scopes.Admin).ReadsBody()
             .WithName("RenameProject").WithSummary("Rename a project");
         group.MapDelete("/{projectId}", DeleteProject).RequireScope(Scopes.Admin)
             .WithName("DeleteProject").WithSummary("Delete a project")
@@ -68,9 +68,6 @@ public static class ProjectsEndpoints
     public static async Task<Results<Created<Envelope<ProjectView>>, ProblemHttpResult>> CreateProject(
         HttpRequest request, ClaimsPrincipal user, SwitchboardDb db, CancellationToken ct)
     {
-        if (user.RestrictedProjectId() is not null)
-            return Problems.Make(403, "project_restricted_key", "Key is restricted to one project",
-                "A key restricted to one project cannot create projects.");
         var accountId = user.AccountId();
         var (name, problem) = await ReadNameAsync(request, ct);
         if (problem is not null) return problem;

@@ -18,13 +18,15 @@ public static class ProvidersEndpoints
     public static IEndpointRouteBuilder MapProviders(this IEndpointRouteBuilder api)
     {
         var g = api.MapGroup("/providers").WithTags("Custom providers");
-        g.MapPost("/", Create).RequireScope(Scopes.IntegrationsWrite)
+        // Custom providers belong to the whole account (every project's catalog shows them): project-restricted keys
+        // may read them but not create, change or delete them.
+        g.MapPost("/", Create).RequireScope(Scopes.IntegrationsWrite).AccountWide().ReadsBody()
             .WithName("CreateProvider").WithSummary("Define a custom provider (a catalog entry for this account only)");
         g.MapGet("/", List).RequireScope(Scopes.Read).WithName("ListProviders").WithSummary("List this account's custom providers");
         g.MapGet("/{name}", Get).RequireScope(Scopes.Read).WithName("GetProvider").WithSummary("Get a custom provider");
-        g.MapPut("/{name}", Update).RequireScope(Scopes.IntegrationsWrite)
+        g.MapPut("/{name}", Update).RequireScope(Scopes.IntegrationsWrite).AccountWide().ReadsBody()
             .WithName("UpdateProvider").WithSummary("Replace a custom provider's definition (the name cannot change)");
-        g.MapDelete("/{name}", Delete).RequireScope(Scopes.IntegrationsWrite)
+        g.MapDelete("/{name}", Delete).RequireScope(Scopes.IntegrationsWrite).AccountWide()
             .WithName("DeleteProvider").WithSummary("Delete a custom provider (refused while it is installed)");
         return api;
     }

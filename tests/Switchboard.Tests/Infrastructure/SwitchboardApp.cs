@@ -54,6 +54,7 @@ public class SwitchboardApp : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("Switchboard:Crypto:KeyFile", Path.Combine(Path.GetTempPath(), "switchboard-tests", "absent-" + Guid.NewGuid().ToString("N") + ".json"));
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
         builder.ConfigureLogging(l => l.AddProvider(Logs).SetMinimumLevel(LogLevel.Debug));
+        builder.ConfigureServices(s => s.AddTransient<IStartupFilter, TestClientIpStartupFilter>());
     }
 
     public async Task<TestAccount> CreateAccountAsync(string name = "acme")

@@ -96,7 +96,7 @@ public sealed class ProjectsTests(SwitchboardApp app) : IClassFixture<Switchboar
         await (await restricted.GetAsync($"/api/v1/projects/{account.ProjectId}")).ShouldBe(HttpStatusCode.NotFound, "project_not_found");
         await (await restricted.PatchAsync($"/api/v1/projects/{projectB}", Infrastructure.Api.Json(new { name = "x" }))).ShouldBe(HttpStatusCode.NotFound, "project_not_found");
         await (await restricted.DeleteAsync($"/api/v1/projects/{projectB}")).ShouldBe(HttpStatusCode.NotFound, "project_not_found");
-        await (await restricted.PostJson("/api/v1/projects", new { name = "c" })).ShouldBe(HttpStatusCode.Forbidden, "project_restricted_key");
+        await (await restricted.PostJson("/api/v1/projects", new { name = "c" })).ShouldBe(HttpStatusCode.Forbidden, "insufficient_scope");
     }
 
     [Fact]
