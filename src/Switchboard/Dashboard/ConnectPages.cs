@@ -8,7 +8,8 @@ using Switchboard.Integrations;
 using Switchboard.OAuth;
 using Switchboard.Providers;
 using Microsoft.Extensions.Options;
-using static Switchboard.Dashboard.HtmlPage;
+using Switchboard.Http;
+using static Switchboard.Http.HtmlPage;
 
 namespace Switchboard.Dashboard;
 
