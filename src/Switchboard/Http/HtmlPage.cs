@@ -112,11 +112,19 @@ public static class HostedPageHeaders
         headers.Pragma = "no-cache";
     }
 
-    /// <summary>Sets the headers before the endpoint runs; a page result sets its own CSP over them.</summary>
+    /// <summary>
+    /// Sets the headers on every response of the endpoint as it starts (also on a problem the exception handler writes,
+    /// which clears the headers set before); a page result has set its own by then, and keeps them.
+    /// </summary>
     public static TBuilder WithHostedPageHeaders<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
         builder.AddEndpointFilter(async (context, next) =>
         {
-            Apply(context.HttpContext.Response);
+            var response = context.HttpContext.Response;
+            response.OnStarting(() =>
+            {
+                if (!response.Headers.ContainsKey("Content-Security-Policy")) Apply(response);
+                return Task.CompletedTask;
+            });
             return await next(context);
         });
 }

@@ -90,7 +90,7 @@ public sealed class TokenClient(IHttpClientFactory factory, IOptions<OAuthOption
     {
         // A URL that cannot be built is the integration's misconfiguration: answered, never thrown.
         if (!IsHttpUrl(url)) return TokenOutcome.Fail(TokenFailureKind.Rejected, "invalid_token_url");
-        HttpResponseMessage response;
+        HttpResponseMessage? response = null;
         string? body;
         try
         {
@@ -103,6 +103,7 @@ public sealed class TokenClient(IHttpClientFactory factory, IOptions<OAuthOption
         }
         catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException && !ct.IsCancellationRequested)
         {
+            response?.Dispose();
             logger.LogWarning("Token request to {Host} failed: {Error}", HostOf(url), e.GetType().Name);
             return TokenOutcome.Fail(TokenFailureKind.Transient, e is OperationCanceledException ? "timeout" : "network_error");
         }
