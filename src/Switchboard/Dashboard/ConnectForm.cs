@@ -4,7 +4,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Switchboard.Catalog;
 using Switchboard.Errors;
-using static Switchboard.Dashboard.HtmlPage;
+using Switchboard.Http;
+using static Switchboard.Http.HtmlPage;
 
 namespace Switchboard.Dashboard;
 

@@ -9,7 +9,8 @@ using Switchboard.Integrations;
 using Switchboard.OAuth;
 using Switchboard.Providers;
 using Microsoft.Extensions.Options;
-using static Switchboard.Dashboard.HtmlPage;
+using Switchboard.Http;
+using static Switchboard.Http.HtmlPage;
 
 namespace Switchboard.Dashboard;
 
@@ -200,10 +201,7 @@ public static class ConnectPages
         """, AuthorizeOrigin(provider, ResolvedAuthorizeUrl(provider, installed)));
 
     private static string? ResolvedAuthorizeUrl(ProviderDefinition provider, Integration installed) =>
-        provider.Oauth?.AuthorizeUrl is { } template
-            ? new IntegrationApp(installed, provider, System.Text.Json.Nodes.JsonNode.Parse(installed.ParamsJson) as System.Text.Json.Nodes.JsonObject ?? [],
-                new Dictionary<string, string>()).Fill(template)
-            : null;
+        provider.Oauth?.AuthorizeUrl is { } template ? IntegrationApp.WithoutSecrets(installed, provider).Url(template)?.AbsoluteUri : null;
 
     private static HtmlPage LinkNotFound() =>
         Message(404, "Link not found", "This install link does not exist. Check that you copied all of it, or ask for a new one.");

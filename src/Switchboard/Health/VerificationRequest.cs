@@ -34,7 +34,10 @@ public static partial class VerificationRequest
             return escape ? Uri.EscapeDataString(value) : value;
         });
 
-        var baseUrl = Fill(baseUrlOverride ?? provider.ApiBaseUrl, escape: true).TrimEnd('/');
+        // Host placeholders go in as validated host[:port]; a base URL that cannot be built fails the URL check below.
+        var baseUrl = (UrlTemplate.Fill(baseUrlOverride ?? provider.ApiBaseUrl, name =>
+            Param(provider, parameters, name) is { } v ? v : Missing("params." + name)) ?? "").TrimEnd('/');
+        string? Missing(string name) { missing.Add(name); return null; }
         var path = Fill(verify.Path, escape: true);
         var headers = (verify.Headers ?? []).Select(h => (h.Key, Value: Fill(h.Value, escape: false))).ToList();
         string? basic = null;

@@ -24,6 +24,8 @@ public sealed class Integration
     public string? ErrorMessage { get; set; }
     /// <summary>Replaces the provider's api_base_url for verification requests (Health/BaseUrlOverride.cs).</summary>
     public string? BaseUrlOverride { get; set; }
+    /// <summary>The origins an auth URL's redirectUri may point to, as a JSON array; null allows any (<see cref="AllowedRedirectOrigins"/>).</summary>
+    public string? AllowedRedirectOriginsJson { get; set; }
     /// <summary>When the next periodic credential check is due; moved ahead by the node that claims it.</summary>
     public DateTime? HealthCheckDueAt { get; set; }
     public DateTime CreatedAt { get; init; }

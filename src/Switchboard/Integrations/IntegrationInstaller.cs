@@ -23,7 +23,7 @@ public sealed record InstallOutcome(InstalledRow? Row, List<FieldError> Missing)
 /// to their record before the write.
 /// </summary>
 public sealed record InstallCommand(string AccountId, string ProjectId, ProviderDefinition Provider, Guid IntegrationId, JsonObject? Params,
-    IReadOnlyList<SealedSecret>? Secrets, BaseUrlOverride? BaseUrl, AuditActor Actor);
+    IReadOnlyList<SealedSecret>? Secrets, BaseUrlOverride? BaseUrl, AuditActor Actor, AllowedRedirectOrigins? RedirectOrigins = null);
 
 public sealed record SealedSecret(string Name, byte[] Ciphertext, string KeyId, string Fingerprint);
 
@@ -37,7 +37,7 @@ public static class IntegrationInstaller
 {
     /// <summary>Seals the secrets (callers check <see cref="SecretBox.IsAvailable"/> first when there are any).</summary>
     public static InstallCommand Prepare(HttpContext? http, string accountId, string projectId, ProviderDefinition provider,
-        InstallRequest install, SecretBox box, BaseUrlOverride? baseUrl = null)
+        InstallRequest install, SecretBox box, BaseUrlOverride? baseUrl = null, AllowedRedirectOrigins? redirectOrigins = null)
     {
         var integrationId = IntegrationIds.For(projectId, provider.Name);
         var secrets = install.Secrets?.Select(s =>
@@ -45,7 +45,7 @@ public static class IntegrationInstaller
             var context = new SecretContext(accountId, "integration_secrets", integrationId.ToString(), s.Key);
             return new SealedSecret(s.Key, box.EncryptString(s.Value, context), box.Ring.ActiveKeyId!, box.Fingerprint(s.Value, context));
         }).ToList();
-        return new InstallCommand(accountId, projectId, provider, integrationId, install.Params, secrets, baseUrl, AuditLog.ActorOf(http));
+        return new InstallCommand(accountId, projectId, provider, integrationId, install.Params, secrets, baseUrl, AuditLog.ActorOf(http), redirectOrigins);
     }
 
     /// <summary>Writes the install in its own transaction (shared with concurrent installs on SQLite); returns once it is durable.</summary>
@@ -117,6 +117,8 @@ public static class IntegrationInstaller
         row.Version++;
         var setBaseUrl = command.BaseUrl is { Present: true };
         if (setBaseUrl) row.BaseUrlOverride = command.BaseUrl!.Value;
+        var setOrigins = command.RedirectOrigins is { Present: true };
+        if (setOrigins) row.AllowedRedirectOriginsJson = command.RedirectOrigins!.Json;
 
         var statementsSql = Statements.For(sql);
         // Parameters are gathered on a command that never runs; the one that runs is looked up by the finished text.
@@ -130,13 +132,14 @@ public static class IntegrationInstaller
         else
         {
             // Only the columns an install changes; the Version check refuses a write based on a stale read.
-            text.Append(setBaseUrl ? statementsSql.UpdateWithBaseUrl : statementsSql.Update);
+            text.Append(statementsSql.Update[(setBaseUrl ? 1 : 0) | (setOrigins ? 2 : 0)]);
             sql.Bind<Integration>(cmd, "@st", nameof(Integration.Status), row.Status);
             sql.Bind<Integration>(cmd, "@ia", nameof(Integration.InstalledAt), row.InstalledAt);
             sql.Bind<Integration>(cmd, "@pj", nameof(Integration.ParamsJson), row.ParamsJson);
             sql.Bind<Integration>(cmd, "@ua", nameof(Integration.UpdatedAt), row.UpdatedAt);
             sql.Bind<Integration>(cmd, "@v", nameof(Integration.Version), row.Version);
             if (setBaseUrl) sql.Bind<Integration>(cmd, "@bu", nameof(Integration.BaseUrlOverride), row.BaseUrlOverride);
+            if (setOrigins) sql.Bind<Integration>(cmd, "@ro", nameof(Integration.AllowedRedirectOriginsJson), row.AllowedRedirectOriginsJson);
             sql.Bind<Integration>(cmd, "@id", nameof(Integration.Id), row.Id);
             sql.Bind<Integration>(cmd, "@a", nameof(Integration.AccountId), row.AccountId);
             sql.Bind<Integration>(cmd, "@v0", nameof(Integration.Version), readVersion);
@@ -197,6 +200,7 @@ public static class IntegrationInstaller
             {
                 Params = finalParams.Select(p => p.Key).Order(StringComparer.Ordinal).ToArray(),
                 SecretsSet = command.Secrets?.Select(s => s.Name).Order(StringComparer.Ordinal).ToArray(),
+                AllowedRedirectOrigins = setOrigins ? AllowedRedirectOrigins.Parse(row.AllowedRedirectOriginsJson) ?? [] : null,
                 Before = new { Status = before },
                 After = new { row.Status },
             });
@@ -240,6 +244,7 @@ public static class IntegrationInstaller
             CreatedAt = Utc(r.GetDateTime(5)),
             UpdatedAt = Utc(r.GetDateTime(6)),
             Version = r.GetInt32(7),
+            AllowedRedirectOriginsJson = r.IsDBNull(8) ? null : r.GetString(8),
         };
         // The secrets come from a second statement: on PostgreSQL it starts after the first holds the row lock, so it sees
         // what the previous install committed (one joined statement would see the secrets of before the wait).
@@ -269,8 +274,8 @@ public static class IntegrationInstaller
         private static readonly ConditionalWeakTable<ModelSql, Statements> Cache = new();
 
         public required string Read { get; init; }
-        public required string Update { get; init; }
-        public required string UpdateWithBaseUrl { get; init; }
+        /// <summary>Indexed by which optional columns the install sets: 1 base_url_override, 2 allowed_redirect_origins.</summary>
+        public required string[] Update { get; init; }
         public required string DeleteSecret { get; init; }
         public required string UpdateSecret { get; init; }
 
@@ -291,7 +296,8 @@ public static class IntegrationInstaller
             {
                 Read = $"""
                     SELECT {I(nameof(Integration.Id))}, {I(nameof(Integration.Status))}, {I(nameof(Integration.InstalledAt))}, {I(nameof(Integration.ParamsJson))},
-                        {I(nameof(Integration.BaseUrlOverride))}, {I(nameof(Integration.CreatedAt))}, {I(nameof(Integration.UpdatedAt))}, {I(nameof(Integration.Version))}
+                        {I(nameof(Integration.BaseUrlOverride))}, {I(nameof(Integration.CreatedAt))}, {I(nameof(Integration.UpdatedAt))}, {I(nameof(Integration.Version))},
+                        {I(nameof(Integration.AllowedRedirectOriginsJson))}
                     FROM {integrations} AS i
                     WHERE {I(nameof(Integration.AccountId))} = @a AND {I(nameof(Integration.ProjectId))} = @p AND {I(nameof(Integration.Provider))} = @n{(sql.IsSqlite ? "" : " FOR UPDATE")};
                     SELECT {S(nameof(IntegrationSecret.Id))}, {S(nameof(IntegrationSecret.Name))}, {S(nameof(IntegrationSecret.Fingerprint))},
@@ -302,8 +308,10 @@ public static class IntegrationInstaller
                     WHERE {I(nameof(Integration.AccountId))} = @a AND {I(nameof(Integration.ProjectId))} = @p AND {I(nameof(Integration.Provider))} = @n
                     ORDER BY {S(nameof(IntegrationSecret.Name))};
                     """,
-                Update = update + where,
-                UpdateWithBaseUrl = update + $", {C(nameof(Integration.BaseUrlOverride))} = @bu" + where,
+                Update = [.. Enumerable.Range(0, 4).Select(set => update
+                    + ((set & 1) != 0 ? $", {C(nameof(Integration.BaseUrlOverride))} = @bu" : "")
+                    + ((set & 2) != 0 ? $", {C(nameof(Integration.AllowedRedirectOriginsJson))} = @ro" : "")
+                    + where)],
                 DeleteSecret = $"DELETE FROM {secrets} WHERE {SC(nameof(IntegrationSecret.Id))} = @sNid AND {SC(nameof(IntegrationSecret.AccountId))} = @a;\n",
                 UpdateSecret = $"UPDATE {secrets} SET {SC(nameof(IntegrationSecret.Ciphertext))} = @sNc, {SC(nameof(IntegrationSecret.KeyId))} = @sNk, " +
                     $"{SC(nameof(IntegrationSecret.Fingerprint))} = @sNf, {SC(nameof(IntegrationSecret.UpdatedAt))} = @sNu " +
@@ -316,5 +324,6 @@ public static class IntegrationInstaller
 
     public static InstalledRow InstalledRowOf(Integration i) =>
         new(i.Id, i.Provider, i.Status, i.InstalledAt, i.ParamsJson, i.CreatedAt, i.UpdatedAt,
-            i.Secrets.OrderBy(s => s.Name, StringComparer.Ordinal).Select(s => new SecretView(s.Name, s.Fingerprint, s.UpdatedAt)).ToList());
+            i.Secrets.OrderBy(s => s.Name, StringComparer.Ordinal).Select(s => new SecretView(s.Name, s.Fingerprint, s.UpdatedAt)).ToList(),
+            i.AllowedRedirectOriginsJson);
 }

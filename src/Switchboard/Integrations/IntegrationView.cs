@@ -22,7 +22,8 @@ public sealed record IntegrationView(
     string DocsUrl,
     string LogoUrl,
     DateTime? CreatedAt,
-    DateTime? UpdatedAt)
+    DateTime? UpdatedAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? AllowedRedirectOrigins = null)
 {
     /// <summary>The full entry, with the params and secrets schema; list pages leave the schema out (summary = true).</summary>
     public static IntegrationView From(ProviderDefinition p, string projectId, InstalledRow? row, bool summary = false) => new(
@@ -42,12 +43,13 @@ public sealed record IntegrationView(
         p.DocsUrl,
         p.LogoUrl,
         row?.CreatedAt,
-        row?.UpdatedAt);
+        row?.UpdatedAt,
+        Integrations.AllowedRedirectOrigins.Parse(row?.AllowedRedirectOriginsJson));
 }
 
 /// <summary>What a view needs of an integration row: no ciphertext is read for it.</summary>
 public sealed record InstalledRow(Guid Id, string Provider, string Status, DateTime? InstalledAt, string ParamsJson,
-    DateTime CreatedAt, DateTime UpdatedAt, List<SecretView> Secrets);
+    DateTime CreatedAt, DateTime UpdatedAt, List<SecretView> Secrets, string? AllowedRedirectOriginsJson = null);
 
 /// <summary>A stored secret, named and fingerprinted; its value is never returned.</summary>
 public sealed record SecretView(string Name, string Fingerprint, DateTime UpdatedAt);

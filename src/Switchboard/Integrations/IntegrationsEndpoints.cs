@@ -103,7 +103,8 @@ public static class IntegrationsEndpoints
 
     public static async Task<Results<Ok<IntegrationView>, ProblemHttpResult>> Install(
         string id, HttpRequest request, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects,
-        AccountCatalog catalog, SecretBox box, CredentialChecker health, GroupCommit commits, IntegrationListCache listCache, CancellationToken ct)
+        AccountCatalog catalog, SecretBox box, CredentialChecker health, GroupCommit commits, IntegrationListCache listCache,
+        IHostEnvironment environment, CancellationToken ct)
     {
         var accountId = user.AccountId();
         var projectId = await projects.ProjectForAsync(user, db, ct);
@@ -119,9 +120,11 @@ public static class IntegrationsEndpoints
         if (baseUrl.Value is not null && !health.BaseUrlOverrideAllowed)
             return Problems.BadRequest("base_url_override_not_allowed", "base_url_override not allowed",
                 "This server does not accept base_url_override (Switchboard:Health:AllowBaseUrlOverride).");
+        var origins = AllowedRedirectOrigins.Read(body.Root, RedirectUris.LoopbackHttpAllowed(environment));
+        if (origins.Errors.Count > 0) return Problems.Validation(origins.Errors);
         if (install.Secrets is { Count: > 0 } && !box.IsAvailable) return Problems.EncryptionUnavailable();
 
-        var command = IntegrationInstaller.Prepare(request.HttpContext, accountId, projectId, provider, install, box, baseUrl);
+        var command = IntegrationInstaller.Prepare(request.HttpContext, accountId, projectId, provider, install, box, baseUrl, origins);
         var outcome = await IntegrationInstaller.InstallAsync(commits, db, listCache, command, ct);
         if (outcome.Row is null) return Problems.Validation(outcome.Missing);
         await health.CheckAfterInstallAsync(accountId, outcome.Row.Id, ct, request.HttpContext);
@@ -157,7 +160,7 @@ public static class IntegrationsEndpoints
         db.Integrations.AsNoTracking()
             .Where(i => i.AccountId == accountId && i.ProjectId == projectId && (provider == null || i.Provider == provider))
             .Select(i => new InstalledRow(i.Id, i.Provider, i.Status, i.InstalledAt, i.ParamsJson, i.CreatedAt, i.UpdatedAt,
-                i.Secrets.Select(s => new SecretView(s.Name, s.Fingerprint, s.UpdatedAt)).ToList()));
+                i.Secrets.Select(s => new SecretView(s.Name, s.Fingerprint, s.UpdatedAt)).ToList(), i.AllowedRedirectOriginsJson));
 }
 
 public static class Categories

@@ -15,9 +15,10 @@ public sealed class AwsAssumeRole(IOptions<OAuthOptions> options, ILogger<AwsAss
         AWSCredentials baseCredentials = app.Secret("session_token") is { Length: > 0 } session
             ? new SessionAWSCredentials(app.Secret("access_key_id"), app.Secret("secret_access_key"), session)
             : new BasicAWSCredentials(app.Secret("access_key_id"), app.Secret("secret_access_key"));
+        if (app.Url(app.Provider.ApiBaseUrl) is not { } serviceUrl) return TokenOutcome.Fail(TokenFailureKind.Rejected, "invalid_provider_url");
         var config = new AmazonSecurityTokenServiceConfig
         {
-            ServiceURL = app.Fill(app.Provider.ApiBaseUrl),
+            ServiceURL = serviceUrl.AbsoluteUri,
             AuthenticationRegion = region,
             Timeout = options.Value.TokenRequestTimeout,
             MaxErrorRetry = 0,

@@ -180,18 +180,21 @@ public sealed class CredentialService(SecretBox box, TokenClient tokens, Account
     {
         var p = app.Provider;
         var scope = string.Join(p.Oauth?.ScopeSeparator ?? " ", p.Oauth?.DefaultScopes ?? []);
+        // A token URL that cannot be built (e.g. a host param that is no host) fails the request like a refusal would.
+        var tokenUrl = p.Oauth?.TokenUrl is { } template ? app.Url(template)?.AbsoluteUri : null;
+        if (tokenUrl is null && p.AuthType is (AuthTypes.OAuth2 or AuthTypes.OAuth2ClientCredentials or AuthTypes.GoogleServiceAccount))
+            return TokenOutcome.Fail(TokenFailureKind.Rejected, "invalid_provider_url");
         switch (p.AuthType)
         {
             case AuthTypes.OAuth2:
                 var refresh = box.DecryptString(row.RefreshToken!, row.Context.Field("refresh_token"));
-                return await tokens.RefreshAsync(app.Fill(p.Oauth!.TokenUrl), app.ClientId, app.ClientSecret, refresh, ct);
+                return await tokens.RefreshAsync(tokenUrl!, app.ClientId, app.ClientSecret, refresh, ct);
             case AuthTypes.OAuth2ClientCredentials:
-                return await tokens.ClientCredentialsAsync(app.Fill(p.Oauth!.TokenUrl), app.ClientId, app.ClientSecret, scope, ct);
+                return await tokens.ClientCredentialsAsync(tokenUrl!, app.ClientId, app.ClientSecret, scope, ct);
             case AuthTypes.GoogleServiceAccount:
-                var tokenUrl = app.Fill(p.Oauth!.TokenUrl);
-                var assertion = GoogleAssertion.Create(app.Param("client_email") ?? "", app.Secret("private_key") ?? "", scope, tokenUrl,
+                var assertion = GoogleAssertion.Create(app.Param("client_email") ?? "", app.Secret("private_key") ?? "", scope, tokenUrl!,
                     DateTime.UtcNow, app.Param("subject"));
-                return await tokens.JwtBearerAsync(tokenUrl, assertion, ct);
+                return await tokens.JwtBearerAsync(tokenUrl!, assertion, ct);
             case AuthTypes.AwsAssumeRole:
                 return await aws.AssumeAsync(app, ct);
             default:

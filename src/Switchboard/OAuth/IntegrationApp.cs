@@ -17,9 +17,14 @@ public sealed partial record IntegrationApp(Integration Row, ProviderDefinition 
     public string ClientId => Param("client_id") ?? "";
     public string ClientSecret => Secret("client_secret") ?? "";
 
-    /// <summary>Fills {params.NAME} placeholders of a catalog URL.</summary>
-    public string Fill(string template) =>
-        Placeholder().Replace(template, m => Uri.EscapeDataString(Param(m.Groups[1].Value) ?? ""));
+    /// <summary>
+    /// A catalog URL with this install's params filled in (host placeholders as validated host[:port], others escaped);
+    /// null when it cannot be built, which callers treat as a failure of the flow, never as an exception.
+    /// </summary>
+    public Uri? Url(string template) => UrlTemplate.Build(template, Param);
+
+    /// <summary>Fills {params.NAME} placeholders of a plain value (e.g. an extra authorize parameter, escaped later as a whole).</summary>
+    public string FillValue(string template) => Placeholder().Replace(template, m => Param(m.Groups[1].Value) ?? "");
 
     [GeneratedRegex(@"\{params\.([a-z0-9_]+)\}")]
     private static partial Regex Placeholder();
@@ -32,6 +37,10 @@ public sealed partial record IntegrationApp(Integration Row, ProviderDefinition 
         if (row is null) return (null, null);
         return (row, await catalog.FindAsync(db, accountId, row.Provider, ct));
     }
+
+    /// <summary>What the browser leg before the code exchange needs: params, no secret decrypted.</summary>
+    public static IntegrationApp WithoutSecrets(Integration row, ProviderDefinition provider) =>
+        new(row, provider, JsonNode.Parse(row.ParamsJson) as JsonObject ?? [], new Dictionary<string, string>());
 
     public static async Task<IntegrationApp?> LoadAsync(SwitchboardDb db, AccountCatalog catalog, SecretBox box,
         string accountId, Guid integrationId, CancellationToken ct)

@@ -101,7 +101,7 @@ public static class IntegrationUsersEndpoints
 
     public static async Task<Results<Created<AuthUrlResponse>, ProblemHttpResult>> CreateAuthUrl(string customerIntegrationId, string userId,
         HttpRequest request, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, AccountCatalog catalog, SecretBox box,
-        IOptions<SwitchboardOptions> sb, IOptions<OAuthOptions> oauth, CancellationToken ct)
+        IOptions<SwitchboardOptions> sb, IOptions<OAuthOptions> oauth, IHostEnvironment environment, CancellationToken ct)
     {
         if (CheckUserId(userId) is { } bad) return bad;
         var body = await JsonBody.ReadAsync(request, allowEmpty: true, ct);
@@ -116,12 +116,16 @@ public static class IntegrationUsersEndpoints
                 if (r.ValueKind != JsonValueKind.String)
                     return Problems.Validation([new FieldError("redirectUri", "wrong_type", "redirectUri must be a string.")]);
                 redirectUri = r.GetString()!;
-                if (!OAuthFlow.IsValidRedirect(redirectUri))
-                    return Problems.Validation([new FieldError("redirectUri", "invalid_url", "redirectUri must be an absolute http(s) URL of at most 2000 characters.")]);
+                if (RedirectUris.Problem(redirectUri, RedirectUris.LoopbackHttpAllowed(environment)) is { } why)
+                    return Problems.BadRequest("invalid_redirect_uri", "Invalid redirectUri", $"redirectUri {why}.");
             }
         }
         var (target, problem) = await FindAsync(customerIntegrationId, user, db, projects, catalog, ct);
         if (problem is not null) return problem;
+        if (redirectUri is not null && AllowedRedirectOrigins.Parse(target!.Row.AllowedRedirectOriginsJson) is { } origins
+            && !RedirectUris.IsAllowed(redirectUri, origins))
+            return Problems.BadRequest("redirect_uri_not_allowed", "redirectUri not allowed",
+                $"This integration accepts redirects only to: {string.Join(", ", origins)} (its allowed_redirect_origins).");
         if (target!.Provider.AuthType != AuthTypes.OAuth2)
             return Problems.BadRequest("unsupported_auth_type", "Not an end-user OAuth integration",
                 $"Auth URLs are for OAUTH2 providers; '{target.Provider.Name}' uses {target.Provider.AuthType}.");
@@ -164,9 +168,9 @@ public static class IntegrationUsersEndpoints
         if (target!.Provider.Oauth?.RevokeUrl is { } revokeTemplate && (row.RefreshToken ?? row.AccessToken) is not null)
         {
             var app = await IntegrationApp.LoadAsync(db, catalog, box, accountId, target.Row.Id, ct);
-            if (app is not null)
+            // A revoke URL that cannot be built revokes nothing; the user is deleted all the same.
+            if (app?.Url(revokeTemplate)?.AbsoluteUri is { } url)
             {
-                var url = app.Fill(revokeTemplate);
                 // Revoking the refresh token ends the whole grant at most providers; the access token is revoked too when there is no refresh token.
                 if (row.RefreshToken is not null &&
                     await tokens.RevokeAsync(url, app.ClientId, app.ClientSecret, box.DecryptString(row.RefreshToken, row.Context.Field("refresh_token")), "refresh_token", ct))

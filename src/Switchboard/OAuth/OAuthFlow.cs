@@ -34,11 +34,6 @@ public static class OAuthFlow
         return sb.Append(fragment).ToString();
     }
 
-    /// <summary>A client redirect URI must be an absolute http(s) URL.</summary>
-    public static bool IsValidRedirect(string uri) =>
-        uri.Length <= 2000 && Uri.TryCreate(uri, UriKind.Absolute, out var u) && (u.Scheme == Uri.UriSchemeHttps || u.Scheme == Uri.UriSchemeHttp)
-        && string.IsNullOrEmpty(u.UserInfo);
-
     /// <summary>RFC 9207: the iss a provider sends must be the origin (plus optional path) its authorize URL lives under.</summary>
     public static bool IssuerMatches(string iss, string authorizeUrl)
     {

@@ -1,5 +1,3 @@
-using System.Net;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Switchboard.Audit;
@@ -7,6 +5,7 @@ using Switchboard.Catalog;
 using Switchboard.Crypto;
 using Switchboard.Data;
 using Switchboard.Errors;
+using Switchboard.Http;
 using Switchboard.Providers;
 
 namespace Switchboard.OAuth;
@@ -14,15 +13,17 @@ namespace Switchboard.OAuth;
 /// <summary>
 /// The browser legs of the authorization-code flow. They carry no API key: the single-use start handle and the
 /// single-use state are what find the session (so these lookups are by hash, then everything else by its account).
+/// Once a leg has used up its handle, the flow ends in a recorded outcome whatever happens: success, or a failure with
+/// the connection's lastError set and <c>oauth.callback.failed</c> audited; a reload shows that outcome again.
 /// </summary>
 public static class OAuthFlowEndpoints
 {
     public static IEndpointRouteBuilder MapOAuthFlow(this IEndpointRouteBuilder api)
     {
         var g = api.MapGroup("/oauth").WithTags("OAuth flow").AllowAnonymous();
-        g.MapGet("/start/{handle}", Start).WithName("OAuthStart")
+        g.MapGet("/start/{handle}", Start).WithName("OAuthStart").WithHostedPageHeaders()
             .WithSummary("Single-use start URL (the authorizeUrl): redirects the browser to the provider's consent page");
-        g.MapGet("/callback", Callback).WithName("OAuthCallback")
+        g.MapGet("/callback", Callback).WithName("OAuthCallback").WithHostedPageHeaders()
             .WithSummary("The redirect URI to register with providers: checks state, exchanges the code, stores the tokens");
         return api;
     }
@@ -30,21 +31,31 @@ public static class OAuthFlowEndpoints
     public static async Task<IResult> Start(string handle, HttpContext http, SwitchboardDb db, AccountCatalog catalog, SecretBox box,
         IOptions<SwitchboardOptions> sb, ILogger<OAuthFlowMarker> logger, CancellationToken ct)
     {
-        if (handle.Length > 100) return Problems.NotFound("authorization session", handle);
         var hash = OAuthFlow.Hash(handle);
-        var session = await db.Set<OAuthSession>().AsNoTracking().FirstOrDefaultAsync(s => s.StartTokenHash == hash, ct);
-        if (session is null) return Problems.NotFound("authorization session", handle);
+        var session = handle.Length > 100 ? null
+            : await db.Set<OAuthSession>().AsNoTracking().FirstOrDefaultAsync(s => s.StartTokenHash == hash, ct);
+        if (session is null)
+            return OAuthPages.Refusal(http, 404, "authorization_session_not_found", "Authorization link not found",
+                "This authorization link does not exist. Check that you copied all of it, or start again from the application.");
         var now = DateTime.UtcNow;
-        if (session.StartedAt is not null) return await FailAsync(db, http, session, "session_used", null, ct);
+        if (session.StartedAt is not null) return await ReplayAsync(db, http, session, Leg.Start, wait: null, ct);
         if (session.ExpiresAt <= now) return await FailAsync(db, http, session, "session_expired", null, ct);
-        if (!box.IsAvailable) return Problems.EncryptionUnavailable();
+        // Nothing is used up yet: the link still works once encryption is back.
+        if (!box.IsAvailable)
+            return OAuthPages.Refusal(http, 503, "encryption_unavailable", "Secret encryption service unavailable",
+                "The service cannot start an authorization right now. Try the same link again shortly.");
 
-        var app = await IntegrationApp.LoadAsync(db, catalog, box, session.AccountId, session.IntegrationId, ct);
-        if (app?.Provider.Oauth?.AuthorizeUrl is not { } authorizeTemplate || app.Provider.AuthType != AuthTypes.OAuth2)
-            return await FailAsync(db, http, session, "integration_unavailable", null, ct);
+        var (row, provider) = await IntegrationApp.FindAsync(db, catalog, session.AccountId, session.IntegrationId, ct);
+        if (row is null || provider?.Oauth?.AuthorizeUrl is not { } authorizeTemplate || provider.AuthType != AuthTypes.OAuth2)
+            return await FailAsync(db, http, session, "integration_unavailable", provider?.Name, ct);
+        if (row.Status != Integrations.IntegrationStatus.Active)
+            return await FailAsync(db, http, session, "integration_not_active", provider.Name, ct);
+        var app = IntegrationApp.WithoutSecrets(row, provider);
+        if (app.Url(authorizeTemplate) is not { } authorizeUrl)
+            return await FailAsync(db, http, session, "invalid_provider_url", provider.Name, ct);
 
         var state = OAuthFlow.NewHandle();
-        var oauth = app.Provider.Oauth;
+        var oauth = provider.Oauth;
         string? verifier = oauth.Pkce ? OAuthFlow.NewHandle() + OAuthFlow.NewHandle()[..20] : null;
         byte[]? sealedVerifier = verifier is null ? null
             : box.EncryptString(verifier, new SecretContext(session.AccountId, OAuthSession.Table, session.Id.ToString(), "code_verifier"));
@@ -53,7 +64,7 @@ public static class OAuthFlowEndpoints
             .Where(s => s.AccountId == session.AccountId && s.Id == session.Id && s.StartedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(x => x.StartedAt, now).SetProperty(x => x.StateHash, stateHash)
                 .SetProperty(x => x.CodeVerifier, sealedVerifier), ct);
-        if (started == 0) return await FailAsync(db, http, session, "session_used", null, ct);
+        if (started == 0) return await ReplayAsync(db, http, session, Leg.Start, wait: null, ct);
 
         var query = new List<KeyValuePair<string, string>>
         {
@@ -68,36 +79,53 @@ public static class OAuthFlowEndpoints
             query.Add(new("code_challenge", OAuthFlow.Challenge(verifier)));
             query.Add(new("code_challenge_method", "S256"));
         }
-        foreach (var (k, v) in oauth.ExtraAuthorizeParams ?? []) query.Add(new(k, app.Fill(v)));
+        foreach (var (k, v) in oauth.ExtraAuthorizeParams ?? []) query.Add(new(k, app.FillValue(v)));
         logger.LogInformation("OAuth session {Session} started for connection {Connection}", session.Id, session.ConnectionId);
-        return TypedResults.Redirect(OAuthFlow.WithQuery(app.Fill(authorizeTemplate), query));
+        return TypedResults.Redirect(OAuthFlow.WithQuery(authorizeUrl.AbsoluteUri, query));
     }
 
     public static async Task<IResult> Callback(HttpContext http, SwitchboardDb db, AccountCatalog catalog, SecretBox box, TokenClient tokens,
-        IOptions<SwitchboardOptions> sb, ILogger<OAuthFlowMarker> logger, CancellationToken ct)
+        IOptions<SwitchboardOptions> sb, IOptions<OAuthOptions> oauthOptions, ILogger<OAuthFlowMarker> logger, CancellationToken ct)
     {
-        var q = http.Request.Query;
-        var state = q["state"].ToString();
-        if (state.Length is 0 or > 200)
-        {
-            logger.LogWarning("OAuth callback without a usable state");
-            return Problems.BadRequest("invalid_state", "Invalid state", "The callback carries no valid state; start again from a new auth URL.");
-        }
+        var state = http.Request.Query["state"].ToString();
         var hash = OAuthFlow.Hash(state);
-        var session = await db.Set<OAuthSession>().AsNoTracking().FirstOrDefaultAsync(s => s.StateHash == hash, ct);
+        var session = state.Length is 0 or > 200 ? null
+            : await db.Set<OAuthSession>().AsNoTracking().FirstOrDefaultAsync(s => s.StateHash == hash, ct);
         if (session is null)
         {
-            // Unknown (tampered or forged) state: nothing to attribute it to, and never a token request.
-            logger.LogWarning("OAuth callback with an unknown state");
-            return Problems.BadRequest("invalid_state", "Invalid state", "The callback's state matches no authorization session.");
+            // Missing, tampered or forged: nothing to attribute it to, and never a token request.
+            logger.LogWarning("OAuth callback with an unknown or missing state");
+            return OAuthPages.Refusal(http, 400, "invalid_state", "Invalid state",
+                "This page was opened with an authorization response that matches no authorization in progress. Start again from the application.");
         }
         var now = DateTime.UtcNow;
-        var completed = await db.Set<OAuthSession>()
+        var claimed = await db.Set<OAuthSession>()
             .Where(s => s.AccountId == session.AccountId && s.Id == session.Id && s.CompletedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(x => x.CompletedAt, now), ct);
-        if (completed == 0) return await FailAsync(db, http, session, "state_replayed", null, ct);
-        if (session.ExpiresAt <= now) return await FailAsync(db, http, session, "session_expired", null, ct);
+        // A reload (or a second delivery) of a callback already handled: show what the first one ended in.
+        if (claimed == 0)
+            return await ReplayAsync(db, http, session, Leg.Callback, oauthOptions.Value.TokenRequestTimeout + TimeSpan.FromSeconds(5), ct);
 
+        // The state is used up: from here the flow ends in a recorded outcome, whether or not the browser is still there.
+        var work = CancellationToken.None;
+        try
+        {
+            return await CompleteAsync(http, db, catalog, box, tokens, sb.Value, logger, session, now, work);
+        }
+        catch (Exception e)
+        {
+            var code = e is EncryptionUnavailableException or System.Security.Cryptography.CryptographicException ? "decryption_failed" : "server_error";
+            // The type only: messages of lower layers may quote request data.
+            logger.LogError("OAuth callback of session {Session} failed: {Type}", session.Id, e.GetType().Name);
+            return await FailAsync(db, http, session, code, null, work);
+        }
+    }
+
+    private static async Task<IResult> CompleteAsync(HttpContext http, SwitchboardDb db, AccountCatalog catalog, SecretBox box, TokenClient tokens,
+        SwitchboardOptions sb, ILogger logger, OAuthSession session, DateTime now, CancellationToken ct)
+    {
+        var q = http.Request.Query;
+        if (session.ExpiresAt <= now) return await FailAsync(db, http, session, "session_expired", null, ct);
         if (q["error"].ToString() is { Length: > 0 } providerError)
             return await FailAsync(db, http, session, TokenClient.SafeCode(providerError) ?? "provider_error", null, ct);
         var code = q["code"].ToString();
@@ -105,24 +133,30 @@ public static class OAuthFlowEndpoints
         if (!box.IsAvailable) return await FailAsync(db, http, session, "encryption_unavailable", null, ct);
 
         var app = await IntegrationApp.LoadAsync(db, catalog, box, session.AccountId, session.IntegrationId, ct);
-        if (app?.Provider.Oauth?.AuthorizeUrl is not { } authorizeTemplate)
-            return await FailAsync(db, http, session, "integration_unavailable", null, ct);
-        if (q["iss"].ToString() is { Length: > 0 } iss && !OAuthFlow.IssuerMatches(iss, app.Fill(authorizeTemplate)))
-            return await FailAsync(db, http, session, "issuer_mismatch", app.Provider.Name, ct);
+        if (app?.Provider.Oauth?.AuthorizeUrl is not { } authorizeTemplate || app.Provider.AuthType != AuthTypes.OAuth2)
+            return await FailAsync(db, http, session, "integration_unavailable", app?.Provider.Name, ct);
+        var providerName = app.Provider.Name;
+        // Paused, disconnected or uninstalled since the auth URL was made: no token is fetched for it.
+        if (app.Row.Status != Integrations.IntegrationStatus.Active)
+            return await FailAsync(db, http, session, "integration_not_active", providerName, ct);
+        if (app.Url(authorizeTemplate) is not { } authorizeUrl || app.Url(app.Provider.Oauth.TokenUrl) is not { } tokenUrl)
+            return await FailAsync(db, http, session, "invalid_provider_url", providerName, ct);
+        if (q["iss"].ToString() is { Length: > 0 } iss && !OAuthFlow.IssuerMatches(iss, authorizeUrl.AbsoluteUri))
+            return await FailAsync(db, http, session, "issuer_mismatch", providerName, ct);
 
         var verifier = session.CodeVerifier is null ? null
             : box.DecryptString(session.CodeVerifier, new SecretContext(session.AccountId, OAuthSession.Table, session.Id.ToString(), "code_verifier"));
-        var outcome = await tokens.ExchangeCodeAsync(app.Fill(app.Provider.Oauth.TokenUrl), app.ClientId, app.ClientSecret, code,
-            OAuthFlow.CallbackUrl(sb.Value.PublicBaseUrl), verifier, ct);
+        var outcome = await tokens.ExchangeCodeAsync(tokenUrl.AbsoluteUri, app.ClientId, app.ClientSecret, code,
+            OAuthFlow.CallbackUrl(sb.PublicBaseUrl), verifier, ct);
         if (outcome.Tokens is not { } t)
         {
             var reason = outcome.Failure!.Kind == TokenFailureKind.Transient ? "provider_unavailable" : "token_exchange_failed";
-            return await FailAsync(db, http, session, reason, app.Provider.Name, ct, outcome.Failure.Error);
+            return await FailAsync(db, http, session, reason, providerName, ct, outcome.Failure.Error);
         }
 
         var connection = await db.Set<OAuthConnection>()
             .FirstOrDefaultAsync(c => c.AccountId == session.AccountId && c.Id == session.ConnectionId, ct);
-        if (connection is null) return await FailAsync(db, http, session, "user_deleted", app.Provider.Name, ct);
+        if (connection is null) return await FailAsync(db, http, session, "user_deleted", providerName, ct);
         var before = connection.Status;
         var ctx = connection.Context;
         connection.AccessToken = box.EncryptString(t.AccessToken, ctx.Field("access_token"));
@@ -140,49 +174,84 @@ public static class OAuthFlowEndpoints
         connection.LastError = null;
         connection.ConnectedAt = now;
         connection.UpdatedAt = now;
-        AuditLog.Record(db, http, session.AccountId, "oauth.user.connected", session.ProjectId, app.Provider.Name, connection.Id.ToString(),
+        AuditLog.Record(db, http, session.AccountId, "oauth.user.connected", session.ProjectId, providerName, connection.Id.ToString(),
             new { user_id = connection.UserId, session_id = session.Id, before = new { status = before }, after = new { status = connection.Status },
                 scopes = connection.Scopes, has_refresh_token = t.RefreshToken is not null, expires_at = t.ExpiresAt });
-        await db.SaveChangesAsync(ct);
+        await using (await db.WriteLockAsync(ct))
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            await SetOutcomeAsync(db, session, OAuthSession.Succeeded, now, ct);
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+        }
         logger.LogInformation("OAuth session {Session} connected user of connection {Connection}", session.Id, connection.Id);
-        return Finish(session.RedirectUri, null);
+        return OAuthPages.Finish(http, session.RedirectUri, null, again: false);
     }
 
+    /// <summary>
+    /// Ends the session as failed: its outcome recorded (the handle and state are used up, so a reload shows this
+    /// again), the connection's lastError set (a connection never completed is marked error; a working one keeps
+    /// working), the failure audited.
+    /// </summary>
     private static async Task<IResult> FailAsync(SwitchboardDb db, HttpContext http, OAuthSession session, string error, string? provider,
         CancellationToken ct, string? providerError = null)
     {
         db.ChangeTracker.Clear();
-        var connection = await db.Set<OAuthConnection>()
-            .FirstOrDefaultAsync(c => c.AccountId == session.AccountId && c.Id == session.ConnectionId, ct);
-        // A failed re-authorisation leaves a working connection alone; a user never connected is marked error.
-        if (connection is { Status: ConnectionStatus.Pending })
+        var now = DateTime.UtcNow;
+        await using (await db.WriteLockAsync(ct))
         {
-            connection.Status = ConnectionStatus.Error;
-            connection.LastError = error;
-            connection.UpdatedAt = DateTime.UtcNow;
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            var connection = await db.Set<OAuthConnection>()
+                .FirstOrDefaultAsync(c => c.AccountId == session.AccountId && c.Id == session.ConnectionId, ct);
+            if (connection is not null)
+            {
+                if (connection.Status != ConnectionStatus.Active) connection.Status = ConnectionStatus.Error;
+                connection.LastError = error;
+                connection.UpdatedAt = now;
+            }
+            AuditLog.Record(db, http, session.AccountId, "oauth.callback.failed", session.ProjectId, provider, session.ConnectionId.ToString(),
+                new { user_id = connection?.UserId, session_id = session.Id, error, provider_error = providerError });
+            await SetOutcomeAsync(db, session, error, now, ct);
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
         }
-        AuditLog.Record(db, http, session.AccountId, "oauth.callback.failed", session.ProjectId, provider, session.ConnectionId.ToString(),
-            new { user_id = connection?.UserId, session_id = session.Id, error, provider_error = providerError });
-        await db.SaveChangesAsync(ct);
-        return Finish(session.RedirectUri, error);
+        return OAuthPages.Finish(http, session.RedirectUri, error, again: false);
     }
 
-    private static IResult Finish(string? redirectUri, string? error)
+    /// <summary>The first outcome wins; a session ended marks both legs used.</summary>
+    private static Task<int> SetOutcomeAsync(SwitchboardDb db, OAuthSession session, string outcome, DateTime now, CancellationToken ct) =>
+        db.Set<OAuthSession>()
+            .Where(s => s.AccountId == session.AccountId && s.Id == session.Id && s.Outcome == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.Outcome, outcome)
+                .SetProperty(x => x.StartedAt, x => x.StartedAt ?? now).SetProperty(x => x.CompletedAt, x => x.CompletedAt ?? now), ct);
+
+    /// <summary>
+    /// A start link or callback opened again. Nothing is exchanged and the connection is left alone: the browser is shown
+    /// how the flow ended (waiting up to <paramref name="wait"/> for a callback still running), or, when it has not
+    /// ended, session_used (a start link opened twice) or state_replayed (a callback delivered twice).
+    /// </summary>
+    private static async Task<IResult> ReplayAsync(SwitchboardDb db, HttpContext http, OAuthSession session, Leg leg, TimeSpan? wait,
+        CancellationToken ct)
     {
-        if (redirectUri is not null)
+        var unfinished = leg == Leg.Start ? "session_used" : "state_replayed";
+        var outcome = session.Outcome;
+        var until = DateTime.UtcNow + (wait ?? TimeSpan.Zero);
+        while (outcome is null)
         {
-            var query = error is null
-                ? new[] { new KeyValuePair<string, string>("status", "success") }
-                : [new("status", "error"), new("error", error)];
-            return TypedResults.Redirect(OAuthFlow.WithQuery(redirectUri, query));
+            outcome = await db.Set<OAuthSession>().AsNoTracking()
+                .Where(s => s.AccountId == session.AccountId && s.Id == session.Id).Select(s => s.Outcome).FirstOrDefaultAsync(ct);
+            if (outcome is not null || DateTime.UtcNow >= until) break;
+            await Task.Delay(TimeSpan.FromMilliseconds(200), ct);
         }
-        var (title, text) = error is null
-            ? ("Connected", "The connection was authorised. You can close this window.")
-            : ("Connection failed", $"The connection could not be authorised ({WebUtility.HtmlEncode(error)}). Close this window and try again.");
-        var html = $"<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head><body><h1>{title}</h1><p>{text}</p></body></html>";
-        // A page for people: 200 either way (error codes in a 4xx body would have to be problem+json).
-        return TypedResults.Content(html, "text/html; charset=utf-8");
+        AuditLog.Record(db, http, session.AccountId, "oauth.session.replayed", session.ProjectId, null, session.ConnectionId.ToString(),
+            new { session_id = session.Id, leg = leg == Leg.Start ? "start" : "callback", outcome = outcome ?? unfinished });
+        await db.SaveChangesAsync(ct);
+        return outcome == OAuthSession.Succeeded
+            ? OAuthPages.Finish(http, session.RedirectUri, null, again: true)
+            : OAuthPages.Finish(http, session.RedirectUri, outcome ?? unfinished, again: outcome is not null);
     }
+
+    private enum Leg { Start, Callback }
 }
 
 /// <summary>Log category of the OAuth browser flow.</summary>

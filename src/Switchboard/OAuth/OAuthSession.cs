@@ -5,7 +5,7 @@ namespace Switchboard.OAuth;
 
 /// <summary>
 /// One authorization attempt: created with the auth URL, started once (state and PKCE verifier made then),
-/// completed once by the callback. Only hashes of the start token and state are stored.
+/// completed once by the callback, which records its outcome. Only hashes of the start token and state are stored.
 /// </summary>
 public sealed class OAuthSession
 {
@@ -22,7 +22,11 @@ public sealed class OAuthSession
     public DateTime ExpiresAt { get; init; }
     public DateTime? StartedAt { get; set; }
     public DateTime? CompletedAt { get; set; }
+    /// <summary>How the flow ended: <see cref="Succeeded"/> or an error code; null while it runs. A reload of a finished flow shows it again.</summary>
+    public string? Outcome { get; set; }
     public DateTime CreatedAt { get; init; }
+
+    public const string Succeeded = "success";
 
     public const string Table = "oauth_sessions";
 }
@@ -37,6 +41,7 @@ public sealed class OAuthSessionConfiguration : IEntityTypeConfiguration<OAuthSe
         e.Property(x => x.StartTokenHash).HasMaxLength(64);
         e.Property(x => x.StateHash).HasMaxLength(64);
         e.Property(x => x.RedirectUri).HasMaxLength(2000);
+        e.Property(x => x.Outcome).HasMaxLength(64);
         // The browser legs carry no API key: the start token and the state are the only handles.
         e.HasIndex(x => x.StartTokenHash).IsUnique();
         e.HasIndex(x => x.StateHash).IsUnique();

@@ -65,6 +65,7 @@ public sealed class TokenClient(IHttpClientFactory factory, IOptions<OAuthOption
     /// <summary>RFC 7009; true when the provider answered 200.</summary>
     public async Task<bool> RevokeAsync(string revokeUrl, string clientId, string clientSecret, string token, string hint, CancellationToken ct)
     {
+        if (!IsHttpUrl(revokeUrl)) return false;
         try
         {
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -82,37 +83,51 @@ public sealed class TokenClient(IHttpClientFactory factory, IOptions<OAuthOption
         }
     }
 
+    /// <summary>A token response larger than this is not one (they are a few kilobytes); it is refused unread.</summary>
+    public const int MaxResponseBytes = 256 * 1024;
+
     private async Task<TokenOutcome> PostAsync(string url, Dictionary<string, string> form, CancellationToken ct)
     {
-        HttpResponseMessage response;
-        string body;
+        // A URL that cannot be built is the integration's misconfiguration: answered, never thrown.
+        if (!IsHttpUrl(url)) return TokenOutcome.Fail(TokenFailureKind.Rejected, "invalid_token_url");
+        HttpResponseMessage? response = null;
+        string? body;
         try
         {
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             cts.CancelAfter(options.Value.TokenRequestTimeout);
             using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent(form) };
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-            response = await factory.CreateClient(HttpClientName).SendAsync(request, cts.Token);
-            body = await response.Content.ReadAsStringAsync(cts.Token);
+            response = await factory.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);
+            body = await ReadBoundedAsync(response.Content, cts.Token);
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !ct.IsCancellationRequested)
+        catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException && !ct.IsCancellationRequested)
         {
+            response?.Dispose();
             logger.LogWarning("Token request to {Host} failed: {Error}", HostOf(url), e.GetType().Name);
             return TokenOutcome.Fail(TokenFailureKind.Transient, e is OperationCanceledException ? "timeout" : "network_error");
         }
         using (response)
         {
+            if (body is null)
+            {
+                logger.LogWarning("Token endpoint {Host} answered more than {Max} bytes", HostOf(url), MaxResponseBytes);
+                return TokenOutcome.Fail(TokenFailureKind.Transient, "invalid_token_response");
+            }
             var json = TryParse(body);
             if (response.IsSuccessStatusCode)
             {
-                if (json is not { ValueKind: JsonValueKind.Object } o || !o.TryGetProperty("access_token", out var at) || at.ValueKind != JsonValueKind.String)
+                if (json is not { ValueKind: JsonValueKind.Object } o || !o.TryGetProperty("access_token", out var at) || at.ValueKind != JsonValueKind.String
+                    || at.GetString()!.Length == 0 || Str(o, "token_type") is { Length: > MaxTokenTypeLength } || Str(o, "scope") is { Length: > MaxScopeLength })
                     return TokenOutcome.Fail(TokenFailureKind.Transient, "invalid_token_response");
-                DateTime? expires = null;
+                double? seconds = null;
                 if (o.TryGetProperty("expires_in", out var ei))
                 {
-                    if (ei.ValueKind == JsonValueKind.Number && ei.TryGetDouble(out var s)) expires = DateTime.UtcNow.AddSeconds(s);
-                    else if (ei.ValueKind == JsonValueKind.String && double.TryParse(ei.GetString(), out var s2)) expires = DateTime.UtcNow.AddSeconds(s2);
+                    if (ei.ValueKind == JsonValueKind.Number && ei.TryGetDouble(out var s)) seconds = s;
+                    else if (ei.ValueKind == JsonValueKind.String && double.TryParse(ei.GetString(), System.Globalization.CultureInfo.InvariantCulture, out var s2)) seconds = s2;
                 }
+                // Any number a provider sends must not overflow DateTime: at most ten years ahead, never in the past.
+                DateTime? expires = seconds is { } sec && double.IsFinite(sec) ? DateTime.UtcNow.AddSeconds(Math.Clamp(sec, 0, 315_360_000)) : null;
                 return TokenOutcome.Ok(new TokenSet(at.GetString()!, Str(o, "refresh_token"), Str(o, "token_type"), expires, Str(o, "scope")));
             }
             var error = json is { ValueKind: JsonValueKind.Object } e2 ? Str(e2, "error") : null;
@@ -123,6 +138,28 @@ public sealed class TokenClient(IHttpClientFactory factory, IOptions<OAuthOption
             return TokenOutcome.Fail(error == "invalid_grant" ? TokenFailureKind.InvalidGrant : TokenFailureKind.Rejected, error);
         }
     }
+
+    // The stored columns' limits (OAuthConnection): a longer value is no valid response, and would fail the write.
+    private const int MaxTokenTypeLength = 40, MaxScopeLength = 2000;
+
+    /// <summary>The body as UTF-8 (whatever charset it claims), or null when it is larger than <see cref="MaxResponseBytes"/>.</summary>
+    private static async Task<string?> ReadBoundedAsync(HttpContent content, CancellationToken ct)
+    {
+        if (content.Headers.ContentLength > MaxResponseBytes) return null;
+        await using var stream = await content.ReadAsStreamAsync(ct);
+        using var copy = new MemoryStream();
+        var chunk = new byte[8192];
+        int read;
+        while ((read = await stream.ReadAsync(chunk, ct)) > 0)
+        {
+            if (copy.Length + read > MaxResponseBytes) return null;
+            copy.Write(chunk, 0, read);
+        }
+        return System.Text.Encoding.UTF8.GetString(copy.GetBuffer(), 0, (int)copy.Length);
+    }
+
+    private static bool IsHttpUrl(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var u) && u.Scheme is "https" or "http" && u.Host.Length > 0;
 
     private static JsonElement? TryParse(string body)
     {

@@ -11,12 +11,13 @@ namespace Switchboard.Providers;
 /// <summary>
 /// Checks a custom provider against the catalog's JSON schema and rules. Two differences, because custom providers
 /// exist to reach unlisted endpoints: the fixed Google token URL and AWS STS host are not required, and with
-/// Switchboard:OAuth:AllowLoopbackHttp, http:// URLs on 127.0.0.1/localhost are accepted.
+/// Switchboard:OAuth:AllowLoopbackHttp, http:// URLs on 127.0.0.1/localhost (or on a host param) are accepted.
 /// </summary>
 public sealed class CustomProviderValidator
 {
     private const string HttpsPattern = "^https://[^\\s/?#]+(/[^\\s]*)?[^\\s/]$";
-    private const string LoopbackPattern = "^(https://[^\\s/?#]+|http://(127\\.0\\.0\\.1|localhost)(:[0-9]{1,5})?)(/[^\\s]*)?[^\\s/]$";
+    // With loopback http allowed, the host may also be a param (e.g. http://{params.host}, filled as host[:port]).
+    private const string LoopbackPattern = "^(https://[^\\s/?#]+|http://(127\\.0\\.0\\.1|localhost|\\{params\\.[a-z0-9_]+\\})(:[0-9]{1,5})?)(/[^\\s]*)?[^\\s/]$";
     private readonly JsonSchema _schema;
 
     public CustomProviderValidator(IOptions<OAuthOptions> options)

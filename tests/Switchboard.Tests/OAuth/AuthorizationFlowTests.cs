@@ -131,7 +131,7 @@ public sealed class AuthorizationFlowTests(OAuthServer idp, OAuthApp app) : ICla
     }
 
     [Fact]
-    public async Task A_replayed_callback_is_refused_without_a_second_token_request()
+    public async Task A_reloaded_success_callback_shows_success_again_without_a_second_token_request()
     {
         var account = await app.CreateAccountAsync();
         var cid = await OAuthDriver.InstallLocalProviderAsync(account, idp);
@@ -141,15 +141,68 @@ public sealed class AuthorizationFlowTests(OAuthServer idp, OAuthApp app) : ICla
         Assert.Equal("success", OAuthDriver.Query(first.Headers.Location!)["status"]);
         var before = await idp.CountsAsync();
 
+        // The browser reloads the callback (or opens the start link again): the flow is shown as it ended.
         var replay = await OAuthDriver.CallbackAsync(app, back);
-        var q = OAuthDriver.Query(replay.Headers.Location!);
-        Assert.Equal("error", q["status"]);
-        Assert.Equal("state_replayed", q["error"]);
+        Assert.Equal("https://app.example.com/done?status=success", replay.Headers.Location!.ToString());
+        var reopened = await OAuthDriver.Browser(app).GetAsync(OAuthDriver.ToLocal(authUrl));
+        Assert.Equal("https://app.example.com/done?status=success", reopened.Headers.Location!.ToString());
         Assert.Equal(before.Of("sb-client authorization_code"), (await idp.CountsAsync()).Of("sb-client authorization_code"));
-        // The working connection is left alone.
+        // The working connection is left alone; the replays are audited, not as failures.
         var user = await (await account.Client().GetAsync($"/v1/integrations/{cid}/users/replayer")).ShouldBe(HttpStatusCode.OK);
         Assert.Equal("active", user["status"]!.GetValue<string>());
-        Assert.Contains(await AuditAsync(account.AccountId), e => e.Action == "oauth.callback.failed" && e.DataJson.Contains("state_replayed"));
+        Assert.Null(user["lastError"]);
+        var audit = await AuditAsync(account.AccountId);
+        Assert.Equal(2, audit.Count(e => e.Action == "oauth.session.replayed" && e.DataJson.Contains("\"outcome\":\"success\"")));
+        Assert.DoesNotContain(audit, e => e.Action == "oauth.callback.failed");
+    }
+
+    [Fact]
+    public async Task Two_deliveries_of_one_callback_at_once_exchange_the_code_once_and_both_show_success()
+    {
+        var account = await app.CreateAccountAsync();
+        var cid = await OAuthDriver.InstallLocalProviderAsync(account, idp);
+        var back = await OAuthDriver.AuthorizeAtProviderAsync(app, await OAuthDriver.AuthUrlAsync(account, cid, "double", "https://app.example.com/done"));
+        var before = await idp.CountsAsync();
+        var both = await Task.WhenAll(OAuthDriver.CallbackAsync(app, back), OAuthDriver.CallbackAsync(app, back));
+        // The second waits for the first to finish instead of reporting a failure the user would see last.
+        Assert.All(both, r => Assert.Equal("https://app.example.com/done?status=success", r.Headers.Location!.ToString()));
+        Assert.Equal(1, (await idp.CountsAsync()).Of("sb-client authorization_code") - before.Of("sb-client authorization_code"));
+    }
+
+    [Fact]
+    public async Task A_reloaded_success_page_says_the_connection_is_already_complete()
+    {
+        var account = await app.CreateAccountAsync();
+        var cid = await OAuthDriver.InstallLocalProviderAsync(account, idp);
+        var authUrl = await OAuthDriver.AuthUrlAsync(account, cid, "page-reloader");
+        var back = await OAuthDriver.AuthorizeAtProviderAsync(app, authUrl);
+        var first = await HostedPages.GetPageAsync(app, back);
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Contains("The connection was authorised", await first.Content.ReadAsStringAsync());
+        var before = await idp.CountsAsync();
+
+        var reload = await HostedPages.GetPageAsync(app, back);
+        Assert.Equal(HttpStatusCode.OK, reload.StatusCode);
+        var html = await reload.Content.ReadAsStringAsync();
+        Assert.Contains("This connection is already complete", html);
+        Assert.DoesNotContain("failed", html, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(before.Of("sb-client authorization_code"), (await idp.CountsAsync()).Of("sb-client authorization_code"));
+    }
+
+    [Fact]
+    public async Task A_reloaded_failure_shows_the_same_failure_and_changes_nothing()
+    {
+        var account = await app.CreateAccountAsync();
+        var cid = await OAuthDriver.InstallLocalProviderAsync(account, idp);
+        var authUrl = await OAuthDriver.AuthUrlAsync(account, cid, "denied-reloader", "https://app.example.com/done");
+        var back = await OAuthDriver.AuthorizeAtProviderAsync(app, authUrl, consent: false);
+        var first = await OAuthDriver.CallbackAsync(app, back);
+        Assert.Equal("access_denied", OAuthDriver.Query(first.Headers.Location!)["error"]);
+        var reload = await OAuthDriver.CallbackAsync(app, back);
+        Assert.Equal("https://app.example.com/done?status=error&error=access_denied", reload.Headers.Location!.ToString());
+        var user = await (await account.Client().GetAsync($"/v1/integrations/{cid}/users/denied-reloader")).ShouldBe(HttpStatusCode.OK);
+        Assert.Equal("access_denied", user["lastError"]!.GetValue<string>());
+        Assert.Single(await AuditAsync(account.AccountId), e => e.Action == "oauth.callback.failed");
     }
 
     [Fact]
@@ -238,7 +291,7 @@ public sealed class AuthorizationFlowTests(OAuthServer idp, OAuthApp app) : ICla
         var cid = await OAuthDriver.InstallLocalProviderAsync(account, idp);
         var c = account.Client();
         await (await c.PostJson($"/v1/integrations/{cid}/users/u1/auth-url", new { redirectUri = "javascript:alert(1)" }))
-            .ShouldBe(HttpStatusCode.BadRequest, "validation_failed");
+            .ShouldBe(HttpStatusCode.BadRequest, "invalid_redirect_uri");
         await (await c.PostJson($"/v1/integrations/{cid}/users/u1/auth-url", new { redirectUri = 42 })).ShouldBe(HttpStatusCode.BadRequest, "validation_failed");
         await (await c.PostAsync($"/v1/integrations/{cid}/users/u1/auth-url", Switchboard.Tests.Infrastructure.Api.Json("{bad"))).ShouldBe(HttpStatusCode.BadRequest, "malformed_json");
         await (await c.PostJson($"/v1/integrations/{cid}/users/{new string('x', 257)}/auth-url", new { })).ShouldBe(HttpStatusCode.BadRequest, "invalid_user_id");

@@ -307,6 +307,9 @@ namespace Switchboard.Data.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<string>("AllowedRedirectOriginsJson")
+                        .HasColumnType("text");
+
                     b.Property<string>("BaseUrlOverride")
                         .HasMaxLength(500)
                         .HasColumnType("character varying(500)");
@@ -569,6 +572,10 @@ namespace Switchboard.Data.Migrations.Postgres
 
                     b.Property<Guid>("IntegrationId")
                         .HasColumnType("uuid");
+
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
 
                     b.Property<string>("ProjectId")
                         .IsRequired()

@@ -302,6 +302,9 @@ namespace Switchboard.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("AllowedRedirectOriginsJson")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("BaseUrlOverride")
                         .HasMaxLength(500)
                         .HasColumnType("TEXT");
@@ -563,6 +566,10 @@ namespace Switchboard.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<Guid>("IntegrationId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("ProjectId")

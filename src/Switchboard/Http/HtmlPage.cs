@@ -2,12 +2,13 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 
-namespace Switchboard.Dashboard;
+namespace Switchboard.Http;
 
 /// <summary>
-/// A complete server-rendered HTML page with the headers every hosted page gets: a CSP that allows
-/// nothing but the one inline stylesheet (by hash) and same-origin form posts, no framing, no referrer
-/// (the URL is a capability), no caching. Callers pass body HTML they built with <see cref="H"/>.
+/// A complete server-rendered HTML page (the hosted install page, the OAuth start and callback pages) with the
+/// headers every hosted page gets (<see cref="HostedPageHeaders"/>): a CSP that allows nothing but the one inline
+/// stylesheet (by hash) and same-origin form posts, no framing, no referrer (the URL is a capability), no caching.
+/// Callers pass body HTML they built with <see cref="H"/>.
 /// </summary>
 public sealed class HtmlPage(int status, string title, string bodyHtml, string? extraFormAction = null) : IResult
 {
@@ -57,13 +58,7 @@ public sealed class HtmlPage(int status, string title, string bodyHtml, string? 
 
     public async Task ExecuteAsync(HttpContext http)
     {
-        var headers = http.Response.Headers;
-        headers.ContentSecurityPolicy = extraFormAction is null ? ContentSecurityPolicy : Policy(extraFormAction);
-        headers.XFrameOptions = "DENY";
-        headers.XContentTypeOptions = "nosniff";
-        headers["Referrer-Policy"] = "no-referrer";
-        headers.CacheControl = "no-store";
-        headers.Pragma = "no-cache";
+        HostedPageHeaders.Apply(http.Response, extraFormAction is null ? ContentSecurityPolicy : Policy(extraFormAction));
         http.Response.StatusCode = status;
         http.Response.ContentType = "text/html; charset=utf-8";
         await http.Response.WriteAsync(Render(), Encoding.UTF8, http.RequestAborted);
@@ -90,4 +85,46 @@ public sealed class HtmlPage(int status, string title, string bodyHtml, string? 
     /// <summary>A page that only states what happened (errors, refusals, success).</summary>
     public static HtmlPage Message(int status, string heading, string text) =>
         new(status, heading, $"<h1>{H(heading)}</h1>\n<p>{H(text)}</p>");
+
+    /// <summary>A page that states a success, marked as such.</summary>
+    public static HtmlPage Success(int status, string heading, string text) =>
+        new(status, heading, $"<div class=\"ok\">\n<h1>{H(heading)}</h1>\n<p>{H(text)}</p>\n</div>");
+
+    /// <summary>True when the client asked for a page (a browser navigating), not for problem+json.</summary>
+    public static bool IsWanted(HttpRequest request) =>
+        request.Headers.Accept.Any(a => a?.Contains("text/html", StringComparison.OrdinalIgnoreCase) == true);
+}
+
+/// <summary>
+/// The security headers of every hosted page, set on every response of those routes (redirects and problem
+/// answers too: their URLs carry capabilities, so nothing of them may be cached, framed or sent on as a referrer).
+/// </summary>
+public static class HostedPageHeaders
+{
+    public static void Apply(HttpResponse response, string? contentSecurityPolicy = null)
+    {
+        var headers = response.Headers;
+        headers.ContentSecurityPolicy = contentSecurityPolicy ?? HtmlPage.ContentSecurityPolicy;
+        headers.XFrameOptions = "DENY";
+        headers.XContentTypeOptions = "nosniff";
+        headers["Referrer-Policy"] = "no-referrer";
+        headers.CacheControl = "no-store";
+        headers.Pragma = "no-cache";
+    }
+
+    /// <summary>
+    /// Sets the headers on every response of the endpoint as it starts (also on a problem the exception handler writes,
+    /// which clears the headers set before); a page result has set its own by then, and keeps them.
+    /// </summary>
+    public static TBuilder WithHostedPageHeaders<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.AddEndpointFilter(async (context, next) =>
+        {
+            var response = context.HttpContext.Response;
+            response.OnStarting(() =>
+            {
+                if (!response.Headers.ContainsKey("Content-Security-Policy")) Apply(response);
+                return Task.CompletedTask;
+            });
+            return await next(context);
+        });
 }
