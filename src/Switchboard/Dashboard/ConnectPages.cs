@@ -9,7 +9,6 @@ using Switchboard.Integrations;
 using Switchboard.OAuth;
 using Switchboard.Providers;
 using Microsoft.Extensions.Options;
-using Switchboard.Http;
 using static Switchboard.Http.HtmlPage;
 
 namespace Switchboard.Dashboard;
