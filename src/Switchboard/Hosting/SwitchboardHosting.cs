@@ -11,6 +11,7 @@ using Switchboard.Dashboard;
 using Switchboard.Data;
 using Switchboard.Errors;
 using Switchboard.Health;
+using Switchboard.Http.Outbound;
 using Switchboard.Idempotency;
 using Switchboard.Leasing;
 using Switchboard.RateLimiting;
@@ -56,6 +57,7 @@ public static class SwitchboardHosting
         services.AddSingleton<IntegrationListCache>();
         services.AddSingleton<ListCacheInvalidator>();
         services.AddSingleton<IInterceptor>(sp => sp.GetRequiredService<ListCacheInvalidator>());
+        services.AddOutboundHttp();
         services.AddSwitchboardOAuth(builder.Configuration);
         services.AddSingleton<ApiKeyCache>();
         services.AddSingleton<ApiKeyUsage>();
@@ -89,6 +91,8 @@ public static class SwitchboardHosting
         var catalog = app.Services.GetRequiredService<ProviderCatalog>();
         logger.LogInformation("Catalog: {Count} providers", catalog.Providers.Count);
         _ = app.Services.GetRequiredService<KeyRing>();
+        // A bad Switchboard:Outbound setting stops the start here, with the setting named (also for CLI commands that migrate).
+        _ = app.Services.GetRequiredService<OutboundPolicy>();
 
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<SwitchboardDb>();
