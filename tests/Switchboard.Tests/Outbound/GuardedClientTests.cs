@@ -44,6 +44,20 @@ public sealed class GuardedClientTests(GuardedApp app) : IClassFixture<GuardedAp
         await Task.Delay(50);
         Assert.Equal(0, listener.Connections);
     }
+
+    [Theory]
+    [InlineData(3, HttpVersionPolicy.RequestVersionExact)]
+    [InlineData(1, HttpVersionPolicy.RequestVersionOrHigher)]
+    public async Task A_request_for_HTTP3_stays_on_the_guarded_TCP_path(int major, HttpVersionPolicy policy)
+    {
+        using var listener = new CountingListener();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"https://127.0.0.1:{listener.Port}/")
+        {
+            Version = new Version(major, major == 1 ? 1 : 0), VersionPolicy = policy,
+        };
+        await Assert.ThrowsAsync<OutboundBlockedException>(() => app.Outbound.CreateClient().SendAsync(request));
+        Assert.Equal(0, listener.Connections);
+    }
 }
 
 /// <summary>Only 127.0.0.1/32 opened: it is reachable (the counter works), 127.0.0.2 is not, and redirects are not followed.</summary>

@@ -17,11 +17,17 @@ public sealed class OutboundHttp(IHttpClientFactory factory)
     public HttpClient CreateClient() => factory.CreateClient(ClientName);
 }
 
-/// <summary>Lets callers catch <see cref="OutboundBlockedException"/> itself, not the connection error SocketsHttpHandler wraps it in.</summary>
-public sealed class UnwrapBlockedHandler : DelegatingHandler
+/// <summary>
+/// Keeps every request on TCP, where the guarded ConnectCallback runs: HTTP/3 (QUIC) connects without it, and an
+/// Alt-Svc answer could move a request there, even to another host. Lets callers catch
+/// <see cref="OutboundBlockedException"/> itself, not the connection error SocketsHttpHandler wraps it in.
+/// </summary>
+public sealed class OutboundRequestGuard : DelegatingHandler
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
     {
+        if (request.Version >= System.Net.HttpVersion.Version30) request.Version = System.Net.HttpVersion.Version20;
+        request.VersionPolicy = HttpVersionPolicy.RequestVersionOrLower;
         try { return await base.SendAsync(request, ct); }
         catch (HttpRequestException e) when (e is not OutboundBlockedException && OutboundBlockedException.FindIn(e) is { } blocked)
         {

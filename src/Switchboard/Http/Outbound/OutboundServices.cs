@@ -14,7 +14,7 @@ public static class OutboundServices
         services.TryAddSingleton<IOutboundResolver, DnsOutboundResolver>();
         services.AddSingleton<GuardedConnector>();
         services.AddSingleton<OutboundHttp>();
-        services.AddTransient<UnwrapBlockedHandler>();
+        services.AddTransient<OutboundRequestGuard>();
         services.AddHttpClient(OutboundHttp.ClientName, client => client.MaxResponseContentBufferSize = OutboundHttp.MaxBufferedResponseBytes)
             .ConfigurePrimaryHttpMessageHandler(sp =>
             {
@@ -31,7 +31,7 @@ public static class OutboundServices
                 };
             })
             // The factory's own handler lifetime (default 2 min) also rotates the handler; its pooled connections close with it.
-            .AddHttpMessageHandler<UnwrapBlockedHandler>()
+            .AddHttpMessageHandler<OutboundRequestGuard>()
             .RemoveAllLoggers();
         return services;
     }
