@@ -63,7 +63,7 @@ public sealed class AwsAssumeRole(OutboundHttp outbound, IOptions<OAuthOptions> 
     }
 }
 
-/// <summary>Hands the AWS SDK clients of the guarded outbound client (pooled by IHttpClientFactory, so no SDK caching).</summary>
+/// <summary>Hands the AWS SDK clients of the guarded outbound client (already pooled by the client factory, so no SDK caching).</summary>
 internal sealed class GuardedAwsHttpClientFactory(OutboundHttp outbound) : HttpClientFactory
 {
     public override HttpClient CreateHttpClient(IClientConfig clientConfig)
