@@ -215,8 +215,9 @@ MASTER_KEY="$(head -c 32 /dev/urandom | base64)"
 #   a limit would turn it into a count of 429s;
 # - credential health checks (Switchboard:Health), at install and periodic: they call the provider's real API
 #   (api.stripe.com here) with the installed secrets. A bench sends traffic to this machine only.
-# Belt and braces: the service's outgoing HTTP goes through a proxy address on loopback where nothing listens,
-# so any other feature that calls out fails at once instead of leaving the machine.
+# Belt and braces: HTTP clients that honour proxy variables go through a proxy address on loopback where nothing
+# listens, so they fail at once instead of leaving the machine. (The guarded outbound client, Http/Outbound, uses no
+# proxy by design: a proxy would be the address it checks. Nothing in the bench reaches it: health checks are off.)
 DEAD_PORT="$(pick_port "$SB_PORT")" || fail "no free port"
 while [ "$DEAD_PORT" = "$NGINX_PORT" ]; do DEAD_PORT="$(pick_port "$SB_PORT")"; done
 sb_env=(env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning

@@ -21,6 +21,14 @@ public static class AuditLog
         return e;
     }
 
+    /// <summary>
+    /// outbound.blocked: the guarded outbound client refused a destination a feature tried to reach on the tenant's
+    /// behalf. Records the host as configured and the feature (e.g. oauth.code_exchange), never an address or a secret.
+    /// </summary>
+    public static AuditEvent OutboundBlocked(SwitchboardDb db, HttpContext? http, string accountId, string? projectId, string? provider,
+        string? targetId, string feature, string host) =>
+        Record(db, http, accountId, "outbound.blocked", projectId, provider, targetId, new { host, feature });
+
     /// <summary>Who acts in this request, taken while the request is at hand (for an event built later, off the request).</summary>
     public static AuditActor ActorOf(HttpContext? http)
     {

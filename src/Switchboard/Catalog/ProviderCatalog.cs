@@ -77,6 +77,8 @@ public static partial class ProviderRules
         {
             if (!FieldTypes.All.Contains(f.Type)) yield return $"field '{f.Name}' has unknown type '{f.Type}'";
             if (f.Pattern is not null && !PatternCompiles(f.Pattern)) yield return $"field '{f.Name}' has a pattern that does not compile";
+            if (f.Format is not null && (f.Format != FieldFormats.Host || f.Type != "string"))
+                yield return $"field '{f.Name}': format '{f.Format}' is only known as \"host\" on a string field";
         }
         if (!AuthTypes.All.Contains(p.AuthType)) yield return $"unknown auth_type '{p.AuthType}'";
         var needsOAuth = p.AuthType is AuthTypes.OAuth2 or AuthTypes.OAuth2ClientCredentials or AuthTypes.GoogleServiceAccount;
@@ -93,7 +95,18 @@ public static partial class ProviderRules
             if (declared.All(f => f.Name != m.Groups[2].Value)) yield return $"placeholder {m.Value} names no declared field";
         }
         foreach (var e in InjectRules.Check(p)) yield return e;
+        // A value that becomes a URL's whole host decides where requests (and credentials) go: it must be checked as a host.
+        foreach (var url in new[] { p.ApiBaseUrl, p.Oauth?.AuthorizeUrl, p.Oauth?.TokenUrl, p.Oauth?.RevokeUrl })
+        {
+            if (url is null || WholeHostPlaceholder().Match(url) is not { Success: true } whole) continue;
+            var field = (whole.Groups[1].Value == "params" ? p.Params : p.Secrets).FirstOrDefault(f => f.Name == whole.Groups[2].Value);
+            if (field is not null && field.Format != FieldFormats.Host && field.Enum is not { Count: > 0 })
+                yield return $"field '{field.Name}' is the whole host of {url}: declare \"format\": \"host\" (or an enum)";
+        }
     }
+
+    [GeneratedRegex(@"^https?://\{(params|secrets)\.([a-z0-9_]+)\}(?:[/?#:]|$)")]
+    private static partial Regex WholeHostPlaceholder();
 
     private static bool PatternCompiles(string pattern)
     {

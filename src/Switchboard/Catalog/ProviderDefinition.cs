@@ -27,6 +27,8 @@ public sealed class FieldDefinition
     public required string Name { get; init; }
     public required string Type { get; init; }
     public bool Required { get; init; }
+    /// <summary>"host": the value names a server to connect to (host[:port]); checked against the outbound rules.</summary>
+    public string? Format { get; init; }
     public string? Pattern { get; init; }
     public string? Description { get; init; }
     public List<string>? Enum { get; init; }
@@ -71,4 +73,9 @@ public static class AuthTypes
 public static class FieldTypes
 {
     public static readonly string[] All = ["string", "integer", "number", "boolean", "url", "email"];
+}
+
+public static class FieldFormats
+{
+    public const string Host = "host";
 }

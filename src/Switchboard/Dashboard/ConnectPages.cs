@@ -5,6 +5,7 @@ using Switchboard.Crypto;
 using Switchboard.Data;
 using Switchboard.Errors;
 using Switchboard.Http;
+using Switchboard.Http.Outbound;
 using Switchboard.Integrations;
 using Switchboard.OAuth;
 using Switchboard.Providers;
@@ -47,7 +48,8 @@ public static class ConnectPages
     }
 
     public static async Task<IResult> SubmitAsync(string token, HttpContext http, SwitchboardDb db, AccountCatalog catalog,
-        SecretBox box, IOptions<SwitchboardOptions> options, IOptions<OAuthOptions> oauth, ListCacheInvalidator listCache, CancellationToken ct)
+        SecretBox box, IOptions<SwitchboardOptions> options, IOptions<OAuthOptions> oauth, ListCacheInvalidator listCache,
+        OutboundPolicy outbound, CancellationToken ct)
     {
         var request = http.Request;
         if (!request.HasFormContentType)
@@ -77,7 +79,7 @@ public static class ConnectPages
         // An OAuth integration already installed with its app credentials goes straight on to the provider.
         if (ready is null)
         {
-            (install, var errors) = InstallRequest.Parse(submitted.Body, provider);
+            (install, var errors) = InstallRequest.Parse(submitted.Body, provider, outbound);
             if (install is null)
             {
                 var missing = InstallRequest.MissingRequired(provider, submitted.Params, submitted.SecretNames).Where(m => errors.All(e => e.Field != m.Field));

@@ -32,6 +32,9 @@ public sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> log
                 return Problems.Make(413, "payload_too_large", "Request body too large");
             case BadHttpRequestException bad:
                 return Problems.Make(bad.StatusCode, "bad_request", "Bad request", "The request could not be read.");
+            case Http.Outbound.OutboundBlockedException blocked:
+                logger.LogWarning("Outbound request to {Host} refused during {Path}", blocked.Host, Route(context));
+                return Problems.OutboundBlocked(blocked.Host);
             case EncryptionUnavailableException:
                 logger.LogError("Secret encryption unavailable during {Path}", Route(context));
                 return Problems.EncryptionUnavailable();

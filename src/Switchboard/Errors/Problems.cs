@@ -27,6 +27,13 @@ public static class Problems
         Make(503, "encryption_unavailable", "Secret encryption service unavailable",
             "The service has no usable encryption key; nothing was written.");
 
+    /// <summary>The guarded outbound client refused the destination. Names the host as configured, never an address it resolved to.</summary>
+    public static ProblemHttpResult OutboundBlocked(string host) =>
+        Make(502, "outbound_blocked", "Outbound request refused",
+            $"Switchboard does not connect to '{Truncate(host)}': it is (or resolves to) a loopback, private, link-local or otherwise " +
+            "internal address. An operator can open ranges with Switchboard:Outbound:AllowedNetworks.",
+            new Dictionary<string, object?> { ["host"] = Truncate(host) });
+
     public static ProblemHttpResult Validation(IEnumerable<FieldError> errors) =>
         Make(400, "validation_failed", "Request validation failed", "One or more fields are missing or invalid.",
             new Dictionary<string, object?> { ["errors"] = errors.ToArray() });

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Switchboard.Errors;
+using Switchboard.Http.Outbound;
 
 namespace Switchboard.Health;
 
@@ -13,7 +14,7 @@ public sealed record BaseUrlOverride(bool Present, string? Value, FieldError? Er
     public const string Field = "base_url_override";
     public const int MaxLength = 500;
 
-    public static BaseUrlOverride Read(JsonElement? body)
+    public static BaseUrlOverride Read(JsonElement? body, OutboundPolicy outbound)
     {
         if (body is not { ValueKind: JsonValueKind.Object } root || !root.TryGetProperty(Field, out var value))
             return new(false, null, null);
@@ -23,6 +24,7 @@ public sealed record BaseUrlOverride(bool Present, string? Value, FieldError? Er
         if (text.Length > MaxLength || !Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")
             || uri.UserInfo.Length > 0 || uri.Query.Length > 0 || uri.Fragment.Length > 0)
             return Invalid("invalid_url", $"{Field} must be an absolute http(s) URL without credentials, query or fragment (at most {MaxLength} characters).");
+        if (outbound.CheckUrl(Field, text) is { } refused) return new(true, null, refused);
         return new(true, text, null);
     }
 

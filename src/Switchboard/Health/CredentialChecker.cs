@@ -6,6 +6,7 @@ using Switchboard.Audit;
 using Switchboard.Catalog;
 using Switchboard.Crypto;
 using Switchboard.Data;
+using Switchboard.Http.Outbound;
 using Switchboard.Providers;
 using Switchboard.Integrations;
 
@@ -17,15 +18,13 @@ namespace Switchboard.Health;
 /// </summary>
 public sealed class CredentialChecker(
     IServiceScopeFactory scopes,
-    IHttpClientFactory http,
+    OutboundHttp outbound,
     AccountCatalog catalog,
     SecretBox box,
     IOptions<HealthOptions> options,
     IHostEnvironment environment,
     ILogger<CredentialChecker> logger)
 {
-    public const string HttpClientName = "switchboard-health";
-
     public bool BaseUrlOverrideAllowed =>
         options.Value.AllowBaseUrlOverride || environment.IsDevelopment() || environment.IsEnvironment("Testing");
 
@@ -59,6 +58,11 @@ public sealed class CredentialChecker(
         var next = now + options.Value.Interval;
         var query = db.Integrations.Where(i => i.AccountId == accountId && i.Id == integrationId);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
+        if (result.BlockedHost is { } blockedHost)
+        {
+            AuditLog.OutboundBlocked(db, http, accountId, row.ProjectId, row.Provider, row.Id.ToString(), "health.check", blockedHost);
+            await db.SaveChangesAsync(ct);
+        }
         if ((row.HealthStatus ?? HealthStatuses.Unknown) != result.Status)
         {
             AuditLog.Record(db, http, accountId, "integration.health_changed", row.ProjectId, row.Provider, row.Id.ToString(), new
@@ -114,7 +118,7 @@ public sealed class CredentialChecker(
             timeout.CancelAfter(options.Value.Timeout);
             try
             {
-                using var response = await http.CreateClient(HttpClientName)
+                using var response = await outbound.CreateClient()
                     .SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
                 var status = (int)response.StatusCode;
                 var expected = provider.Verify.ExpectStatus is { Count: > 0 } list ? list.Contains(status) : status is >= 200 and < 300;
@@ -123,6 +127,11 @@ public sealed class CredentialChecker(
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
                 return new(HealthStatuses.Unknown, "verification request timed out");
+            }
+            catch (OutboundBlockedException e)
+            {
+                return new(HealthStatuses.Unknown,
+                    $"verification request refused: {e.Host} is not an allowed destination (loopback, private or internal address)", e.Host);
             }
             catch (HttpRequestException)
             {

@@ -53,7 +53,9 @@ public static class HealthEndpoints
             .Select(i => (Guid?)i.Id)
             .FirstOrDefaultAsync(ct);
         if (integrationId is null) return Problems.IntegrationNotFound(id);
-        await checker.CheckAsync(accountId, integrationId.Value, scheduleNext: true, ct, http);
+        var result = await checker.CheckAsync(accountId, integrationId.Value, scheduleNext: true, ct, http);
+        // Recorded as unknown (with the host in error_message); the caller is told plainly that nothing was sent.
+        if (result?.BlockedHost is { } host) return Problems.OutboundBlocked(host);
         return await GetHealth(id, user, db, projects, catalog, ct);
     }
 }

@@ -29,4 +29,5 @@ public static class HealthStatuses
     public const string Healthy = "healthy", Unhealthy = "unhealthy", Unknown = "unknown";
 }
 
-public sealed record HealthResult(string Status, string? ErrorMessage);
+/// <summary>BlockedHost: the outbound guard refused the verification request's host (nothing was sent).</summary>
+public sealed record HealthResult(string Status, string? ErrorMessage, string? BlockedHost = null);

@@ -12,6 +12,7 @@ using Switchboard.Data;
 using Switchboard.Errors;
 using Switchboard.Health;
 using Switchboard.Http;
+using Switchboard.Http.Outbound;
 using Switchboard.Idempotency;
 using Switchboard.Leasing;
 using Switchboard.RateLimiting;
@@ -58,6 +59,7 @@ public static class SwitchboardHosting
         services.AddSingleton<IntegrationListCache>();
         services.AddSingleton<ListCacheInvalidator>();
         services.AddSingleton<IInterceptor>(sp => sp.GetRequiredService<ListCacheInvalidator>());
+        services.AddOutboundHttp();
         services.AddSwitchboardOAuth(builder.Configuration);
         services.AddSingleton<ApiKeyCache>();
         services.AddSingleton<ApiKeyUsage>();
@@ -97,6 +99,8 @@ public static class SwitchboardHosting
         var tools = app.Services.GetRequiredService<ToolCatalog>();
         logger.LogInformation("Catalog: {Count} providers, {Tools} tools of {ToolProviders} providers", catalog.Providers.Count, tools.Tools.Count, tools.Providers.Count);
         _ = app.Services.GetRequiredService<KeyRing>();
+        // A bad Switchboard:Outbound setting stops the start here, with the setting named (also for CLI commands that migrate).
+        _ = app.Services.GetRequiredService<OutboundPolicy>();
 
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<SwitchboardDb>();

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Switchboard.Catalog;
 using Switchboard.Errors;
+using Switchboard.Http.Outbound;
 
 namespace Switchboard.Integrations;
 
@@ -13,7 +14,7 @@ namespace Switchboard.Integrations;
 /// </summary>
 public sealed record InstallRequest(JsonObject? Params, Dictionary<string, string>? Secrets)
 {
-    public static (InstallRequest? Request, List<FieldError> Errors) Parse(JsonElement? body, ProviderDefinition provider)
+    public static (InstallRequest? Request, List<FieldError> Errors) Parse(JsonElement? body, ProviderDefinition provider, OutboundPolicy outbound)
     {
         var errors = new List<FieldError>();
         if (body is null) return (new InstallRequest(null, null), errors);
@@ -30,6 +31,10 @@ public sealed record InstallRequest(JsonObject? Params, Dictionary<string, strin
             if (p.ValueKind != JsonValueKind.Object) errors.Add(new("params", "wrong_type", "params must be an object."));
             else parameters = ParseParams(p, provider.Params, errors);
         }
+        // A host param decides where requests and credentials go: host[:port], and not an internal address.
+        foreach (var f in provider.Params.Where(f => f.Format == FieldFormats.Host))
+            if (parameters?[f.Name] is JsonValue v && v.TryGetValue<string>(out var host) && outbound.CheckHost($"params.{f.Name}", host) is { } bad)
+                errors.Add(bad);
 
         Dictionary<string, string>? secrets = null;
         if (root.TryGetProperty("secrets", out var s) && s.ValueKind != JsonValueKind.Null)

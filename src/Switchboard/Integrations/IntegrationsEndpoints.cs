@@ -15,6 +15,7 @@ using Switchboard.Data;
 using Switchboard.Errors;
 using Switchboard.Health;
 using Switchboard.Http;
+using Switchboard.Http.Outbound;
 using Switchboard.Lifecycle;
 using Switchboard.OAuth;
 using Switchboard.Providers;
@@ -104,7 +105,7 @@ public static class IntegrationsEndpoints
     public static async Task<Results<Ok<IntegrationView>, ProblemHttpResult>> Install(
         string id, HttpRequest request, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects,
         AccountCatalog catalog, SecretBox box, CredentialChecker health, GroupCommit commits, IntegrationListCache listCache,
-        IHostEnvironment environment, CancellationToken ct)
+        IHostEnvironment environment, OutboundPolicy outbound, CancellationToken ct)
     {
         var accountId = user.AccountId();
         var projectId = await projects.ProjectForAsync(user, db, ct);
@@ -113,9 +114,9 @@ public static class IntegrationsEndpoints
 
         var body = await JsonBody.ReadAsync(request, allowEmpty: true, ct);
         if (body.Problem is not null) return body.Problem;
-        var (install, errors) = InstallRequest.Parse(body.Root, provider);
+        var (install, errors) = InstallRequest.Parse(body.Root, provider, outbound);
         if (install is null) return Problems.Validation(errors);
-        var baseUrl = BaseUrlOverride.Read(body.Root);
+        var baseUrl = BaseUrlOverride.Read(body.Root, outbound);
         if (baseUrl.Error is not null) return Problems.Validation([baseUrl.Error]);
         if (baseUrl.Value is not null && !health.BaseUrlOverrideAllowed)
             return Problems.BadRequest("base_url_override_not_allowed", "base_url_override not allowed",

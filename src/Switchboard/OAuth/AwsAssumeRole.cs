@@ -3,11 +3,15 @@ using Amazon.Runtime;
 using Amazon.SecurityToken;
 using Amazon.SecurityToken.Model;
 using Microsoft.Extensions.Options;
+using Switchboard.Http.Outbound;
 
 namespace Switchboard.OAuth;
 
-/// <summary>STS AssumeRole (SigV4-signed by the AWS SDK) against the provider's STS endpoint (its api_base_url).</summary>
-public sealed class AwsAssumeRole(IOptions<OAuthOptions> options, ILogger<AwsAssumeRole> logger)
+/// <summary>
+/// STS AssumeRole (SigV4-signed by the AWS SDK) against the provider's STS endpoint (its api_base_url). The SDK sends
+/// through the guarded outbound client (its HttpClientFactory hook), never through an HttpClient of its own.
+/// </summary>
+public sealed class AwsAssumeRole(OutboundHttp outbound, IOptions<OAuthOptions> options, ILogger<AwsAssumeRole> logger)
 {
     public async Task<TokenOutcome> AssumeAsync(IntegrationApp app, CancellationToken ct)
     {
@@ -22,6 +26,7 @@ public sealed class AwsAssumeRole(IOptions<OAuthOptions> options, ILogger<AwsAss
             AuthenticationRegion = region,
             Timeout = options.Value.TokenRequestTimeout,
             MaxErrorRetry = 0,
+            HttpClientFactory = new GuardedAwsHttpClientFactory(outbound),
         };
         using var sts = new AmazonSecurityTokenServiceClient(baseCredentials, config);
         var request = new AssumeRoleRequest
@@ -38,6 +43,11 @@ public sealed class AwsAssumeRole(IOptions<OAuthOptions> options, ILogger<AwsAss
             var blob = JsonSerializer.Serialize(new AwsCredentialsBlob(c.AccessKeyId, c.SecretAccessKey, c.SessionToken));
             return TokenOutcome.Ok(new TokenSet(blob, null, "aws", c.Expiration?.ToUniversalTime(), null));
         }
+        catch (Exception e) when (OutboundBlockedException.FindIn(e) is { } blocked)
+        {
+            logger.LogWarning("STS AssumeRole to {Host} refused: not an allowed destination", blocked.Host);
+            return TokenOutcome.Blocked(blocked.Host);
+        }
         catch (AmazonSecurityTokenServiceException e)
         {
             var code = TokenClient.SafeCode(e.ErrorCode) ?? "sts_error";
@@ -52,6 +62,21 @@ public sealed class AwsAssumeRole(IOptions<OAuthOptions> options, ILogger<AwsAss
             return TokenOutcome.Fail(TokenFailureKind.Transient, "network_error");
         }
     }
+}
+
+/// <summary>Hands the AWS SDK clients of the guarded outbound client (already pooled by the client factory, so no SDK caching).</summary>
+internal sealed class GuardedAwsHttpClientFactory(OutboundHttp outbound) : HttpClientFactory
+{
+    public override HttpClient CreateHttpClient(IClientConfig clientConfig)
+    {
+        var client = outbound.CreateClient();
+        if (clientConfig.Timeout is { } timeout) client.Timeout = timeout;
+        return client;
+    }
+
+    public override bool UseSDKHttpClientCaching(IClientConfig clientConfig) => false;
+
+    public override bool DisposeHttpClientsAfterUse(IClientConfig clientConfig) => true;
 }
 
 public sealed record AwsCredentialsBlob(

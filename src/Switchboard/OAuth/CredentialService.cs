@@ -156,6 +156,8 @@ public sealed class CredentialService(SecretBox box, TokenClient tokens, Account
             return (null, Unavailable("The refresh took too long; retry."));
         }
         AuditLog.Record(db, http, row.AccountId, action, row.ProjectId, app?.Provider.Name, row.Id.ToString(), data);
+        if (outcome.Failure is { Kind: TokenFailureKind.Blocked, BlockedHost: { } blockedHost })
+            AuditLog.OutboundBlocked(db, http, row.AccountId, row.ProjectId, app?.Provider.Name, row.Id.ToString(), FeatureOf(app), blockedHost);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         logger.LogInformation("Connection {Id}: {Action}", row.Id, action);
@@ -170,11 +172,22 @@ public sealed class CredentialService(SecretBox box, TokenClient tokens, Account
         {
             TokenFailureKind.InvalidGrant => (null, Problems.Make(409, "connection_expired", "Connection expired",
                 "The provider no longer accepts the refresh token; authorise again.")),
+            TokenFailureKind.Blocked => (null, Problems.OutboundBlocked(failure.BlockedHost ?? "?")),
             TokenFailureKind.Rejected => (null, Problems.Make(502, "provider_rejected", "Provider rejected the token request",
                 $"The provider answered '{failure.Error}'.")),
             _ => (null, Unavailable($"The token request failed ({failure.Error}); it is retried with backoff.")),
         };
     }
+
+    /// <summary>What tried to reach the provider, for the outbound.blocked audit event.</summary>
+    private static string FeatureOf(IntegrationApp? app) => app?.Provider.AuthType switch
+    {
+        AuthTypes.OAuth2 => "oauth.refresh",
+        AuthTypes.OAuth2ClientCredentials => "oauth.client_credentials",
+        AuthTypes.GoogleServiceAccount => "oauth.jwt_bearer",
+        AuthTypes.AwsAssumeRole => "aws.assume_role",
+        _ => "oauth.token",
+    };
 
     private async Task<TokenOutcome> FetchAsync(IntegrationApp app, OAuthConnection row, CancellationToken ct)
     {

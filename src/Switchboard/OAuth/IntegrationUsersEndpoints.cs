@@ -165,6 +165,7 @@ public static class IntegrationUsersEndpoints
         if ((row.RefreshToken is not null || row.AccessToken is not null) && !box.IsAvailable) return Problems.EncryptionUnavailable();
 
         var revoked = new List<string>();
+        string? blockedHost = null;
         if (target!.Provider.Oauth?.RevokeUrl is { } revokeTemplate && (row.RefreshToken ?? row.AccessToken) is not null)
         {
             var app = await IntegrationApp.LoadAsync(db, catalog, box, accountId, target.Row.Id, ct);
@@ -172,12 +173,13 @@ public static class IntegrationUsersEndpoints
             if (app?.Url(revokeTemplate)?.AbsoluteUri is { } url)
             {
                 // Revoking the refresh token ends the whole grant at most providers; the access token is revoked too when there is no refresh token.
-                if (row.RefreshToken is not null &&
-                    await tokens.RevokeAsync(url, app.ClientId, app.ClientSecret, box.DecryptString(row.RefreshToken, row.Context.Field("refresh_token")), "refresh_token", ct))
-                    revoked.Add("refresh_token");
-                if (row.AccessToken is not null &&
-                    await tokens.RevokeAsync(url, app.ClientId, app.ClientSecret, box.DecryptString(row.AccessToken, row.Context.Field("access_token")), "access_token", ct))
-                    revoked.Add("access_token");
+                foreach (var (sealedToken, hint) in new[] { (row.RefreshToken, "refresh_token"), (row.AccessToken, "access_token") })
+                {
+                    if (sealedToken is null || blockedHost is not null) continue;
+                    var result = await tokens.RevokeAsync(url, app.ClientId, app.ClientSecret, box.DecryptString(sealedToken, row.Context.Field(hint)), hint, ct);
+                    if (result.Revoked) revoked.Add(hint);
+                    blockedHost = result.BlockedHost;
+                }
             }
         }
         await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -185,6 +187,9 @@ public static class IntegrationUsersEndpoints
         await db.Set<OAuthConnection>().Where(c => c.AccountId == accountId && c.Id == row.Id).ExecuteDeleteAsync(ct);
         AuditLog.Record(db, http, accountId, "oauth.user.deleted", row.ProjectId, target.Provider.Name, row.Id.ToString(),
             new { user_id = userId, revoked_at_provider = revoked, before = new { status = row.Status } });
+        // The user is deleted all the same; the refused revocation is on record.
+        if (blockedHost is not null)
+            AuditLog.OutboundBlocked(db, http, accountId, row.ProjectId, target.Provider.Name, row.Id.ToString(), "oauth.revoke", blockedHost);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         return TypedResults.NoContent();

@@ -150,8 +150,13 @@ public static class OAuthFlowEndpoints
             OAuthFlow.CallbackUrl(sb.PublicBaseUrl), verifier, ct);
         if (outcome.Tokens is not { } t)
         {
-            var reason = outcome.Failure!.Kind == TokenFailureKind.Transient ? "provider_unavailable" : "token_exchange_failed";
-            return await FailAsync(db, http, session, reason, providerName, ct, outcome.Failure.Error);
+            var reason = outcome.Failure!.Kind switch
+            {
+                TokenFailureKind.Transient => "provider_unavailable",
+                TokenFailureKind.Blocked => TokenOutcome.OutboundBlocked,
+                _ => "token_exchange_failed",
+            };
+            return await FailAsync(db, http, session, reason, providerName, ct, outcome.Failure.Error, outcome.Failure.BlockedHost);
         }
 
         var connection = await db.Set<OAuthConnection>()
@@ -194,7 +199,7 @@ public static class OAuthFlowEndpoints
     /// working), the failure audited.
     /// </summary>
     private static async Task<IResult> FailAsync(SwitchboardDb db, HttpContext http, OAuthSession session, string error, string? provider,
-        CancellationToken ct, string? providerError = null)
+        CancellationToken ct, string? providerError = null, string? blockedHost = null)
     {
         db.ChangeTracker.Clear();
         var now = DateTime.UtcNow;
@@ -211,6 +216,8 @@ public static class OAuthFlowEndpoints
             }
             AuditLog.Record(db, http, session.AccountId, "oauth.callback.failed", session.ProjectId, provider, session.ConnectionId.ToString(),
                 new { user_id = connection?.UserId, session_id = session.Id, error, provider_error = providerError });
+            if (blockedHost is not null)
+                AuditLog.OutboundBlocked(db, http, session.AccountId, session.ProjectId, provider, session.ConnectionId.ToString(), "oauth.code_exchange", blockedHost);
             await SetOutcomeAsync(db, session, error, now, ct);
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);

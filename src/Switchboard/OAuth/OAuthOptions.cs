@@ -21,6 +21,4 @@ public sealed class OAuthOptions
     /// <summary>Transient refresh failures are retried with backoff; after this long the connection is marked error.</summary>
     public TimeSpan GiveUpAfter { get; set; } = TimeSpan.FromHours(1);
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromMinutes(5);
-    /// <summary>Lets custom providers use http:// URLs on 127.0.0.1/localhost (local development and tests).</summary>
-    public bool AllowLoopbackHttp { get; set; }
 }

@@ -7,8 +7,6 @@ public static class OAuthServices
     public static IServiceCollection AddSwitchboardOAuth(this IServiceCollection services, IConfiguration configuration)
     {
         services.Configure<OAuthOptions>(configuration.GetSection(OAuthOptions.Section));
-        services.AddHttpClient(TokenClient.HttpClientName)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
         services.AddSingleton<AccountCatalog>();
         services.AddSingleton<CustomProviderValidator>();
         services.AddSingleton<TokenClient>();

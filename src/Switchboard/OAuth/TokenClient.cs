@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using Switchboard.Http.Outbound;
 
 namespace Switchboard.OAuth;
 
@@ -15,22 +16,24 @@ public enum TokenFailureKind
     Rejected,
     /// <summary>Network failure, timeout, 5xx or 429: worth retrying later.</summary>
     Transient,
+    /// <summary>The guarded outbound client refused the destination: nothing was sent; retrying will not help.</summary>
+    Blocked,
 }
 
-/// <summary>Why a token request failed: an OAuth error code, never a token or secret.</summary>
-public sealed record TokenFailure(TokenFailureKind Kind, string Error);
+/// <summary>Why a token request failed: an OAuth error code, never a token or secret (and for Blocked, the refused host).</summary>
+public sealed record TokenFailure(TokenFailureKind Kind, string Error, string? BlockedHost = null);
 
 public sealed record TokenOutcome(TokenSet? Tokens, TokenFailure? Failure)
 {
     public static TokenOutcome Ok(TokenSet t) => new(t, null);
     public static TokenOutcome Fail(TokenFailureKind kind, string error) => new(null, new TokenFailure(kind, error));
+    public static TokenOutcome Blocked(string host) => new(null, new TokenFailure(TokenFailureKind.Blocked, OutboundBlocked, host));
+    public const string OutboundBlocked = "outbound_blocked";
 }
 
 /// <summary>Token-endpoint requests (RFC 6749 §4.1.3, §6, §4.4; RFC 7523) and revocation (RFC 7009).</summary>
-public sealed class TokenClient(IHttpClientFactory factory, IOptions<OAuthOptions> options, ILogger<TokenClient> logger)
+public sealed class TokenClient(OutboundHttp outbound, IOptions<OAuthOptions> options, ILogger<TokenClient> logger)
 {
-    public const string HttpClientName = "switchboard-oauth";
-
     public Task<TokenOutcome> ExchangeCodeAsync(string tokenUrl, string clientId, string clientSecret, string code,
         string redirectUri, string? codeVerifier, CancellationToken ct)
     {
@@ -62,29 +65,36 @@ public sealed class TokenClient(IHttpClientFactory factory, IOptions<OAuthOption
             ["grant_type"] = "urn:ietf:params:oauth:grant-type:jwt-bearer", ["assertion"] = assertion,
         }, ct);
 
-    /// <summary>RFC 7009; true when the provider answered 200.</summary>
-    public async Task<bool> RevokeAsync(string revokeUrl, string clientId, string clientSecret, string token, string hint, CancellationToken ct)
+    /// <summary>RFC 7009; Revoked when the provider answered 200, BlockedHost when the outbound guard refused the destination.</summary>
+    public async Task<Revocation> RevokeAsync(string revokeUrl, string clientId, string clientSecret, string token, string hint, CancellationToken ct)
     {
-        if (!IsHttpUrl(revokeUrl)) return false;
+        if (!IsHttpUrl(revokeUrl)) return new Revocation(false, null);
         try
         {
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             cts.CancelAfter(options.Value.TokenRequestTimeout);
-            using var response = await factory.CreateClient(HttpClientName).PostAsync(revokeUrl, new FormUrlEncodedContent(new Dictionary<string, string>
+            using var response = await outbound.CreateClient().PostAsync(revokeUrl, new FormUrlEncodedContent(new Dictionary<string, string>
             {
                 ["token"] = token, ["token_type_hint"] = hint, ["client_id"] = clientId, ["client_secret"] = clientSecret,
             }), cts.Token);
-            return response.IsSuccessStatusCode;
+            return new Revocation(response.IsSuccessStatusCode, null);
+        }
+        catch (OutboundBlockedException e)
+        {
+            logger.LogWarning("Token revocation at {Host} refused: not an allowed destination", e.Host);
+            return new Revocation(false, e.Host);
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !ct.IsCancellationRequested)
         {
             logger.LogWarning("Token revocation at {Host} failed: {Error}", HostOf(revokeUrl), e.GetType().Name);
-            return false;
+            return new Revocation(false, null);
         }
     }
 
     /// <summary>A token response larger than this is not one (they are a few kilobytes); it is refused unread.</summary>
     public const int MaxResponseBytes = 256 * 1024;
+
+    public sealed record Revocation(bool Revoked, string? BlockedHost);
 
     private async Task<TokenOutcome> PostAsync(string url, Dictionary<string, string> form, CancellationToken ct)
     {
@@ -98,8 +108,13 @@ public sealed class TokenClient(IHttpClientFactory factory, IOptions<OAuthOption
             cts.CancelAfter(options.Value.TokenRequestTimeout);
             using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent(form) };
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-            response = await factory.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);
+            response = await outbound.CreateClient().SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);
             body = await ReadBoundedAsync(response.Content, cts.Token);
+        }
+        catch (OutboundBlockedException e)
+        {
+            logger.LogWarning("Token request to {Host} refused: not an allowed destination", e.Host);
+            return TokenOutcome.Blocked(e.Host);
         }
         catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException && !ct.IsCancellationRequested)
         {

@@ -1,30 +1,29 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Options;
 using NJsonSchema;
 using Switchboard.Catalog;
 using Switchboard.Errors;
-using Switchboard.OAuth;
+using Switchboard.Http.Outbound;
 
 namespace Switchboard.Providers;
 
 /// <summary>
 /// Checks a custom provider against the catalog's JSON schema and rules. Two differences, because custom providers
-/// exist to reach unlisted endpoints: the fixed Google token URL and AWS STS host are not required, and with
-/// Switchboard:OAuth:AllowLoopbackHttp, http:// URLs on 127.0.0.1/localhost (or on a host param) are accepted.
+/// exist to reach unlisted endpoints: the fixed Google token URL and AWS STS host are not required, and URLs follow
+/// the outbound rules instead of the schema's https pattern: https to anything but a blocked address literal, plain
+/// http only to an address inside Switchboard:Outbound:AllowedNetworks (see <see cref="OutboundPolicy.CheckUrl"/>).
 /// </summary>
 public sealed class CustomProviderValidator
 {
-    private const string HttpsPattern = "^https://[^\\s/?#]+(/[^\\s]*)?[^\\s/]$";
-    // With loopback http allowed, the host may also be a param (e.g. http://{params.host}, filled as host[:port]).
-    private const string LoopbackPattern = "^(https://[^\\s/?#]+|http://(127\\.0\\.0\\.1|localhost|\\{params\\.[a-z0-9_]+\\})(:[0-9]{1,5})?)(/[^\\s]*)?[^\\s/]$";
+    private const string HttpOrHttpsPattern = "^https?://[^\\s/?#]+(/[^\\s]*)?[^\\s/]$";
     private readonly JsonSchema _schema;
+    private readonly OutboundPolicy _outbound;
 
-    public CustomProviderValidator(IOptions<OAuthOptions> options)
+    public CustomProviderValidator(OutboundPolicy outbound)
     {
+        _outbound = outbound;
         var node = JsonNode.Parse(File.ReadAllText(Path.Combine(ProviderCatalog.DefaultDirectory, "provider.schema.json")))!.AsObject();
-        if (options.Value.AllowLoopbackHttp)
-            node["definitions"]!["templatedHttpsUrl"]!["pattern"] = LoopbackPattern;
+        node["definitions"]!["templatedHttpsUrl"]!["pattern"] = HttpOrHttpsPattern;
         foreach (var rule in node["allOf"]!.AsArray())
         {
             var props = rule?["then"]?["properties"];
@@ -50,7 +49,17 @@ public sealed class CustomProviderValidator
             yield return new FieldError("secrets", "required", $"{p.AuthType} providers declare a secret '{name}'.");
     }
 
-    public static bool IsHttpsOrLoopback(string pattern) => pattern is HttpsPattern or LoopbackPattern;
+    /// <summary>Every URL Switchboard (or the user's browser) is sent to, by the field that declares it.</summary>
+    private IEnumerable<FieldError> Destinations(ProviderDefinition p)
+    {
+        var urls = new (string Field, string? Url)[]
+        {
+            ("api_base_url", p.ApiBaseUrl), ("oauth.authorize_url", p.Oauth?.AuthorizeUrl), ("oauth.token_url", p.Oauth?.TokenUrl),
+            ("oauth.revoke_url", p.Oauth?.RevokeUrl),
+        };
+        foreach (var (field, url) in urls)
+            if (url is not null && _outbound.CheckUrl(field, url) is { } error) yield return error;
+    }
 
     public (ProviderDefinition? Provider, List<FieldError> Errors) Validate(JsonElement body)
     {
@@ -68,6 +77,7 @@ public sealed class CustomProviderValidator
         try { provider = JsonSerializer.Deserialize<ProviderDefinition>(text, ProviderCatalog.Json); }
         catch (JsonException e) { errors.Add(new("$", "invalid", Problems.Truncate(e.Message, 200))); return (null, errors); }
         if (provider is null) { errors.Add(new("$", "invalid", "empty")); return (null, errors); }
+        errors.AddRange(Destinations(provider));
         errors.AddRange(ProviderRules.Check(provider).Select(m => new FieldError("$", "invalid", m)));
         errors.AddRange(RequiredFields(provider));
         return errors.Count > 0 ? (null, errors) : (provider, errors);

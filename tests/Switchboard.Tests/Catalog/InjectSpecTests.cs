@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
+using Switchboard.Http.Outbound;
 using Switchboard.Catalog;
 using Switchboard.OAuth;
 using Switchboard.Providers;
@@ -118,7 +119,7 @@ public sealed partial class InjectSpecTests
     [Fact]
     public void Custom_providers_take_an_inject_spec_under_the_same_rules()
     {
-        var validator = new CustomProviderValidator(Options.Create(new OAuthOptions()));
+        var validator = new CustomProviderValidator(new OutboundPolicy([]));
         string Entry(string inject) => $$"""
             {"name": "acme", "display_name": "Acme", "description": "Acme's API.", "category": "other", "auth_type": "API_KEY",
              "api_base_url": "https://api.acme.example", "docs_url": "https://acme.example/docs", "logo_url": "https://acme.example/logo.png",

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Switchboard.Accounts;
@@ -28,7 +29,12 @@ public class SwitchboardApp : WebApplicationFactory<Program>, IAsyncLifetime
     {
         ["Switchboard:Crypto:Keys"] = $"k1:{KeyK1};k2:{KeyK2}",
         ["Switchboard:Crypto:ActiveKeyId"] = "k2",
+        // The stand-ins (OAuth server, token endpoints, providers) listen on 127.0.0.1; the SSRF tests close this again.
+        ["Switchboard:Outbound:AllowedNetworks"] = "127.0.0.0/8",
     };
+
+    /// <summary>Replaces services after the app's own registrations (e.g. the outbound resolver).</summary>
+    protected virtual void ConfigureServices(IServiceCollection services) { }
 
     /// <summary>Set to share another app's database (a second node); that app owns and drops it.</summary>
     protected TestDatabase? SharedDatabase { get; init; }
@@ -55,6 +61,7 @@ public class SwitchboardApp : WebApplicationFactory<Program>, IAsyncLifetime
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
         builder.ConfigureLogging(l => l.AddProvider(Logs).SetMinimumLevel(LogLevel.Debug));
         builder.ConfigureServices(s => s.AddTransient<IStartupFilter, TestClientIpStartupFilter>());
+        builder.ConfigureTestServices(ConfigureServices);
     }
 
     public async Task<TestAccount> CreateAccountAsync(string name = "acme")

@@ -74,7 +74,7 @@ public sealed class CallbackFailureTests(OAuthServer idp, OAuthApp app) : IClass
         definition["params"] = new object[]
         {
             new { name = "client_id", type = "string", required = true, description = "Client id." },
-            new { name = "host", type = "string", required = true, pattern = "^[A-Za-z0-9.-]+(:[0-9]{1,5})?$", description = "host[:port] of the server." },
+            new { name = "host", type = "string", required = true, format = "host", description = "host[:port] of the server." },
         };
         var oauth = (Dictionary<string, object?>)definition["oauth"]!;
         oauth["authorize_url"] = "http://{params.host}/auth";
@@ -244,7 +244,7 @@ public sealed class CallbackFailureTests(OAuthServer idp, OAuthApp app) : IClass
         var definition = JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(OAuthDriver.LocalProvider(idp, "redefined_idp")))!.AsObject();
         definition["params"]!.AsArray().Add(new JsonObject
         {
-            ["name"] = "host", ["type"] = "string", ["required"] = false, ["description"] = "Host of the server.",
+            ["name"] = "host", ["type"] = "string", ["required"] = false, ["format"] = "host", ["description"] = "Host of the server.",
         });
         definition["oauth"]!["token_url"] = "http://{params.host}/token";
         await (await account.Client().PutAsync("/api/v1/providers/redefined_idp", Api.Json(definition.ToJsonString()))).ShouldBe(HttpStatusCode.OK);

@@ -2,7 +2,7 @@ using Switchboard.Tests.Infrastructure;
 
 namespace Switchboard.Tests.OAuth;
 
-/// <summary>Switchboard for OAuth tests: custom providers may use the loopback http server; no background worker.</summary>
+/// <summary>Switchboard for OAuth tests (custom providers reach the loopback http server: the base opens 127.0.0.0/8); no background worker.</summary>
 public class OAuthApp : SwitchboardApp
 {
     protected virtual IDictionary<string, string?> OAuthSettings => new Dictionary<string, string?>();
@@ -12,7 +12,6 @@ public class OAuthApp : SwitchboardApp
         get
         {
             var s = base.Settings;
-            s["Switchboard:OAuth:AllowLoopbackHttp"] = "true";
             s["Switchboard:OAuth:WorkerEnabled"] = "false";
             s["Switchboard:OAuth:RefreshMargin"] = "00:00:04";
             foreach (var (k, v) in OAuthSettings) s[k] = v;
