@@ -132,10 +132,23 @@ public sealed record InstallRequest(JsonObject? Params, Dictionary<string, strin
     {
         try
         {
-            var m = Regex.Match(text, pattern, RegexOptions.ECMAScript, TimeSpan.FromMilliseconds(50));
+            var m = Compiled(pattern).Match(text);
             return m.Success && m.Index == 0 && m.Length == text.Length;
         }
         catch (RegexMatchTimeoutException) { return false; }
+    }
+
+    // Regex's own cache holds 15 patterns and the catalog has more, so each match re-parsed its pattern; parsed once
+    // here instead. The timeout bounds a tenant's pathological pattern; 50 ms was short enough for a valid value to
+    // time out (and be refused) on a loaded 2-core machine.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Regex> Patterns = new(StringComparer.Ordinal);
+    private const int MaxCachedPatterns = 2_000;
+
+    private static Regex Compiled(string pattern)
+    {
+        if (Patterns.TryGetValue(pattern, out var regex)) return regex;
+        if (Patterns.Count >= MaxCachedPatterns) Patterns.Clear();
+        return Patterns[pattern] = new Regex(pattern, RegexOptions.ECMAScript, TimeSpan.FromMilliseconds(250));
     }
 
     private static bool LooksLikeEmail(string s)
