@@ -1,4 +1,3 @@
-using Switchboard;
 using Switchboard.Cli;
 using Switchboard.Hosting;
 

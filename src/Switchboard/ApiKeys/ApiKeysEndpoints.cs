@@ -3,10 +3,9 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Switchboard.Audit;
-using Switchboard.Data;
-using Switchboard.Errors;
 using Switchboard.Http;
-using Switchboard.Idempotency;
+using Switchboard.Store;
+using Switchboard.Tenancy;
 
 namespace Switchboard.ApiKeys;
 

@@ -1,7 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json;
-using Switchboard.ApiKeys;
-using Switchboard.Data;
+using Switchboard.Store;
+using Switchboard.Tenancy;
 
 namespace Switchboard.Audit;
 

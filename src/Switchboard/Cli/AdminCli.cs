@@ -1,10 +1,10 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Switchboard.Accounts;
 using Switchboard.ApiKeys;
-using Switchboard.Crypto;
-using Switchboard.Data;
+using Switchboard.Sealing;
+using Switchboard.Store;
+using Switchboard.Tenancy;
 
 namespace Switchboard.Cli;
 

@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Switchboard.Catalog;
-using Switchboard.Errors;
 using Switchboard.Http;
 using static Switchboard.Http.HtmlPage;
 

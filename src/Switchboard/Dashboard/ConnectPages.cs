@@ -1,15 +1,12 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Switchboard.Audit;
 using Switchboard.Catalog;
-using Switchboard.Crypto;
-using Switchboard.Data;
-using Switchboard.Errors;
+using Switchboard.Credentials;
 using Switchboard.Http;
 using Switchboard.Http.Outbound;
-using Switchboard.Integrations;
-using Switchboard.OAuth;
-using Switchboard.Providers;
-using Microsoft.Extensions.Options;
+using Switchboard.Sealing;
+using Switchboard.Store;
 using static Switchboard.Http.HtmlPage;
 
 namespace Switchboard.Dashboard;

@@ -4,11 +4,9 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Switchboard.Audit;
 using Switchboard.Catalog;
-using Switchboard.Crypto;
-using Switchboard.Data;
 using Switchboard.Http.Outbound;
-using Switchboard.Providers;
-using Switchboard.Integrations;
+using Switchboard.Sealing;
+using Switchboard.Store;
 
 namespace Switchboard.Health;
 

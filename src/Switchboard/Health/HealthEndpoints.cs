@@ -1,13 +1,10 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
-using Switchboard.Accounts;
-using Switchboard.ApiKeys;
 using Switchboard.Catalog;
-using Switchboard.Data;
-using Switchboard.Errors;
-using Switchboard.Providers;
-using Switchboard.Integrations;
+using Switchboard.Http;
+using Switchboard.Store;
+using Switchboard.Tenancy;
 
 namespace Switchboard.Health;
 

@@ -1,8 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Switchboard.Data;
-using Switchboard.Hosting;
-using Switchboard.Integrations;
+using Switchboard.Jobs;
+using Switchboard.Store;
 
 namespace Switchboard.Health;
 

@@ -1,6 +1,5 @@
 using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Switchboard.Errors;
 
 namespace Switchboard.Http;
 

@@ -1,5 +1,3 @@
-using Switchboard.Errors;
-
 namespace Switchboard.Http;
 
 /// <summary>Endpoint metadata: the handler reads and checks its request body itself.</summary>

@@ -2,9 +2,9 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Switchboard.ApiKeys;
-using Switchboard.Data;
-using Switchboard.Errors;
+using Switchboard.Http;
+using Switchboard.Store;
+using Switchboard.Tenancy;
 
 namespace Switchboard.Idempotency;
 
@@ -23,7 +23,7 @@ public sealed class IdempotencyMiddleware(
 {
     public const string Header = "Idempotency-Key";
     public const string ReplayedHeader = "Idempotency-Replayed";
-    public const int MaxKeyLength = 255;
+    public const int MaxKeyLength = IdempotencyRecord.MaxKeyLength;
 
     public async Task InvokeAsync(HttpContext http)
     {

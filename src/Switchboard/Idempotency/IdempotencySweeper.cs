@@ -1,8 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Switchboard.Data;
-using Switchboard.Hosting;
-using Switchboard.Leasing;
+using Switchboard.Jobs;
+using Switchboard.Store;
 
 namespace Switchboard.Idempotency;
 
@@ -25,7 +24,7 @@ public sealed class IdempotencySweeper(
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<SwitchboardDb>();
         // Held a little less than the interval, so the next tick (on any node) finds it free.
-        if (!await JobLease.TryAcquireAsync(db, LeaseName, node.Id, options.Value.SweepInterval * 0.9, ct)) return -1;
+        if (!await JobLeases.TryAcquireAsync(db, LeaseName, node.Id, options.Value.SweepInterval * 0.9, ct)) return -1;
 
         var accounts = await db.Set<IdempotencyRecord>().AsNoTracking()
             .Where(r => r.ExpiresAt <= now).Select(r => r.AccountId).Distinct().Take(1000).ToListAsync(ct);

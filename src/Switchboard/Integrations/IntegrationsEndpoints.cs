@@ -1,24 +1,17 @@
 using System.Security.Claims;
-using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Http.Json;
-using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Json;
 using Microsoft.EntityFrameworkCore;
-using Switchboard.Accounts;
-using Switchboard.ApiKeys;
+using Microsoft.Extensions.Options;
 using Switchboard.Audit;
 using Switchboard.Catalog;
-using Switchboard.Crypto;
-using Switchboard.Data;
-using Switchboard.Errors;
 using Switchboard.Health;
 using Switchboard.Http;
 using Switchboard.Http.Outbound;
-using Switchboard.Lifecycle;
-using Switchboard.OAuth;
-using Switchboard.Providers;
+using Switchboard.Sealing;
+using Switchboard.Store;
+using Switchboard.Tenancy;
 
 namespace Switchboard.Integrations;
 
@@ -162,13 +155,4 @@ public static class IntegrationsEndpoints
             .Where(i => i.AccountId == accountId && i.ProjectId == projectId && (provider == null || i.Provider == provider))
             .Select(i => new InstalledRow(i.Id, i.Provider, i.Status, i.InstalledAt, i.ParamsJson, i.CreatedAt, i.UpdatedAt,
                 i.Secrets.Select(s => new SecretView(s.Name, s.Fingerprint, s.UpdatedAt)).ToList(), i.AllowedRedirectOriginsJson));
-}
-
-public static class Categories
-{
-    public static readonly string[] All =
-    [
-        "payments", "commerce", "communication", "developer_tools", "crm", "productivity", "project_management", "support",
-        "email", "telephony", "cloud", "analytics", "marketing", "storage", "scheduling", "ai", "accounting", "hr", "security", "other",
-    ];
 }

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Switchboard.Errors;
-using Switchboard.Integrations;
+using Switchboard.Http;
+using Switchboard.Store;
 
 namespace Switchboard.Lifecycle;
 

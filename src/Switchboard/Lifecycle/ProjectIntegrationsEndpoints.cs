@@ -3,15 +3,11 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
-using Switchboard.ApiKeys;
 using Switchboard.Audit;
 using Switchboard.Catalog;
-using Switchboard.Data;
-using Switchboard.Errors;
-using Switchboard.Providers;
 using Switchboard.Http;
-using Switchboard.Integrations;
-using Switchboard.Projects;
+using Switchboard.Store;
+using Switchboard.Tenancy;
 
 namespace Switchboard.Lifecycle;
 

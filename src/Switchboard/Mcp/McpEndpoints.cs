@@ -1,4 +1,4 @@
-using Switchboard.ApiKeys;
+using Switchboard.Tenancy;
 
 namespace Switchboard.Mcp;
 

@@ -4,17 +4,13 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Switchboard.Accounts;
-using Switchboard.ApiKeys;
 using Switchboard.Audit;
 using Switchboard.Catalog;
-using Switchboard.Crypto;
-using Switchboard.Data;
-using Switchboard.Errors;
-using Switchboard.Idempotency;
+using Switchboard.Credentials;
 using Switchboard.Http;
-using Switchboard.Integrations;
-using Switchboard.Providers;
+using Switchboard.Sealing;
+using Switchboard.Store;
+using Switchboard.Tenancy;
 
 namespace Switchboard.OAuth;
 
@@ -176,7 +172,7 @@ public static class IntegrationUsersEndpoints
                 foreach (var (sealedToken, hint) in new[] { (row.RefreshToken, "refresh_token"), (row.AccessToken, "access_token") })
                 {
                     if (sealedToken is null || blockedHost is not null) continue;
-                    var result = await tokens.RevokeAsync(url, app.ClientId, app.ClientSecret, box.DecryptString(sealedToken, row.Context.Field(hint)), hint, ct);
+                    var result = await tokens.RevokeAsync(url, app.ClientId, app.ClientSecret, box.DecryptString(sealedToken, row.Context().Field(hint)), hint, ct);
                     if (result.Revoked) revoked.Add(hint);
                     blockedHost = result.BlockedHost;
                 }

@@ -2,11 +2,10 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Switchboard.Audit;
 using Switchboard.Catalog;
-using Switchboard.Crypto;
-using Switchboard.Data;
-using Switchboard.Errors;
+using Switchboard.Credentials;
 using Switchboard.Http;
-using Switchboard.Providers;
+using Switchboard.Sealing;
+using Switchboard.Store;
 
 namespace Switchboard.OAuth;
 
@@ -48,7 +47,7 @@ public static class OAuthFlowEndpoints
         var (row, provider) = await IntegrationApp.FindAsync(db, catalog, session.AccountId, session.IntegrationId, ct);
         if (row is null || provider?.Oauth?.AuthorizeUrl is not { } authorizeTemplate || provider.AuthType != AuthTypes.OAuth2)
             return await FailAsync(db, http, session, "integration_unavailable", provider?.Name, ct);
-        if (row.Status != Integrations.IntegrationStatus.Active)
+        if (row.Status != IntegrationStatus.Active)
             return await FailAsync(db, http, session, "integration_not_active", provider.Name, ct);
         var app = IntegrationApp.WithoutSecrets(row, provider);
         if (app.Url(authorizeTemplate) is not { } authorizeUrl)
@@ -137,7 +136,7 @@ public static class OAuthFlowEndpoints
             return await FailAsync(db, http, session, "integration_unavailable", app?.Provider.Name, ct);
         var providerName = app.Provider.Name;
         // Paused, disconnected or uninstalled since the auth URL was made: no token is fetched for it.
-        if (app.Row.Status != Integrations.IntegrationStatus.Active)
+        if (app.Row.Status != IntegrationStatus.Active)
             return await FailAsync(db, http, session, "integration_not_active", providerName, ct);
         if (app.Url(authorizeTemplate) is not { } authorizeUrl || app.Url(app.Provider.Oauth.TokenUrl) is not { } tokenUrl)
             return await FailAsync(db, http, session, "invalid_provider_url", providerName, ct);
@@ -163,7 +162,7 @@ public static class OAuthFlowEndpoints
             .FirstOrDefaultAsync(c => c.AccountId == session.AccountId && c.Id == session.ConnectionId, ct);
         if (connection is null) return await FailAsync(db, http, session, "user_deleted", providerName, ct);
         var before = connection.Status;
-        var ctx = connection.Context;
+        var ctx = connection.Context();
         connection.AccessToken = box.EncryptString(t.AccessToken, ctx.Field("access_token"));
         connection.RefreshToken = t.RefreshToken is null ? null : box.EncryptString(t.RefreshToken, ctx.Field("refresh_token"));
         connection.TokenType = t.TokenType;

@@ -1,4 +1,4 @@
-using Switchboard.Errors;
+using Switchboard.Credentials;
 using Switchboard.Http;
 using static Switchboard.Http.HtmlPage;
 

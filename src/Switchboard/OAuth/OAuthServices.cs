@@ -1,3 +1,5 @@
+using Switchboard.Catalog;
+using Switchboard.Credentials;
 using Switchboard.Providers;
 
 namespace Switchboard.OAuth;

@@ -2,13 +2,10 @@ using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
-using Switchboard.Accounts;
-using Switchboard.ApiKeys;
 using Switchboard.Audit;
-using Switchboard.Data;
-using Switchboard.Errors;
 using Switchboard.Http;
-using Switchboard.Integrations;
+using Switchboard.Store;
+using Switchboard.Tenancy;
 
 namespace Switchboard.Projects;
 
@@ -194,11 +191,3 @@ public sealed record ProjectView(string Id, string Name, bool IsDefault, DateTim
 }
 
 public sealed record ProjectPage(IReadOnlyList<ProjectView> Data, string? NextCursor);
-
-/// <summary>The RogerIQ envelope: {"data": …}.</summary>
-public sealed record Envelope<T>(T Data);
-
-public static class Envelope
-{
-    public static Envelope<T> Of<T>(T data) => new(data);
-}

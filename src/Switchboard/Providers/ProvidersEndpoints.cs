@@ -3,12 +3,11 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
-using Switchboard.ApiKeys;
 using Switchboard.Audit;
 using Switchboard.Catalog;
-using Switchboard.Data;
-using Switchboard.Errors;
 using Switchboard.Http;
+using Switchboard.Store;
+using Switchboard.Tenancy;
 
 namespace Switchboard.Providers;
 

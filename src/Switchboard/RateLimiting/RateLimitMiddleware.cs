@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Security.Claims;
 using Microsoft.Extensions.Options;
-using Switchboard.ApiKeys;
-using Switchboard.Errors;
+using Switchboard.Http;
+using Switchboard.Tenancy;
 
 namespace Switchboard.RateLimiting;
 

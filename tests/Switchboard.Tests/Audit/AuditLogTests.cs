@@ -1,6 +1,4 @@
 using System.Net;
-using System.Text;
-using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
 using Switchboard.Tests.Infrastructure;
 using Switchboard.Tests.Lifecycle;

@@ -2,9 +2,8 @@ using System.Net;
 using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Switchboard.Crypto;
-using Switchboard.Data;
-using Switchboard.OAuth;
+using Switchboard.Sealing;
+using Switchboard.Store;
 using Switchboard.Tests.Infrastructure;
 
 namespace Switchboard.Tests.Crypto;
@@ -104,8 +103,8 @@ public sealed class KeyRotationTests : IAsyncLifetime
             var c = new OAuthConnection { Id = Guid.CreateVersion7(), AccountId = account.AccountId, ProjectId = account.ProjectId,
                 IntegrationId = integrationId, UserId = user, Status = ConnectionStatus.Active, LeaseOwner = lease,
                 CreatedAt = DateTime.UtcNow, UpdatedAt = DateTime.UtcNow, Generation = 3 };
-            c.AccessToken = oldBox.EncryptString("at-" + user, c.Context.Field("access_token"));
-            c.RefreshToken = oldBox.EncryptString("rt-" + user, c.Context.Field("refresh_token"));
+            c.AccessToken = oldBox.EncryptString("at-" + user, c.Context().Field("access_token"));
+            c.RefreshToken = oldBox.EncryptString("rt-" + user, c.Context().Field("refresh_token"));
             return c;
         }
         var idle = Connection("alice", null);
@@ -122,11 +121,11 @@ public sealed class KeyRotationTests : IAsyncLifetime
         Assert.Equal("k2", SecretBox.KeyIdOf(alice.AccessToken!));
         Assert.Equal("k2", SecretBox.KeyIdOf(alice.RefreshToken!));
         Assert.Equal(3, alice.Generation);
-        Assert.Equal("at-alice", box.DecryptString(alice.AccessToken!, alice.Context.Field("access_token")));
-        Assert.Equal("rt-alice", box.DecryptString(alice.RefreshToken!, alice.Context.Field("refresh_token")));
+        Assert.Equal("at-alice", box.DecryptString(alice.AccessToken!, alice.Context().Field("access_token")));
+        Assert.Equal("rt-alice", box.DecryptString(alice.RefreshToken!, alice.Context().Field("refresh_token")));
         var bob = rows.Single(r => r.UserId == "bob");
         Assert.Equal("k1", SecretBox.KeyIdOf(bob.AccessToken!));
-        Assert.Equal("at-bob", box.DecryptString(bob.AccessToken!, bob.Context.Field("access_token")));
+        Assert.Equal("at-bob", box.DecryptString(bob.AccessToken!, bob.Context().Field("access_token")));
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Switchboard.Idempotency;
+using Switchboard.Store;
 using Switchboard.Tests.Infrastructure;
 using TestHttp = Switchboard.Tests.Infrastructure.Api;
 
@@ -199,7 +200,7 @@ public sealed class IdempotencyKeyTests(SwitchboardApp app) : IClassFixture<Swit
         Assert.True(await sweeper.SweepAsync(DateTime.UtcNow.AddHours(25), CancellationToken.None) >= 1);
         Assert.Equal(0, await app.WithDbAsync(db => db.Set<IdempotencyRecord>().CountAsync(r => r.AccountId == account.AccountId)));
 
-        var otherNode = await app.WithDbAsync(db => Switchboard.Leasing.JobLease.TryAcquireAsync(
+        var otherNode = await app.WithDbAsync(db => Switchboard.Jobs.JobLeases.TryAcquireAsync(
             db, IdempotencySweeper.LeaseName, "another-node", TimeSpan.FromMinutes(5), CancellationToken.None));
         Assert.False(otherNode, "the lease is held by this node until it expires");
     }

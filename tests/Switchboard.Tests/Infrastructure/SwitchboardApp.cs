@@ -5,8 +5,8 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Switchboard.Accounts;
-using Switchboard.Data;
+using Switchboard.Store;
+using Switchboard.Tenancy;
 
 namespace Switchboard.Tests.Infrastructure;
 

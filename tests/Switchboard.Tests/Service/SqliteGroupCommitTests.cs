@@ -1,7 +1,6 @@
-using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
-using Switchboard.Data;
+using Switchboard.Store;
 
 namespace Switchboard.Tests.Service;
 

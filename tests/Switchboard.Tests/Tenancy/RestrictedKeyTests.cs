@@ -2,8 +2,8 @@ using System.Net;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
-using Switchboard.ApiKeys;
 using Switchboard.Audit;
+using Switchboard.Tenancy;
 using Switchboard.Tests.Infrastructure;
 using Switchboard.Tests.Lifecycle;
 using TestHttp = Switchboard.Tests.Infrastructure.Api;
@@ -46,7 +46,7 @@ public sealed class RestrictedKeyTests(TenancyApp app) : IClassFixture<TenancyAp
         await (await restricted.PostJson("/api/v1/providers", DefaultProjectResources.CustomDefinition("p2_api"))).ShouldBe(HttpStatusCode.Forbidden, "insufficient_scope");
         await (await restricted.DeleteAsync("/api/v1/providers/unused_api")).ShouldBe(HttpStatusCode.Forbidden, "insufficient_scope");
         await (await restricted.DeleteAsync("/api/v1/providers/no_such_api")).ShouldBe(HttpStatusCode.Forbidden, "insufficient_scope");
-        var names = await app.WithDbAsync(db => db.Set<Switchboard.Providers.CustomProvider>()
+        var names = await app.WithDbAsync(db => db.Set<Switchboard.Store.CustomProvider>()
             .Where(c => c.AccountId == r.Account.AccountId).Select(c => c.Name).OrderBy(n => n).ToListAsync());
         Assert.Equal([DefaultProjectResources.CustomProvider, "unused_api"], names);
 
