@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -21,10 +20,10 @@ public static class ApiKeysEndpoints
         return api;
     }
 
-    public static async Task<Ok<ApiKeyList>> ListKeys(ClaimsPrincipal user, SwitchboardDb db, CancellationToken ct)
+    public static async Task<Ok<ApiKeyList>> ListKeys(Tenant tenant, SwitchboardDb db, CancellationToken ct)
     {
-        var accountId = user.AccountId();
-        var restricted = user.RestrictedProjectId();
+        var accountId = tenant.AccountId;
+        var restricted = tenant.RestrictedProjectId;
         var keys = await db.ApiKeys.AsNoTracking()
             .Where(k => k.AccountId == accountId && (restricted == null || k.ProjectId == restricted))
             .OrderBy(k => k.CreatedAt).ToListAsync(ct);
@@ -32,9 +31,9 @@ public static class ApiKeysEndpoints
     }
 
     public static async Task<Results<Created<CreatedApiKey>, ProblemHttpResult>> CreateKey(
-        HttpRequest request, ClaimsPrincipal user, SwitchboardDb db, CancellationToken ct)
+        HttpRequest request, Tenant tenant, SwitchboardDb db, CancellationToken ct)
     {
-        var accountId = user.AccountId();
+        var accountId = tenant.AccountId;
         var body = await JsonBody.ReadAsync(request, allowEmpty: false, ct);
         if (body.Problem is not null) return body.Problem;
         var root = body.Root!.Value;
@@ -54,7 +53,7 @@ public static class ApiKeysEndpoints
             }
         // A key restricted to a project only makes keys restricted to the same project (no way out of its project):
         // project_id left out or null means its own project, never the whole account; another project is invisible to it (404).
-        var restricted = user.RestrictedProjectId();
+        var restricted = tenant.RestrictedProjectId;
         string? projectId = restricted;
         if (root.TryGetProperty("project_id", out var p) && p.ValueKind != JsonValueKind.Null)
         {
@@ -67,23 +66,23 @@ public static class ApiKeysEndpoints
         if (errors.Count > 0) return Problems.Validation(errors);
 
         var issued = ApiKeyIssuer.Issue(db, accountId, projectId, name!, scopes);
-        AuditLog.Record(db, request.HttpContext, accountId, "api_key.created", projectId, targetId: issued.Key.Id,
+        AuditLog.Record(db, tenant.Actor, accountId, "api_key.created", projectId, targetId: issued.Key.Id,
             data: new { issued.Key.Name, Scopes = scopes, ProjectId = projectId });
         await db.SaveChangesAsync(ct);
         return TypedResults.Created($"/api/v1/api-keys/{issued.Key.Id}", new CreatedApiKey(ApiKeyView.From(issued.Key), issued.Plaintext));
     }
 
     public static async Task<Results<Ok<ApiKeyView>, ProblemHttpResult>> RevokeKey(
-        string id, HttpContext http, ClaimsPrincipal user, SwitchboardDb db, ApiKeyCache cache, CancellationToken ct)
+        string id, Tenant tenant, SwitchboardDb db, ApiKeyCache cache, CancellationToken ct)
     {
-        var accountId = user.AccountId();
-        var restricted = user.RestrictedProjectId();
+        var accountId = tenant.AccountId;
+        var restricted = tenant.RestrictedProjectId;
         var key = await db.ApiKeys.FirstOrDefaultAsync(k => k.Id == id && k.AccountId == accountId && (restricted == null || k.ProjectId == restricted), ct);
         if (key is null) return Problems.NotFound("api key", id);
         if (key.RevokedAt is null)
         {
             key.RevokedAt = DateTime.UtcNow;
-            AuditLog.Record(db, http, accountId, "api_key.revoked", key.ProjectId, targetId: key.Id);
+            AuditLog.Record(db, tenant.Actor, accountId, "api_key.revoked", key.ProjectId, targetId: key.Id);
             await db.SaveChangesAsync(ct);
         }
         cache.Invalidate(key.Hash);

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Claims;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -29,7 +28,7 @@ public static class AuditLogEndpoints
 
     public static async Task<Results<Ok<AuditPage>, ProblemHttpResult>> ListEvents(
         string? action, string? provider, string? actor, string? project_id, string? since, string? until,
-        string? cursor, string? limit, ClaimsPrincipal user, SwitchboardDb db, CancellationToken ct)
+        string? cursor, string? limit, Tenant tenant, SwitchboardDb db, CancellationToken ct)
     {
         foreach (var (name, value) in new[] { ("action", action), ("provider", provider), ("actor", actor), ("project_id", project_id) })
             if (value is not null && value.Length is 0 or > MaxFilterLength)
@@ -46,8 +45,8 @@ public static class AuditLogEndpoints
         if (cursor is not null && (before = DecodeCursor(cursor)) is null)
             return Problems.BadRequest("invalid_cursor", "Invalid cursor", "Use the next_cursor of a previous page.");
 
-        var accountId = user.AccountId();
-        var restricted = user.RestrictedProjectId();
+        var accountId = tenant.AccountId;
+        var restricted = tenant.RestrictedProjectId;
         if (restricted is not null && project_id is not null && project_id != restricted) return Problems.NotFound("project", project_id);
         var projectFilter = restricted ?? project_id;
 

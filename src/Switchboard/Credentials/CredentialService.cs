@@ -25,7 +25,7 @@ public sealed class CredentialService(SecretBox box, TokenClient tokens, Account
 
     public enum Trigger { Read, Worker }
 
-    public async Task<(Credential? Value, ProblemHttpResult? Problem)> GetAsync(SwitchboardDb db, HttpContext? http, string accountId,
+    public async Task<(Credential? Value, ProblemHttpResult? Problem)> GetAsync(SwitchboardDb db, AuditActor actor, string accountId,
         Guid connectionId, TimeSpan margin, Trigger trigger, CancellationToken ct)
     {
         if (!box.IsAvailable) return (null, Problems.EncryptionUnavailable());
@@ -59,7 +59,7 @@ public sealed class CredentialService(SecretBox box, TokenClient tokens, Account
                 .Where(c => c.AccountId == accountId && c.Id == connectionId && c.Generation == generation
                             && (c.LeaseUntil == null || c.LeaseUntil < now))
                 .ExecuteUpdateAsync(s => s.SetProperty(c => c.LeaseOwner, me).SetProperty(c => c.LeaseUntil, leaseUntil), ct);
-            if (won == 1) return await RefreshUnderLeaseAsync(db, http, row, me, trigger, ct);
+            if (won == 1) return await RefreshUnderLeaseAsync(db, actor, row, me, trigger, ct);
             if (trigger == Trigger.Worker) return (null, null);
             if (DateTime.UtcNow > deadline)
                 return usable ? (Open(row), null) : (null, Unavailable("Another node is refreshing this token; retry shortly."));
@@ -72,7 +72,7 @@ public sealed class CredentialService(SecretBox box, TokenClient tokens, Account
     private Credential Open(OAuthConnection row) =>
         new(row.UserId, box.DecryptString(row.AccessToken!, row.Context().Field("access_token")), row.TokenType, row.ExpiresAt, row.Scopes, row.Generation);
 
-    private async Task<(Credential?, ProblemHttpResult?)> RefreshUnderLeaseAsync(SwitchboardDb db, HttpContext? http, OAuthConnection row,
+    private async Task<(Credential?, ProblemHttpResult?)> RefreshUnderLeaseAsync(SwitchboardDb db, AuditActor actor, OAuthConnection row,
         string me, Trigger trigger, CancellationToken ct)
     {
         TokenOutcome outcome;
@@ -154,9 +154,9 @@ public sealed class CredentialService(SecretBox box, TokenClient tokens, Account
             logger.LogWarning("Refresh lease on connection {Id} was lost before the result was stored", row.Id);
             return (null, Unavailable("The refresh took too long; retry."));
         }
-        AuditLog.Record(db, http, row.AccountId, action, row.ProjectId, app?.Provider.Name, row.Id.ToString(), data);
+        AuditLog.Record(db, actor, row.AccountId, action, row.ProjectId, app?.Provider.Name, row.Id.ToString(), data);
         if (outcome.Failure is { Kind: TokenFailureKind.Blocked, BlockedHost: { } blockedHost })
-            AuditLog.OutboundBlocked(db, http, row.AccountId, row.ProjectId, app?.Provider.Name, row.Id.ToString(), FeatureOf(app), blockedHost);
+            AuditLog.OutboundBlocked(db, actor, row.AccountId, row.ProjectId, app?.Provider.Name, row.Id.ToString(), FeatureOf(app), blockedHost);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         logger.LogInformation("Connection {Id}: {Action}", row.Id, action);

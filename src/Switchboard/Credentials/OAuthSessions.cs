@@ -10,7 +10,7 @@ namespace Switchboard.Credentials;
 /// </summary>
 public static class OAuthSessions
 {
-    public static async Task<string> AddAsync(SwitchboardDb db, HttpContext http, string accountId, Integration integration,
+    public static async Task<string> AddAsync(SwitchboardDb db, AuditActor actor, string accountId, Integration integration,
         string userId, string? redirectUri, TimeSpan lifetime, CancellationToken ct)
     {
         var now = DateTime.UtcNow;
@@ -24,7 +24,7 @@ public static class OAuthSessions
                 UserId = userId, CreatedAt = now, UpdatedAt = now,
             };
             db.Add(connection);
-            AuditLog.Record(db, http, accountId, "oauth.user.created", integration.ProjectId, integration.Provider,
+            AuditLog.Record(db, actor, accountId, "oauth.user.created", integration.ProjectId, integration.Provider,
                 connection.Id.ToString(), new { user_id = userId });
         }
         var handle = OAuthFlow.NewHandle();
@@ -35,7 +35,7 @@ public static class OAuthSessions
             ExpiresAt = now + lifetime, CreatedAt = now,
         };
         db.Add(session);
-        AuditLog.Record(db, http, accountId, "oauth.auth_url.created", integration.ProjectId, integration.Provider,
+        AuditLog.Record(db, actor, accountId, "oauth.auth_url.created", integration.ProjectId, integration.Provider,
             connection.Id.ToString(), new { user_id = userId, session_id = session.Id, expires_at = session.ExpiresAt, redirect_uri = redirectUri });
         return handle;
     }

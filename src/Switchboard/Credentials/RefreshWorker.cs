@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Switchboard.Audit;
 using Switchboard.Store;
 
 namespace Switchboard.Credentials;
@@ -41,7 +42,7 @@ public sealed class RefreshWorker(IServiceScopeFactory scopes, CredentialService
             .Select(c => new { c.AccountId, c.Id })
             .ToListAsync(ct);
         foreach (var c in due)
-            await credentials.GetAsync(db, null, c.AccountId, c.Id, o.ProactiveMargin, CredentialService.Trigger.Worker, ct);
+            await credentials.GetAsync(db, AuditActor.System, c.AccountId, c.Id, o.ProactiveMargin, CredentialService.Trigger.Worker, ct);
         return due.Count;
     }
 }

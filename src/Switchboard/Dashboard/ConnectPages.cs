@@ -102,7 +102,7 @@ public static class ConnectPages
         var integration = ready;
         if (install is not null)
         {
-            var command = IntegrationInstaller.Prepare(http, link.AccountId, link.ProjectId, provider, install, box);
+            var command = IntegrationInstaller.Prepare(AuditActor.Anonymous(http), link.AccountId, link.ProjectId, provider, install, box);
             var outcome = await IntegrationInstaller.InstallInTransactionAsync(db, listCache, command, ct);
             if (outcome.Row is null)
             {
@@ -112,11 +112,11 @@ public static class ConnectPages
             // Written with plain SQL, so not tracked here: the OAuth session below needs only its identity.
             integration = new Integration { Id = outcome.Row.Id, AccountId = link.AccountId, ProjectId = link.ProjectId, Provider = provider.Name };
         }
-        AuditLog.Record(db, http, link.AccountId, "integration.install_link.used", link.ProjectId, provider.Name, integration!.Id.ToString(),
+        AuditLog.Record(db, AuditActor.Anonymous(http), link.AccountId, "integration.install_link.used", link.ProjectId, provider.Name, integration!.Id.ToString(),
             new { LinkCreatedBy = link.CreatedBy, link.CreatedAt });
         string? handle = null;
         if (isOAuth)
-            handle = await OAuthSessions.AddAsync(db, http, link.AccountId, integration, PageUserId, redirectUri: null,
+            handle = await OAuthSessions.AddAsync(db, AuditActor.Anonymous(http), link.AccountId, integration, PageUserId, redirectUri: null,
                 oauth.Value.SessionLifetime, ct);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);

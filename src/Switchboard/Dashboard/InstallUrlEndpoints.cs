@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -22,20 +21,17 @@ public static class InstallUrlEndpoints
     {
         // The response is a capability (a live install link) that must not be stored, so no Idempotency-Key.
         api.MapPost("/projects/{projectId}/integrations/{provider}/install-url", CreateInstallUrl)
-            .RequireScope(Scopes.IntegrationsWrite).RefusesIdempotencyKey()
+            .RequireScope(Scopes.IntegrationsWrite).RefusesIdempotencyKey().ActsOnProjectInRoute()
             .WithTags("Integrations").WithName("CreateInstallUrl").WithSummary("Get a browser install URL for a provider")
             .WithDescription("Returns a single-use link to a hosted page where the end user enters the credential (or, for OAuth providers, starts the OAuth flow). The link contains no API key and expires after Switchboard:InstallLinkTtl (15 minutes by default).");
         return api;
     }
 
     public static async Task<Results<Ok<InstallUrlEnvelope>, ProblemHttpResult>> CreateInstallUrl(
-        string projectId, string provider, HttpContext http, ClaimsPrincipal user, SwitchboardDb db, AccountCatalog catalog,
+        string provider, Tenant tenant, SwitchboardDb db, AccountCatalog catalog,
         IOptions<SwitchboardOptions> options, CancellationToken ct)
     {
-        var accountId = user.AccountId();
-        if (user.RestrictedProjectId() is { } restricted && restricted != projectId) return Problems.NotFound("project", projectId);
-        if (projectId.Length > 40 || !await db.Projects.AnyAsync(p => p.Id == projectId && p.AccountId == accountId, ct))
-            return Problems.NotFound("project", projectId);
+        var (accountId, projectId) = (tenant.AccountId, tenant.ProjectId);
         var definition = provider.Length > 64 ? null : await catalog.FindAsync(db, accountId, provider, ct);
         if (definition is null) return Problems.NotFound("provider", provider);
 
@@ -47,7 +43,7 @@ public static class InstallUrlEndpoints
             AccountId = accountId,
             ProjectId = projectId,
             Provider = definition.Name,
-            CreatedBy = user.ActorId(),
+            CreatedBy = tenant.ActorId,
             FormNonce = InstallLinkTokens.NewNonce(),
             CreatedAt = now,
             ExpiresAt = now + options.Value.InstallLinkTtl,
@@ -58,7 +54,7 @@ public static class InstallUrlEndpoints
 
         db.Add(link);
         var setupType = SetupTypes.For(definition.AuthType);
-        AuditLog.Record(db, http, accountId, "integration.install_url.created", projectId, definition.Name,
+        AuditLog.Record(db, tenant.Actor, accountId, "integration.install_url.created", projectId, definition.Name,
             IntegrationIds.For(projectId, definition.Name).ToString(), new { SetupType = setupType, link.ExpiresAt });
         await db.SaveChangesAsync(ct);
 

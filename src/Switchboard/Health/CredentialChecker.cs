@@ -27,12 +27,12 @@ public sealed class CredentialChecker(
         options.Value.AllowBaseUrlOverride || environment.IsDevelopment() || environment.IsEnvironment("Testing");
 
     /// <summary>Right after an install has committed. Never throws: the install stands whatever the provider says.</summary>
-    public async Task CheckAfterInstallAsync(string accountId, Guid integrationId, CancellationToken ct, HttpContext? http = null)
+    public async Task CheckAfterInstallAsync(string accountId, Guid integrationId, AuditActor actor, CancellationToken ct)
     {
         if (!options.Value.CheckOnInstall) return;
         try
         {
-            await CheckAsync(accountId, integrationId, scheduleNext: true, ct, http);
+            await CheckAsync(accountId, integrationId, scheduleNext: true, actor, ct);
         }
         catch (Exception e)
         {
@@ -43,7 +43,7 @@ public sealed class CredentialChecker(
 
     /// <summary>Verifies and records the result; null when the integration is not in this account.</summary>
     /// <summary>A change of health_status is audited (integration.health_changed), by the caller or as "system".</summary>
-    public async Task<HealthResult?> CheckAsync(string accountId, Guid integrationId, bool scheduleNext, CancellationToken ct, HttpContext? http = null)
+    public async Task<HealthResult?> CheckAsync(string accountId, Guid integrationId, bool scheduleNext, AuditActor actor, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<SwitchboardDb>();
@@ -58,12 +58,12 @@ public sealed class CredentialChecker(
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         if (result.BlockedHost is { } blockedHost)
         {
-            AuditLog.OutboundBlocked(db, http, accountId, row.ProjectId, row.Provider, row.Id.ToString(), "health.check", blockedHost);
+            AuditLog.OutboundBlocked(db, actor, accountId, row.ProjectId, row.Provider, row.Id.ToString(), "health.check", blockedHost);
             await db.SaveChangesAsync(ct);
         }
         if ((row.HealthStatus ?? HealthStatuses.Unknown) != result.Status)
         {
-            AuditLog.Record(db, http, accountId, "integration.health_changed", row.ProjectId, row.Provider, row.Id.ToString(), new
+            AuditLog.Record(db, actor, accountId, "integration.health_changed", row.ProjectId, row.Provider, row.Id.ToString(), new
             {
                 Before = new { HealthStatus = row.HealthStatus ?? HealthStatuses.Unknown },
                 After = new { HealthStatus = result.Status, result.ErrorMessage },

@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Switchboard.Catalog;
@@ -23,10 +22,10 @@ public static class HealthEndpoints
     }
 
     public static async Task<Results<Ok<HealthView>, ProblemHttpResult>> GetHealth(
-        string id, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, AccountCatalog catalog, CancellationToken ct)
+        string id, Tenant tenant, SwitchboardDb db, AccountCatalog catalog, CancellationToken ct)
     {
-        var accountId = user.AccountId();
-        var projectId = await projects.ProjectForAsync(user, db, ct);
+        var accountId = tenant.AccountId;
+        var projectId = tenant.ProjectId;
         var provider = await catalog.ResolveAsync(db, accountId, projectId, id, ct);
         if (provider is null) return Problems.IntegrationNotFound(id);
         var view = await db.Integrations.AsNoTracking()
@@ -38,11 +37,10 @@ public static class HealthEndpoints
     }
 
     public static async Task<Results<Ok<HealthView>, ProblemHttpResult>> CheckNow(
-        string id, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, AccountCatalog catalog,
-        CredentialChecker checker, HttpContext http, CancellationToken ct)
+        string id, Tenant tenant, SwitchboardDb db, AccountCatalog catalog, CredentialChecker checker, CancellationToken ct)
     {
-        var accountId = user.AccountId();
-        var projectId = await projects.ProjectForAsync(user, db, ct);
+        var accountId = tenant.AccountId;
+        var projectId = tenant.ProjectId;
         var provider = await catalog.ResolveAsync(db, accountId, projectId, id, ct);
         if (provider is null) return Problems.IntegrationNotFound(id);
         var integrationId = await db.Integrations.AsNoTracking()
@@ -50,10 +48,10 @@ public static class HealthEndpoints
             .Select(i => (Guid?)i.Id)
             .FirstOrDefaultAsync(ct);
         if (integrationId is null) return Problems.IntegrationNotFound(id);
-        var result = await checker.CheckAsync(accountId, integrationId.Value, scheduleNext: true, ct, http);
+        var result = await checker.CheckAsync(accountId, integrationId.Value, scheduleNext: true, tenant.Actor, ct);
         // Recorded as unknown (with the host in error_message); the caller is told plainly that nothing was sent.
         if (result?.BlockedHost is { } host) return Problems.OutboundBlocked(host);
-        return await GetHealth(id, user, db, projects, catalog, ct);
+        return await GetHealth(id, tenant, db, catalog, ct);
     }
 }
 

@@ -1,3 +1,4 @@
+using Switchboard.Audit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Switchboard.Jobs;
@@ -39,7 +40,7 @@ public sealed class HealthMonitor(
                 .Where(i => i.AccountId == d.AccountId && i.Id == d.Id && i.HealthCheckDueAt == d.HealthCheckDueAt)
                 .ExecuteUpdateAsync(s => s.SetProperty(i => i.HealthCheckDueAt, next), ct);
             if (claimed != 1) continue; // another node took it
-            await checker.CheckAsync(d.AccountId, d.Id, scheduleNext: false, ct);
+            await checker.CheckAsync(d.AccountId, d.Id, scheduleNext: false, AuditActor.System, ct);
             ran++;
         }
         return ran;

@@ -54,7 +54,8 @@ public static class SwitchboardHosting
         services.AddSingleton<SecretBox>();
         services.AddSingleton(_ => ProviderCatalog.Load(ProviderCatalog.DefaultDirectory));
         services.AddSingleton(sp => ToolCatalog.Load(ProviderCatalog.DefaultDirectory, sp.GetRequiredService<ProviderCatalog>()));
-        services.AddSingleton<ProjectLookup>();
+        services.AddSingleton<ProjectResolver>();
+        services.AddScoped<Tenant>();
         services.AddSingleton<IntegrationListCache>();
         services.AddSingleton<ListCacheInvalidator>();
         services.AddSingleton<IInterceptor>(sp => sp.GetRequiredService<ListCacheInvalidator>());

@@ -29,7 +29,7 @@ public sealed class IdempotencyMiddleware(
     {
         var request = http.Request;
         if (!options.Value.Enabled || !IsWrite(request.Method) || !request.Path.StartsWithSegments("/api/v1")
-            || !request.Headers.TryGetValue(Header, out var values) || http.User.Identity?.IsAuthenticated != true)
+            || !request.Headers.TryGetValue(Header, out var values) || http.RequestServices.GetRequiredService<Tenant>() is not { IsAuthenticated: true } tenant)
         {
             await next(http);
             return;
@@ -59,11 +59,11 @@ public sealed class IdempotencyMiddleware(
         }
         request.Body = new MemoryStream(body, writable: false);
 
-        var accountId = http.User.AccountId();
+        var accountId = tenant.AccountId;
         var target = request.Path.Value + request.QueryString.Value;
         // The actor is part of the request: another key of the account (perhaps restricted to another project) must
         // not be handed a response that key produced.
-        var hash = RequestHash(request.Method, target, body, http.User.ActorId());
+        var hash = RequestHash(request.Method, target, body, tenant.ActorId);
         var claim = await ClaimAsync(accountId, key, $"{request.Method} {target}", hash, http.RequestAborted);
         if (claim.Existing is { } existing)
         {

@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
@@ -38,13 +37,13 @@ public static class IntegrationsEndpoints
 
     public static async Task<Results<JsonBytes, Ok<List<ToolregistryIntegration>>, ProblemHttpResult>> ListIntegrations(
         string? category, string? status, string? cursor, string? limit, HttpRequest request,
-        ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, AccountCatalog catalog, IntegrationListCache cache,
+        Tenant tenant, SwitchboardDb db, AccountCatalog catalog, IntegrationListCache cache,
         IOptions<JsonOptions> json, CancellationToken ct)
     {
         // The toolregistry list shares this path: the `active` query parameter (or its media type) selects its shape.
         if (ToolregistryList.IsRequested(request))
         {
-            var (items, problem) = await ToolregistryList.ListAsync(request, user, db, projects, catalog, ct);
+            var (items, problem) = await ToolregistryList.ListAsync(request, tenant, db, catalog, ct);
             return problem is not null ? problem : TypedResults.Ok(items!);
         }
         if (status is not null && status is not ("available" or "installed"))
@@ -54,8 +53,8 @@ public static class IntegrationsEndpoints
         var (pageSize, after, pageProblem) = Paging.Parse(limit, cursor);
         if (pageProblem is not null) return pageProblem;
 
-        var accountId = user.AccountId();
-        var projectId = await projects.ProjectForAsync(user, db, ct);
+        var accountId = tenant.AccountId;
+        var projectId = tenant.ProjectId;
         // The hot read path: a page is served from this node's cache until a write drops it or it expires.
         var cacheKey = $"list:{accountId}:{projectId}:{status}:{category}:{after}:{pageSize}";
         if (cache.Find(cacheKey, accountId) is { } cached) return new JsonBytes(cached);
@@ -85,10 +84,10 @@ public static class IntegrationsEndpoints
     }
 
     public static async Task<Results<Ok<IntegrationView>, ProblemHttpResult>> GetIntegration(
-        string id, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, AccountCatalog catalog, CancellationToken ct)
+        string id, Tenant tenant, SwitchboardDb db, AccountCatalog catalog, CancellationToken ct)
     {
-        var accountId = user.AccountId();
-        var projectId = await projects.ProjectForAsync(user, db, ct);
+        var accountId = tenant.AccountId;
+        var projectId = tenant.ProjectId;
         var provider = await catalog.ResolveAsync(db, accountId, projectId, id, ct);
         if (provider is null) return Problems.IntegrationNotFound(id);
         var row = await InstalledRows(db, accountId, projectId, provider.Name).FirstOrDefaultAsync(ct);
@@ -96,12 +95,12 @@ public static class IntegrationsEndpoints
     }
 
     public static async Task<Results<Ok<IntegrationView>, ProblemHttpResult>> Install(
-        string id, HttpRequest request, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects,
+        string id, HttpRequest request, Tenant tenant, SwitchboardDb db,
         AccountCatalog catalog, SecretBox box, CredentialChecker health, GroupCommit commits, IntegrationListCache listCache,
         IHostEnvironment environment, OutboundPolicy outbound, CancellationToken ct)
     {
-        var accountId = user.AccountId();
-        var projectId = await projects.ProjectForAsync(user, db, ct);
+        var accountId = tenant.AccountId;
+        var projectId = tenant.ProjectId;
         var provider = await catalog.ResolveAsync(db, accountId, projectId, id, ct);
         if (provider is null) return Problems.IntegrationNotFound(id);
 
@@ -118,18 +117,18 @@ public static class IntegrationsEndpoints
         if (origins.Errors.Count > 0) return Problems.Validation(origins.Errors);
         if (install.Secrets is { Count: > 0 } && !box.IsAvailable) return Problems.EncryptionUnavailable();
 
-        var command = IntegrationInstaller.Prepare(request.HttpContext, accountId, projectId, provider, install, box, baseUrl, origins);
+        var command = IntegrationInstaller.Prepare(tenant.Actor, accountId, projectId, provider, install, box, baseUrl, origins);
         var outcome = await IntegrationInstaller.InstallAsync(commits, db, listCache, command, ct);
         if (outcome.Row is null) return Problems.Validation(outcome.Missing);
-        await health.CheckAfterInstallAsync(accountId, outcome.Row.Id, ct, request.HttpContext);
+        await health.CheckAfterInstallAsync(accountId, outcome.Row.Id, tenant.Actor, ct);
         return TypedResults.Ok(IntegrationView.From(provider, projectId, outcome.Row));
     }
 
     public static async Task<Results<Ok<IntegrationView>, ProblemHttpResult>> Uninstall(
-        string id, HttpContext http, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, AccountCatalog catalog, CancellationToken ct)
+        string id, Tenant tenant, SwitchboardDb db, AccountCatalog catalog, CancellationToken ct)
     {
-        var accountId = user.AccountId();
-        var projectId = await projects.ProjectForAsync(user, db, ct);
+        var accountId = tenant.AccountId;
+        var projectId = tenant.ProjectId;
         var provider = await catalog.ResolveAsync(db, accountId, projectId, id, ct);
         if (provider is null) return Problems.IntegrationNotFound(id);
 
@@ -141,7 +140,7 @@ public static class IntegrationsEndpoints
             if (IntegrationStateMachine.Apply(row, LifecycleTrigger.Uninstall, DateTime.UtcNow) is { } invalid) return invalid;
             row.UpdatedAt = DateTime.UtcNow;
             row.Version++;
-            AuditLog.Record(db, http, accountId, "integration.uninstalled", projectId, provider.Name, row.Id.ToString(),
+            AuditLog.Record(db, tenant.Actor, accountId, "integration.uninstalled", projectId, provider.Name, row.Id.ToString(),
                 new { Before = new { Status = before }, After = new { Status = row.Status } });
             await db.SaveChangesAsync(ct);
         }

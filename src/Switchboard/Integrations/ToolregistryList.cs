@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -22,15 +21,15 @@ public static class ToolregistryList
         request.Query.ContainsKey("active") || request.Headers.Accept.ToString().Contains(MediaType, StringComparison.OrdinalIgnoreCase);
 
     public static async Task<(List<ToolregistryIntegration>? Items, ProblemHttpResult? Problem)> ListAsync(HttpRequest request,
-        ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, AccountCatalog catalog, CancellationToken ct)
+        Tenant tenant, SwitchboardDb db, AccountCatalog catalog, CancellationToken ct)
     {
         var active = true;
         var raw = request.Query["active"].ToString();
         if (request.Query.ContainsKey("active") && !bool.TryParse(raw, out active))
             return (null, Problems.BadRequest("invalid_filter", "Invalid active filter", "active must be true or false."));
 
-        var accountId = user.AccountId();
-        var projectId = await projects.ProjectForAsync(user, db, ct);
+        var accountId = tenant.AccountId;
+        var projectId = tenant.ProjectId;
         var rows = await db.Integrations.AsNoTracking()
             .Where(i => i.AccountId == accountId && i.ProjectId == projectId)
             .OrderBy(i => i.Provider)

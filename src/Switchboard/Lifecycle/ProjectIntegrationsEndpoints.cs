@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -24,7 +23,7 @@ public static class ProjectIntegrationsEndpoints
 
     public static IEndpointRouteBuilder MapProjectIntegrations(this IEndpointRouteBuilder api)
     {
-        var group = api.MapGroup("/projects/{projectId}/integrations").WithTags("Project integrations");
+        var group = api.MapGroup("/projects/{projectId}/integrations").WithTags("Project integrations").ActsOnProjectInRoute();
         group.MapGet("/", ListInstalled).RequireScope(Scopes.Read)
             .WithName("ListProjectIntegrations").WithSummary("List this project's installed integrations (active, paused, disconnected)");
         group.MapGet("/catalog", BrowseCatalog).RequireScope(Scopes.Read)
@@ -41,10 +40,9 @@ public static class ProjectIntegrationsEndpoints
     }
 
     public static async Task<Results<Ok<DataList<ProjectIntegrationView>>, ProblemHttpResult>> ListInstalled(
-        string projectId, ClaimsPrincipal user, SwitchboardDb db, AccountCatalog catalog, CancellationToken ct)
+        Tenant tenant, SwitchboardDb db, AccountCatalog catalog, CancellationToken ct)
     {
-        if (!await ProjectAccess.CanUseAsync(user, db, projectId, ct)) return Problems.NotFound("project", projectId);
-        var accountId = user.AccountId();
+        var (accountId, projectId) = (tenant.AccountId, tenant.ProjectId);
         var rows = await db.Integrations.AsNoTracking()
             .Where(i => i.AccountId == accountId && i.ProjectId == projectId && i.Status != IntegrationStatus.Available)
             .ToListAsync(ct);
@@ -59,8 +57,8 @@ public static class ProjectIntegrationsEndpoints
     }
 
     public static async Task<Results<Ok<DataList<CatalogEntryView>>, ProblemHttpResult>> BrowseCatalog(
-        string projectId, string? q, string? category, string? status, string? cursor, string? limit,
-        ClaimsPrincipal user, SwitchboardDb db, AccountCatalog catalog, CancellationToken ct)
+        string? q, string? category, string? status, string? cursor, string? limit,
+        Tenant tenant, SwitchboardDb db, AccountCatalog catalog, CancellationToken ct)
     {
         if (status is not null && !CatalogStatuses.Contains(status))
             return Problems.BadRequest("invalid_filter", "Invalid status filter", "status must be one of: available, active, paused, disconnected.");
@@ -70,9 +68,8 @@ public static class ProjectIntegrationsEndpoints
             return Problems.BadRequest("invalid_filter", "Invalid q filter", $"q is limited to {MaxQueryLength} characters.");
         var (pageSize, after, pageProblem) = Paging.Parse(limit, cursor);
         if (pageProblem is not null) return pageProblem;
-        if (!await ProjectAccess.CanUseAsync(user, db, projectId, ct)) return Problems.NotFound("project", projectId);
 
-        var accountId = user.AccountId();
+        var (accountId, projectId) = (tenant.AccountId, tenant.ProjectId);
         var rows = await db.Integrations.AsNoTracking()
             .Where(i => i.AccountId == accountId && i.ProjectId == projectId)
             .ToDictionaryAsync(i => i.Provider, ct);
@@ -97,10 +94,9 @@ public static class ProjectIntegrationsEndpoints
     }
 
     public static async Task<Results<Ok<Envelope<CatalogEntryView>>, ProblemHttpResult>> GetCatalogEntry(
-        string projectId, string provider, ClaimsPrincipal user, SwitchboardDb db, AccountCatalog catalog, CancellationToken ct)
+        string provider, Tenant tenant, SwitchboardDb db, AccountCatalog catalog, CancellationToken ct)
     {
-        if (!await ProjectAccess.CanUseAsync(user, db, projectId, ct)) return Problems.NotFound("project", projectId);
-        var accountId = user.AccountId();
+        var (accountId, projectId) = (tenant.AccountId, tenant.ProjectId);
         var definition = await catalog.ResolveAsync(db, accountId, projectId, provider, ct);
         if (definition is null) return Problems.IntegrationNotFound(provider);
         var row = await db.Integrations.AsNoTracking()
@@ -109,18 +105,16 @@ public static class ProjectIntegrationsEndpoints
     }
 
     public static async Task<Results<Ok<Envelope<ProjectIntegrationView>>, ProblemHttpResult>> UpdateLifecycle(
-        string projectId, string provider, HttpRequest request, ClaimsPrincipal user, SwitchboardDb db, AccountCatalog catalog,
-        CancellationToken ct)
+        string provider, HttpRequest request, Tenant tenant, SwitchboardDb db, AccountCatalog catalog, CancellationToken ct)
     {
-        if (!await ProjectAccess.CanUseAsync(user, db, projectId, ct)) return Problems.NotFound("project", projectId);
-        var definition = await catalog.ResolveAsync(db, user.AccountId(), projectId, provider, ct);
+        var (accountId, projectId) = (tenant.AccountId, tenant.ProjectId);
+        var definition = await catalog.ResolveAsync(db, accountId, projectId, provider, ct);
         if (definition is null) return Problems.IntegrationNotFound(provider);
         var body = await JsonBody.ReadAsync(request, allowEmpty: false, ct);
         if (body.Problem is not null) return body.Problem;
         var (patch, errors) = LifecyclePatch.Parse(body.Root!.Value);
         if (patch is null) return Problems.Validation(errors);
 
-        var accountId = user.AccountId();
         var row = await db.Integrations
             .FirstOrDefaultAsync(i => i.AccountId == accountId && i.ProjectId == projectId && i.Provider == definition.Name, ct);
         var trigger = patch.Status is null ? LifecycleTrigger.Edit : IntegrationStateMachine.TriggerFor(patch.Status)!.Value;
@@ -144,16 +138,14 @@ public static class ProjectIntegrationsEndpoints
         if (patch.SidebarEnabled == true && IntegrationStateMachine.EnsureSidebarAllowed(row.Status, row.Provider) is { } hidden) return hidden;
 
         var after = Snapshot.Of(row);
-        if (!before.Equals(after)) await SaveChangeAsync(db, request.HttpContext, row, before, after, now, ct);
+        if (!before.Equals(after)) await SaveChangeAsync(db, tenant.Actor, row, before, after, now, ct);
         return TypedResults.Ok(Envelope.Of(ProjectIntegrationView.From(definition, row)));
     }
 
     public static async Task<Results<Ok<Envelope<ProjectIntegrationView>>, ProblemHttpResult>> Disconnect(
-        string projectId, string provider, HttpContext http, ClaimsPrincipal user, SwitchboardDb db, AccountCatalog catalog,
-        CancellationToken ct)
+        string provider, Tenant tenant, SwitchboardDb db, AccountCatalog catalog, CancellationToken ct)
     {
-        if (!await ProjectAccess.CanUseAsync(user, db, projectId, ct)) return Problems.NotFound("project", projectId);
-        var accountId = user.AccountId();
+        var (accountId, projectId) = (tenant.AccountId, tenant.ProjectId);
         var definition = await catalog.ResolveAsync(db, accountId, projectId, provider, ct);
         if (definition is null) return Problems.IntegrationNotFound(provider);
         var row = await db.Integrations
@@ -164,22 +156,22 @@ public static class ProjectIntegrationsEndpoints
         var now = DateTime.UtcNow;
         if (IntegrationStateMachine.Apply(row, LifecycleTrigger.Disconnect, now) is { } invalid) return invalid;
         var after = Snapshot.Of(row);
-        if (!before.Equals(after)) await SaveChangeAsync(db, http, row, before, after, now, ct, lifecycleEvent: false);
+        if (!before.Equals(after)) await SaveChangeAsync(db, tenant.Actor, row, before, after, now, ct, lifecycleEvent: false);
         return TypedResults.Ok(Envelope.Of(ProjectIntegrationView.From(definition, row)));
     }
 
     /// <summary>One save for the change and its audit events (same transaction).</summary>
-    private static async Task SaveChangeAsync(SwitchboardDb db, HttpContext http, Integration row, Snapshot before, Snapshot after,
+    private static async Task SaveChangeAsync(SwitchboardDb db, AuditActor actor, Integration row, Snapshot before, Snapshot after,
         DateTime now, CancellationToken ct, bool lifecycleEvent = true)
     {
         row.UpdatedAt = now;
         row.Version++;
         var target = row.Id.ToString();
         if (lifecycleEvent)
-            AuditLog.Record(db, http, row.AccountId, "integration.lifecycle.updated", row.ProjectId, row.Provider, target,
+            AuditLog.Record(db, actor, row.AccountId, "integration.lifecycle.updated", row.ProjectId, row.Provider, target,
                 Snapshot.Diff(before, after));
         if (before.Status != IntegrationStatus.Disconnected && after.Status == IntegrationStatus.Disconnected)
-            AuditLog.Record(db, http, row.AccountId, "integration.disconnected", row.ProjectId, row.Provider, target,
+            AuditLog.Record(db, actor, row.AccountId, "integration.disconnected", row.ProjectId, row.Provider, target,
                 new { Before = new { before.Status, before.SidebarEnabled, before.HealthStatus }, After = new { after.Status, after.SidebarEnabled, after.HealthStatus } });
         // A concurrent write to the same row fails the Version check: answered 409 concurrent_modification.
         await db.SaveChangesAsync(ct);

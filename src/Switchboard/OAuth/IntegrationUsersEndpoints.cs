@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -41,12 +40,11 @@ public static class IntegrationUsersEndpoints
 
     private sealed record Target(Integration Row, ProviderDefinition Provider);
 
-    private static async Task<(Target?, ProblemHttpResult?)> FindAsync(string customerIntegrationId, ClaimsPrincipal user, SwitchboardDb db,
-        ProjectLookup projects, AccountCatalog catalog, CancellationToken ct)
+    private static async Task<(Target?, ProblemHttpResult?)> FindAsync(string customerIntegrationId, Tenant tenant, SwitchboardDb db,
+        AccountCatalog catalog, CancellationToken ct)
     {
         if (!Guid.TryParse(customerIntegrationId, out var id)) return (null, Problems.IntegrationNotFound(customerIntegrationId));
-        var accountId = user.AccountId();
-        var projectId = await projects.ProjectForAsync(user, db, ct);
+        var (accountId, projectId) = (tenant.AccountId, tenant.ProjectId);
         var (row, provider) = await IntegrationApp.FindAsync(db, catalog, accountId, id, ct);
         if (row is null || provider is null || row.ProjectId != projectId) return (null, Problems.IntegrationNotFound(customerIntegrationId));
         return (new Target(row, provider), null);
@@ -63,13 +61,13 @@ public static class IntegrationUsersEndpoints
             new Dictionary<string, object?> { ["integration_status"] = row.Status });
 
     public static async Task<Results<Ok<UserList>, ProblemHttpResult>> ListUsers(string customerIntegrationId, string? cursor, string? limit,
-        ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, AccountCatalog catalog, CancellationToken ct)
+        Tenant tenant, SwitchboardDb db, AccountCatalog catalog, CancellationToken ct)
     {
         var (pageSize, after, pageProblem) = Paging.Parse(limit, cursor, "nextCursor");
         if (pageProblem is not null) return pageProblem;
-        var (target, problem) = await FindAsync(customerIntegrationId, user, db, projects, catalog, ct);
+        var (target, problem) = await FindAsync(customerIntegrationId, tenant, db, catalog, ct);
         if (problem is not null) return problem;
-        var accountId = user.AccountId();
+        var accountId = tenant.AccountId;
         var query = db.Set<OAuthConnection>().AsNoTracking()
             .Where(c => c.AccountId == accountId && c.IntegrationId == target!.Row.Id && c.UserId != "");
         if (after is not null) query = query.Where(c => string.Compare(c.UserId, after) > 0);
@@ -84,19 +82,19 @@ public static class IntegrationUsersEndpoints
     }
 
     public static async Task<Results<Ok<IntegrationUser>, ProblemHttpResult>> GetUser(string customerIntegrationId, string userId,
-        ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, AccountCatalog catalog, CancellationToken ct)
+        Tenant tenant, SwitchboardDb db, AccountCatalog catalog, CancellationToken ct)
     {
         if (CheckUserId(userId) is { } bad) return bad;
-        var (target, problem) = await FindAsync(customerIntegrationId, user, db, projects, catalog, ct);
+        var (target, problem) = await FindAsync(customerIntegrationId, tenant, db, catalog, ct);
         if (problem is not null) return problem;
-        var accountId = user.AccountId();
+        var accountId = tenant.AccountId;
         var row = await db.Set<OAuthConnection>().AsNoTracking()
             .FirstOrDefaultAsync(c => c.AccountId == accountId && c.IntegrationId == target!.Row.Id && c.UserId == userId, ct);
         return row is null ? Problems.NotFound("user", userId) : TypedResults.Ok(IntegrationUser.From(row));
     }
 
     public static async Task<Results<Created<AuthUrlResponse>, ProblemHttpResult>> CreateAuthUrl(string customerIntegrationId, string userId,
-        HttpRequest request, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, AccountCatalog catalog, SecretBox box,
+        HttpRequest request, Tenant tenant, SwitchboardDb db, AccountCatalog catalog, SecretBox box,
         IOptions<SwitchboardOptions> sb, IOptions<OAuthOptions> oauth, IHostEnvironment environment, CancellationToken ct)
     {
         if (CheckUserId(userId) is { } bad) return bad;
@@ -116,7 +114,7 @@ public static class IntegrationUsersEndpoints
                     return Problems.BadRequest("invalid_redirect_uri", "Invalid redirectUri", $"redirectUri {why}.");
             }
         }
-        var (target, problem) = await FindAsync(customerIntegrationId, user, db, projects, catalog, ct);
+        var (target, problem) = await FindAsync(customerIntegrationId, tenant, db, catalog, ct);
         if (problem is not null) return problem;
         if (redirectUri is not null && AllowedRedirectOrigins.Parse(target!.Row.AllowedRedirectOriginsJson) is { } origins
             && !RedirectUris.IsAllowed(redirectUri, origins))
@@ -128,10 +126,10 @@ public static class IntegrationUsersEndpoints
         if (target.Row.Status != IntegrationStatus.Active) return NotActive(target.Row);
         if (!box.IsAvailable) return Problems.EncryptionUnavailable();
 
-        var accountId = user.AccountId();
+        var accountId = tenant.AccountId;
         for (var attempt = 1; ; attempt++)
         {
-            var handle = await OAuthSessions.AddAsync(db, request.HttpContext, accountId, target.Row, userId, redirectUri,
+            var handle = await OAuthSessions.AddAsync(db, tenant.Actor, accountId, target.Row, userId, redirectUri,
                 oauth.Value.SessionLifetime, ct);
             try
             {
@@ -148,13 +146,13 @@ public static class IntegrationUsersEndpoints
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteUser(string customerIntegrationId, string userId,
-        HttpContext http, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, AccountCatalog catalog, SecretBox box,
+        Tenant tenant, SwitchboardDb db, AccountCatalog catalog, SecretBox box,
         TokenClient tokens, CancellationToken ct)
     {
         if (CheckUserId(userId) is { } bad) return bad;
-        var (target, problem) = await FindAsync(customerIntegrationId, user, db, projects, catalog, ct);
+        var (target, problem) = await FindAsync(customerIntegrationId, tenant, db, catalog, ct);
         if (problem is not null) return problem;
-        var accountId = user.AccountId();
+        var accountId = tenant.AccountId;
         var row = await db.Set<OAuthConnection>().AsNoTracking()
             .FirstOrDefaultAsync(c => c.AccountId == accountId && c.IntegrationId == target!.Row.Id && c.UserId == userId, ct);
         if (row is null) return Problems.NotFound("user", userId);
@@ -181,59 +179,59 @@ public static class IntegrationUsersEndpoints
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await db.Set<OAuthSession>().Where(s => s.AccountId == accountId && s.ConnectionId == row.Id).ExecuteDeleteAsync(ct);
         await db.Set<OAuthConnection>().Where(c => c.AccountId == accountId && c.Id == row.Id).ExecuteDeleteAsync(ct);
-        AuditLog.Record(db, http, accountId, "oauth.user.deleted", row.ProjectId, target.Provider.Name, row.Id.ToString(),
+        AuditLog.Record(db, tenant.Actor, accountId, "oauth.user.deleted", row.ProjectId, target.Provider.Name, row.Id.ToString(),
             new { user_id = userId, revoked_at_provider = revoked, before = new { status = row.Status } });
         // The user is deleted all the same; the refused revocation is on record.
         if (blockedHost is not null)
-            AuditLog.OutboundBlocked(db, http, accountId, row.ProjectId, target.Provider.Name, row.Id.ToString(), "oauth.revoke", blockedHost);
+            AuditLog.OutboundBlocked(db, tenant.Actor, accountId, row.ProjectId, target.Provider.Name, row.Id.ToString(), "oauth.revoke", blockedHost);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         return TypedResults.NoContent();
     }
 
     public static async Task<Results<Ok<CredentialsResponse>, ProblemHttpResult>> GetUserCredentials(string customerIntegrationId, string userId,
-        HttpContext http, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, AccountCatalog catalog,
+        Tenant tenant, SwitchboardDb db, AccountCatalog catalog,
         CredentialService credentials, IOptions<OAuthOptions> oauth, CancellationToken ct)
     {
         if (CheckUserId(userId) is { } bad) return bad;
-        var (target, problem) = await FindAsync(customerIntegrationId, user, db, projects, catalog, ct);
+        var (target, problem) = await FindAsync(customerIntegrationId, tenant, db, catalog, ct);
         if (problem is not null) return problem;
         if (target!.Provider.AuthType != AuthTypes.OAuth2)
-            return await MachineCredentials(target, http, user, db, credentials, oauth, ct);
+            return await MachineCredentials(target, tenant, db, credentials, oauth, ct);
         if (target.Row.Status != IntegrationStatus.Active) return NotActive(target.Row);
-        var accountId = user.AccountId();
+        var accountId = tenant.AccountId;
         var connectionId = await db.Set<OAuthConnection>().AsNoTracking()
             .Where(c => c.AccountId == accountId && c.IntegrationId == target.Row.Id && c.UserId == userId)
             .Select(c => (Guid?)c.Id).FirstOrDefaultAsync(ct);
         if (connectionId is null) return Problems.NotFound("user", userId);
-        var (value, failure) = await credentials.GetAsync(db, http, accountId, connectionId.Value, oauth.Value.RefreshMargin,
+        var (value, failure) = await credentials.GetAsync(db, tenant.Actor, accountId, connectionId.Value, oauth.Value.RefreshMargin,
             CredentialService.Trigger.Read, ct);
         if (failure is not null) return failure;
-        await AuditRead(db, http, accountId, target, connectionId.Value, userId, ct);
+        await AuditRead(db, tenant.Actor, accountId, target, connectionId.Value, userId, ct);
         return TypedResults.Ok(CredentialsResponse.From(value!, target.Provider.AuthType));
     }
 
     public static async Task<Results<Ok<CredentialsResponse>, ProblemHttpResult>> GetIntegrationCredentials(string customerIntegrationId,
-        HttpContext http, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, AccountCatalog catalog,
+        Tenant tenant, SwitchboardDb db, AccountCatalog catalog,
         CredentialService credentials, IOptions<OAuthOptions> oauth, CancellationToken ct)
     {
-        var (target, problem) = await FindAsync(customerIntegrationId, user, db, projects, catalog, ct);
+        var (target, problem) = await FindAsync(customerIntegrationId, tenant, db, catalog, ct);
         if (problem is not null) return problem;
-        return await MachineCredentials(target!, http, user, db, credentials, oauth, ct);
+        return await MachineCredentials(target!, tenant, db, credentials, oauth, ct);
     }
 
-    private static async Task<Results<Ok<CredentialsResponse>, ProblemHttpResult>> MachineCredentials(Target target, HttpContext http,
-        ClaimsPrincipal user, SwitchboardDb db, CredentialService credentials, IOptions<OAuthOptions> oauth, CancellationToken ct)
+    private static async Task<Results<Ok<CredentialsResponse>, ProblemHttpResult>> MachineCredentials(Target target,
+        Tenant tenant, SwitchboardDb db, CredentialService credentials, IOptions<OAuthOptions> oauth, CancellationToken ct)
     {
         if (target.Provider.AuthType is not (AuthTypes.OAuth2ClientCredentials or AuthTypes.GoogleServiceAccount or AuthTypes.AwsAssumeRole))
             return Problems.BadRequest("unsupported_auth_type", "No token for this integration",
                 $"'{target.Provider.Name}' uses {target.Provider.AuthType}; tokens are served for OAuth, service-account and assume-role integrations.");
         if (target.Row.Status != IntegrationStatus.Active) return NotActive(target.Row);
-        var accountId = user.AccountId();
+        var accountId = tenant.AccountId;
         var id = await MachineConnectionAsync(db, accountId, target.Row, ct);
-        var (value, failure) = await credentials.GetAsync(db, http, accountId, id, oauth.Value.RefreshMargin, CredentialService.Trigger.Read, ct);
+        var (value, failure) = await credentials.GetAsync(db, tenant.Actor, accountId, id, oauth.Value.RefreshMargin, CredentialService.Trigger.Read, ct);
         if (failure is not null) return failure;
-        await AuditRead(db, http, accountId, target, id, null, ct);
+        await AuditRead(db, tenant.Actor, accountId, target, id, null, ct);
         return TypedResults.Ok(CredentialsResponse.From(value!, target.Provider.AuthType));
     }
 
@@ -265,10 +263,10 @@ public static class IntegrationUsersEndpoints
         }
     }
 
-    private static async Task AuditRead(SwitchboardDb db, HttpContext http, string accountId, Target target, Guid connectionId, string? userId,
+    private static async Task AuditRead(SwitchboardDb db, AuditActor actor, string accountId, Target target, Guid connectionId, string? userId,
         CancellationToken ct)
     {
-        AuditLog.Record(db, http, accountId, "credentials.read", target.Row.ProjectId, target.Provider.Name, connectionId.ToString(),
+        AuditLog.Record(db, actor, accountId, "credentials.read", target.Row.ProjectId, target.Provider.Name, connectionId.ToString(),
             new { user_id = userId, integration_id = target.Row.Id });
         await db.SaveChangesAsync(ct);
     }

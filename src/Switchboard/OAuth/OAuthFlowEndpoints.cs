@@ -178,7 +178,7 @@ public static class OAuthFlowEndpoints
         connection.LastError = null;
         connection.ConnectedAt = now;
         connection.UpdatedAt = now;
-        AuditLog.Record(db, http, session.AccountId, "oauth.user.connected", session.ProjectId, providerName, connection.Id.ToString(),
+        AuditLog.Record(db, AuditActor.Anonymous(http), session.AccountId, "oauth.user.connected", session.ProjectId, providerName, connection.Id.ToString(),
             new { user_id = connection.UserId, session_id = session.Id, before = new { status = before }, after = new { status = connection.Status },
                 scopes = connection.Scopes, has_refresh_token = t.RefreshToken is not null, expires_at = t.ExpiresAt });
         await using (await db.WriteLockAsync(ct))
@@ -213,10 +213,10 @@ public static class OAuthFlowEndpoints
                 connection.LastError = error;
                 connection.UpdatedAt = now;
             }
-            AuditLog.Record(db, http, session.AccountId, "oauth.callback.failed", session.ProjectId, provider, session.ConnectionId.ToString(),
+            AuditLog.Record(db, AuditActor.Anonymous(http), session.AccountId, "oauth.callback.failed", session.ProjectId, provider, session.ConnectionId.ToString(),
                 new { user_id = connection?.UserId, session_id = session.Id, error, provider_error = providerError });
             if (blockedHost is not null)
-                AuditLog.OutboundBlocked(db, http, session.AccountId, session.ProjectId, provider, session.ConnectionId.ToString(), "oauth.code_exchange", blockedHost);
+                AuditLog.OutboundBlocked(db, AuditActor.Anonymous(http), session.AccountId, session.ProjectId, provider, session.ConnectionId.ToString(), "oauth.code_exchange", blockedHost);
             await SetOutcomeAsync(db, session, error, now, ct);
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
@@ -249,7 +249,7 @@ public static class OAuthFlowEndpoints
             if (outcome is not null || DateTime.UtcNow >= until) break;
             await Task.Delay(TimeSpan.FromMilliseconds(200), ct);
         }
-        AuditLog.Record(db, http, session.AccountId, "oauth.session.replayed", session.ProjectId, null, session.ConnectionId.ToString(),
+        AuditLog.Record(db, AuditActor.Anonymous(http), session.AccountId, "oauth.session.replayed", session.ProjectId, null, session.ConnectionId.ToString(),
             new { session_id = session.Id, leg = leg == Leg.Start ? "start" : "callback", outcome = outcome ?? unfinished });
         await db.SaveChangesAsync(ct);
         return outcome == OAuthSession.Succeeded

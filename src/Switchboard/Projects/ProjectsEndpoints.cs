@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -24,24 +23,25 @@ public static class ProjectsEndpoints
             .WithName("ListProjects").WithSummary("List projects (cursor-paged)");
         group.MapPost("/", CreateProject).RequireScope(Scopes.Admin).AccountWide().ReadsBody()
             .WithName("CreateProject").WithSummary("Create a project");
-        group.MapGet("/{projectId}", GetProject).RequireScope(Scopes.Read)
+        var one = group.MapGroup("/{projectId}").ActsOnProjectInRoute();
+        one.MapGet("", GetProject).RequireScope(Scopes.Read)
             .WithName("GetProject").WithSummary("Get a project");
-        group.MapPatch("/{projectId}", RenameProject).RequireScope(Scopes.Admin).ReadsBody()
+        one.MapPatch("", RenameProject).RequireScope(Scopes.Admin).ReadsBody()
             .WithName("RenameProject").WithSummary("Rename a project");
-        group.MapDelete("/{projectId}", DeleteProject).RequireScope(Scopes.Admin)
+        one.MapDelete("", DeleteProject).RequireScope(Scopes.Admin)
             .WithName("DeleteProject").WithSummary("Delete a project")
             .WithDescription("409 for the default project, while any integration of it is active, paused or disconnected, or while an unrevoked API key is restricted to it. Uninstalled (available) integration rows are deleted with it.");
         return api;
     }
 
     public static async Task<Results<Ok<ProjectPage>, ProblemHttpResult>> ListProjects(
-        string? cursor, string? limit, ClaimsPrincipal user, SwitchboardDb db, CancellationToken ct)
+        string? cursor, string? limit, Tenant tenant, SwitchboardDb db, CancellationToken ct)
     {
         var (pageSize, after, pageProblem) = Paging.Parse(limit, cursor);
         if (pageProblem is not null) return pageProblem;
 
-        var accountId = user.AccountId();
-        var restricted = user.RestrictedProjectId();
+        var accountId = tenant.AccountId;
+        var restricted = tenant.RestrictedProjectId;
         var query = db.Projects.AsNoTracking().Where(p => p.AccountId == accountId);
         if (restricted is not null) query = query.Where(p => p.Id == restricted);
         if (after is not null) query = query.Where(p => string.Compare(p.Id, after) > 0);
@@ -56,16 +56,16 @@ public static class ProjectsEndpoints
     }
 
     public static async Task<Results<Ok<Envelope<ProjectView>>, ProblemHttpResult>> GetProject(
-        string projectId, ClaimsPrincipal user, SwitchboardDb db, CancellationToken ct)
+        Tenant tenant, SwitchboardDb db, CancellationToken ct)
     {
-        var project = await FindAsync(user, db, projectId, tracking: false, ct);
-        return project is null ? Problems.NotFound("project", projectId) : TypedResults.Ok(Envelope.Of(ProjectView.From(project)));
+        var project = await FindAsync(tenant, db, tracking: false, ct);
+        return project is null ? Problems.NotFound("project", tenant.ProjectId) : TypedResults.Ok(Envelope.Of(ProjectView.From(project)));
     }
 
     public static async Task<Results<Created<Envelope<ProjectView>>, ProblemHttpResult>> CreateProject(
-        HttpRequest request, ClaimsPrincipal user, SwitchboardDb db, CancellationToken ct)
+        HttpRequest request, Tenant tenant, SwitchboardDb db, CancellationToken ct)
     {
-        var accountId = user.AccountId();
+        var accountId = tenant.AccountId;
         var (name, problem) = await ReadNameAsync(request, ct);
         if (problem is not null) return problem;
         if (await db.Projects.AnyAsync(p => p.AccountId == accountId && p.Name == name, ct)) return NameTaken(name!);
@@ -73,7 +73,7 @@ public static class ProjectsEndpoints
         var now = DateTime.UtcNow;
         var project = new Project { Id = Ids.New("prj"), AccountId = accountId, Name = name!, CreatedAt = now, UpdatedAt = now };
         db.Projects.Add(project);
-        AuditLog.Record(db, request.HttpContext, accountId, "project.created", project.Id, targetId: project.Id, data: new { project.Name });
+        AuditLog.Record(db, tenant.Actor, accountId, "project.created", project.Id, targetId: project.Id, data: new { project.Name });
         try { await db.SaveChangesAsync(ct); }
         catch (DbUpdateException)
         {
@@ -84,11 +84,11 @@ public static class ProjectsEndpoints
     }
 
     public static async Task<Results<Ok<Envelope<ProjectView>>, ProblemHttpResult>> RenameProject(
-        string projectId, HttpRequest request, ClaimsPrincipal user, SwitchboardDb db, CancellationToken ct)
+        HttpRequest request, Tenant tenant, SwitchboardDb db, CancellationToken ct)
     {
-        var accountId = user.AccountId();
-        var project = await FindAsync(user, db, projectId, tracking: true, ct);
-        if (project is null) return Problems.NotFound("project", projectId);
+        var accountId = tenant.AccountId;
+        var project = await FindAsync(tenant, db, tracking: true, ct);
+        if (project is null) return Problems.NotFound("project", tenant.ProjectId);
         var (name, problem) = await ReadNameAsync(request, ct);
         if (problem is not null) return problem;
         if (project.Name == name) return TypedResults.Ok(Envelope.Of(ProjectView.From(project)));
@@ -97,7 +97,7 @@ public static class ProjectsEndpoints
         var before = project.Name;
         project.Name = name!;
         project.UpdatedAt = DateTime.UtcNow;
-        AuditLog.Record(db, request.HttpContext, accountId, "project.renamed", project.Id, targetId: project.Id,
+        AuditLog.Record(db, tenant.Actor, accountId, "project.renamed", project.Id, targetId: project.Id,
             data: new { Before = new { Name = before }, After = new { project.Name } });
         try { await db.SaveChangesAsync(ct); }
         catch (DbUpdateException)
@@ -109,11 +109,11 @@ public static class ProjectsEndpoints
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteProject(
-        string projectId, HttpContext http, ClaimsPrincipal user, SwitchboardDb db, CancellationToken ct)
+        Tenant tenant, SwitchboardDb db, CancellationToken ct)
     {
-        var accountId = user.AccountId();
-        var project = await FindAsync(user, db, projectId, tracking: true, ct);
-        if (project is null) return Problems.NotFound("project", projectId);
+        var accountId = tenant.AccountId;
+        var project = await FindAsync(tenant, db, tracking: true, ct);
+        if (project is null) return Problems.NotFound("project", tenant.ProjectId);
         if (project.IsDefault)
             return Problems.Conflict("default_project", "The default project cannot be deleted", "Every account keeps its default project.");
         var inUse = await db.Integrations.AsNoTracking()
@@ -132,7 +132,7 @@ public static class ProjectsEndpoints
         await db.Integrations.Where(i => i.AccountId == accountId && i.ProjectId == project.Id && i.Status == IntegrationStatus.Available)
             .ExecuteDeleteAsync(ct);
         db.Projects.Remove(project);
-        AuditLog.Record(db, http, accountId, "project.deleted", project.Id, targetId: project.Id, data: new { project.Name });
+        AuditLog.Record(db, tenant.Actor, accountId, "project.deleted", project.Id, targetId: project.Id, data: new { project.Name });
         try { await db.SaveChangesAsync(ct); }
         catch (DbUpdateException)
         {
@@ -145,11 +145,10 @@ public static class ProjectsEndpoints
         return TypedResults.NoContent();
     }
 
-    private static async Task<Project?> FindAsync(ClaimsPrincipal user, SwitchboardDb db, string projectId, bool tracking, CancellationToken ct)
+    /// <summary>The project of the route (<see cref="ProjectRoute"/> has checked the caller may act on it).</summary>
+    private static async Task<Project?> FindAsync(Tenant tenant, SwitchboardDb db, bool tracking, CancellationToken ct)
     {
-        if (projectId.Length is 0 or > 40) return null;
-        if (user.RestrictedProjectId() is { } restricted && restricted != projectId) return null;
-        var accountId = user.AccountId();
+        var (accountId, projectId) = (tenant.AccountId, tenant.ProjectId);
         var query = db.Projects.Where(p => p.AccountId == accountId && p.Id == projectId);
         return await (tracking ? query : query.AsNoTracking()).FirstOrDefaultAsync(ct);
     }

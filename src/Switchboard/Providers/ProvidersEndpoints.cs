@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -30,7 +29,7 @@ public static class ProvidersEndpoints
         return api;
     }
 
-    public static async Task<Results<Created<JsonObject>, ProblemHttpResult>> Create(HttpRequest request, ClaimsPrincipal user, SwitchboardDb db,
+    public static async Task<Results<Created<JsonObject>, ProblemHttpResult>> Create(HttpRequest request, Tenant tenant, SwitchboardDb db,
         ProviderCatalog builtIn, CustomProviderValidator validator, CancellationToken ct)
     {
         var body = await JsonBody.ReadAsync(request, allowEmpty: false, ct);
@@ -39,7 +38,7 @@ public static class ProvidersEndpoints
         if (provider is null) return Problems.Validation(errors);
         if (builtIn.Find(provider.Name) is not null)
             return Problems.Conflict("provider_exists", "Provider exists", $"'{provider.Name}' is a built-in provider; choose another name.");
-        var accountId = user.AccountId();
+        var accountId = tenant.AccountId;
         if (await db.Set<CustomProvider>().AnyAsync(c => c.AccountId == accountId && c.Name == provider.Name, ct))
             return Problems.Conflict("provider_exists", "Provider exists", $"This account already has a provider '{provider.Name}'.");
         var now = DateTime.UtcNow;
@@ -48,7 +47,7 @@ public static class ProvidersEndpoints
             Id = Guid.CreateVersion7(), AccountId = accountId, Name = provider.Name, DefinitionJson = Canonical(provider), CreatedAt = now, UpdatedAt = now,
         };
         db.Add(row);
-        AuditLog.Record(db, request.HttpContext, accountId, "provider.created", null, provider.Name, row.Id.ToString(),
+        AuditLog.Record(db, tenant.Actor, accountId, "provider.created", null, provider.Name, row.Id.ToString(),
             new { provider.AuthType, params_ = provider.Params.Select(p => p.Name), secrets = provider.Secrets.Select(s => s.Name) });
         try { await db.SaveChangesAsync(ct); }
         catch (DbUpdateException)
@@ -58,24 +57,24 @@ public static class ProvidersEndpoints
         return TypedResults.Created($"/api/v1/providers/{provider.Name}", View(row));
     }
 
-    public static async Task<Ok<ProviderListView>> List(ClaimsPrincipal user, SwitchboardDb db, CancellationToken ct)
+    public static async Task<Ok<ProviderListView>> List(Tenant tenant, SwitchboardDb db, CancellationToken ct)
     {
-        var accountId = user.AccountId();
+        var accountId = tenant.AccountId;
         var rows = await db.Set<CustomProvider>().AsNoTracking().Where(c => c.AccountId == accountId).OrderBy(c => c.Name).ToListAsync(ct);
         return TypedResults.Ok(new ProviderListView(rows.Select(View).ToList()));
     }
 
-    public static async Task<Results<Ok<JsonObject>, ProblemHttpResult>> Get(string name, ClaimsPrincipal user, SwitchboardDb db, CancellationToken ct)
+    public static async Task<Results<Ok<JsonObject>, ProblemHttpResult>> Get(string name, Tenant tenant, SwitchboardDb db, CancellationToken ct)
     {
-        var accountId = user.AccountId();
+        var accountId = tenant.AccountId;
         var row = await db.Set<CustomProvider>().AsNoTracking().FirstOrDefaultAsync(c => c.AccountId == accountId && c.Name == name, ct);
         return row is null ? Problems.NotFound("provider", name) : TypedResults.Ok(View(row));
     }
 
-    public static async Task<Results<Ok<JsonObject>, ProblemHttpResult>> Update(string name, HttpRequest request, ClaimsPrincipal user,
+    public static async Task<Results<Ok<JsonObject>, ProblemHttpResult>> Update(string name, HttpRequest request, Tenant tenant,
         SwitchboardDb db, CustomProviderValidator validator, CancellationToken ct)
     {
-        var accountId = user.AccountId();
+        var accountId = tenant.AccountId;
         var row = await db.Set<CustomProvider>().FirstOrDefaultAsync(c => c.AccountId == accountId && c.Name == name, ct);
         if (row is null) return Problems.NotFound("provider", name);
         var body = await JsonBody.ReadAsync(request, allowEmpty: false, ct);
@@ -86,21 +85,21 @@ public static class ProvidersEndpoints
             return Problems.Validation([new FieldError("name", "immutable", "A provider's name cannot change; create a new provider instead.")]);
         row.DefinitionJson = Canonical(provider);
         row.UpdatedAt = DateTime.UtcNow;
-        AuditLog.Record(db, request.HttpContext, accountId, "provider.updated", null, name, row.Id.ToString(), new { provider.AuthType });
+        AuditLog.Record(db, tenant.Actor, accountId, "provider.updated", null, name, row.Id.ToString(), new { provider.AuthType });
         await db.SaveChangesAsync(ct);
         return TypedResults.Ok(View(row));
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> Delete(string name, HttpContext http, ClaimsPrincipal user, SwitchboardDb db,
+    public static async Task<Results<NoContent, ProblemHttpResult>> Delete(string name, Tenant tenant, SwitchboardDb db,
         CancellationToken ct)
     {
-        var accountId = user.AccountId();
+        var accountId = tenant.AccountId;
         var row = await db.Set<CustomProvider>().FirstOrDefaultAsync(c => c.AccountId == accountId && c.Name == name, ct);
         if (row is null) return Problems.NotFound("provider", name);
         if (await db.Integrations.AnyAsync(i => i.AccountId == accountId && i.Provider == name, ct))
             return Problems.Conflict("provider_in_use", "Provider in use", "An integration of this provider exists; remove it first.");
         db.Remove(row);
-        AuditLog.Record(db, http, accountId, "provider.deleted", null, name, row.Id.ToString());
+        AuditLog.Record(db, tenant.Actor, accountId, "provider.deleted", null, name, row.Id.ToString());
         await db.SaveChangesAsync(ct);
         return TypedResults.NoContent();
     }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Claims;
 using Microsoft.Extensions.Options;
 using Switchboard.Http;
 using Switchboard.Tenancy;
@@ -15,14 +14,14 @@ public sealed class RateLimitMiddleware(RequestDelegate next, TokenBuckets bucke
     public async Task InvokeAsync(HttpContext http)
     {
         var o = options.Value;
-        var user = http.User;
-        if (!o.Enabled || o.PermitsPerSecond <= 0 || user.Identity?.IsAuthenticated != true)
+        var tenant = http.RequestServices.GetRequiredService<Tenant>();
+        if (!o.Enabled || o.PermitsPerSecond <= 0 || !tenant.IsAuthenticated)
         {
             await next(http);
             return;
         }
 
-        var caller = user.FindFirstValue(SwitchboardClaimTypes.KeyId) ?? "admin:" + user.AccountId();
+        var caller = tenant.KeyId ?? "admin:" + tenant.AccountId;
         if (buckets.TryTake(caller, out var retryAfter))
         {
             await next(http);

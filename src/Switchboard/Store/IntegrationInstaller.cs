@@ -33,7 +33,7 @@ public sealed record SealedSecret(string Name, byte[] Ciphertext, string KeyId, 
 public static class IntegrationInstaller
 {
     /// <summary>Seals the secrets (callers check <see cref="SecretBox.IsAvailable"/> first when there are any).</summary>
-    public static InstallCommand Prepare(HttpContext? http, string accountId, string projectId, ProviderDefinition provider,
+    public static InstallCommand Prepare(AuditActor actor, string accountId, string projectId, ProviderDefinition provider,
         InstallRequest install, SecretBox box, BaseUrlOverride? baseUrl = null, AllowedRedirectOrigins? redirectOrigins = null)
     {
         var integrationId = IntegrationIds.For(projectId, provider.Name);
@@ -42,7 +42,7 @@ public static class IntegrationInstaller
             var context = new SecretContext(accountId, "integration_secrets", integrationId.ToString(), s.Key);
             return new SealedSecret(s.Key, box.EncryptString(s.Value, context), box.Ring.ActiveKeyId!, box.Fingerprint(s.Value, context));
         }).ToList();
-        return new InstallCommand(accountId, projectId, provider, integrationId, install.Params, secrets, baseUrl, AuditLog.ActorOf(http), redirectOrigins);
+        return new InstallCommand(accountId, projectId, provider, integrationId, install.Params, secrets, baseUrl, actor, redirectOrigins);
     }
 
     /// <summary>Writes the install in its own transaction (shared with concurrent installs on SQLite); returns once it is durable.</summary>

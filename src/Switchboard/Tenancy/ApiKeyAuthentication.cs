@@ -23,7 +23,8 @@ public sealed class ApiKeyAuthenticationHandler(
     IOptions<SwitchboardOptions> options,
     ApiKeyCache cache,
     ApiKeyUsage usage,
-    LoginThrottle throttle) : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, loggerFactory, encoder)
+    LoginThrottle throttle,
+    ProjectResolver projects) : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, loggerFactory, encoder)
 {
     public const string SchemeName = "ApiKey";
     private const string FailureItem = "sb:auth-failure";
@@ -60,6 +61,8 @@ public sealed class ApiKeyAuthenticationHandler(
         };
         if (key.ProjectId is not null) claims.Add(new(SwitchboardClaimTypes.ProjectId, key.ProjectId));
         claims.AddRange(key.Scopes.Select(s => new Claim(SwitchboardClaimTypes.Scope, s)));
+        var projectId = key.ProjectId ?? await projects.DefaultProjectAsync(Context.RequestServices, key.AccountId, Context.RequestAborted);
+        Context.RequestServices.GetRequiredService<Tenant>().Authenticated(key.AccountId, key.Id, key.Scopes, key.ProjectId, projectId, Context);
         return Success(claims);
     }
 
@@ -78,6 +81,8 @@ public sealed class ApiKeyAuthenticationHandler(
         var db = Context.RequestServices.GetRequiredService<SwitchboardDb>();
         if (accountId.Length > 40 || !await db.Accounts.AsNoTracking().AnyAsync(a => a.Id == accountId, Context.RequestAborted))
             return Fail("account_not_found");
+        var projectId = await projects.DefaultProjectAsync(Context.RequestServices, accountId, Context.RequestAborted);
+        Context.RequestServices.GetRequiredService<Tenant>().Authenticated(accountId, null, [Scopes.Admin], null, projectId, Context);
         return Success([new(SwitchboardClaimTypes.AccountId, accountId), new(SwitchboardClaimTypes.Scope, Scopes.Admin)]);
     }
 
