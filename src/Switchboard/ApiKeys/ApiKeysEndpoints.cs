@@ -31,7 +31,7 @@ public static class ApiKeysEndpoints
     }
 
     public static async Task<Results<Created<CreatedApiKey>, ProblemHttpResult>> CreateKey(
-        HttpRequest request, Tenant tenant, SwitchboardDb db, CancellationToken ct)
+        HttpRequest request, Tenant tenant, SwitchboardDb db, IStoreWriter writer, CancellationToken ct)
     {
         var accountId = tenant.AccountId;
         var body = await JsonBody.ReadAsync(request, allowEmpty: false, ct);
@@ -65,26 +65,22 @@ public static class ApiKeysEndpoints
         }
         if (errors.Count > 0) return Problems.Validation(errors);
 
-        var issued = ApiKeyIssuer.Issue(db, accountId, projectId, name!, scopes);
-        AuditLog.Record(db, tenant.Actor, accountId, "api_key.created", projectId, targetId: issued.Key.Id,
-            data: new { issued.Key.Name, Scopes = scopes, ProjectId = projectId });
-        await db.SaveChangesAsync(ct);
+        var issued = await writer.WriteAsync(async (tx, token) =>
+        {
+            var key = ApiKeyIssuer.Issue(tx.Db, accountId, projectId, name!, scopes);
+            AuditLog.Record(tx.Db, tenant.Actor, accountId, "api_key.created", projectId, targetId: key.Key.Id,
+                data: new { key.Key.Name, Scopes = scopes, ProjectId = projectId });
+            await tx.Db.SaveChangesAsync(token);
+            return key;
+        }, ct);
         return TypedResults.Created($"/api/v1/api-keys/{issued.Key.Id}", new CreatedApiKey(ApiKeyView.From(issued.Key), issued.Plaintext));
     }
 
     public static async Task<Results<Ok<ApiKeyView>, ProblemHttpResult>> RevokeKey(
-        string id, Tenant tenant, SwitchboardDb db, ApiKeyCache cache, CancellationToken ct)
+        string id, Tenant tenant, IStoreWriter writer, ApiKeyCache cache, CancellationToken ct)
     {
-        var accountId = tenant.AccountId;
-        var restricted = tenant.RestrictedProjectId;
-        var key = await db.ApiKeys.FirstOrDefaultAsync(k => k.Id == id && k.AccountId == accountId && (restricted == null || k.ProjectId == restricted), ct);
+        var key = await ApiKeyIssuer.RevokeAsync(writer, id, tenant.AccountId, tenant.RestrictedProjectId, tenant.Actor, ct);
         if (key is null) return Problems.NotFound("api key", id);
-        if (key.RevokedAt is null)
-        {
-            key.RevokedAt = DateTime.UtcNow;
-            AuditLog.Record(db, tenant.Actor, accountId, "api_key.revoked", key.ProjectId, targetId: key.Id);
-            await db.SaveChangesAsync(ct);
-        }
         cache.Invalidate(key.Hash);
         return TypedResults.Ok(ApiKeyView.From(key));
     }

@@ -9,9 +9,12 @@ namespace Switchboard.Catalog;
 /// Built-in lookups stay in memory; custom ones are one indexed query (no per-node cache, so an update
 /// made on another node is seen at once).
 /// </summary>
-public sealed class AccountCatalog(ProviderCatalog builtIn)
+public sealed class AccountCatalog(ProviderCatalog builtIn, AccountChanges changes)
 {
     public ProviderCatalog BuiltIn => builtIn;
+
+    /// <summary>The write in <paramref name="tx"/> adds, changes or deletes one of the account's custom providers.</summary>
+    public void Changed(StoreTransaction tx, string accountId) => changes.Changed(tx, accountId);
 
     public async Task<IReadOnlyList<ProviderDefinition>> ProvidersAsync(SwitchboardDb db, string accountId, CancellationToken ct)
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.Options;
 using Switchboard.Http;
 using Switchboard.Http.Outbound;
 using Switchboard.Store;
@@ -30,4 +31,22 @@ public sealed record BaseUrlOverride(bool Present, string? Value, FieldError? Er
     }
 
     private static BaseUrlOverride Invalid(string code, string message) => new(true, null, new FieldError(Field, code, message));
+}
+
+/// <summary>Switchboard:Health:AllowBaseUrlOverride (with the health settings, where operators look for it).</summary>
+public sealed class BaseUrlOverrideOptions
+{
+    public const string Section = "Switchboard:Health";
+
+    /// <summary>
+    /// Accept base_url_override on install outside Development/Testing. It sends the tenant's credentials to a
+    /// URL the tenant chooses, from this server's network (SSRF), so it is off by default in production.
+    /// </summary>
+    public bool AllowBaseUrlOverride { get; set; }
+}
+
+/// <summary>Whether an install may carry base_url_override on this server.</summary>
+public sealed class BaseUrlOverridePolicy(IOptions<BaseUrlOverrideOptions> options, IHostEnvironment environment)
+{
+    public bool Allowed => options.Value.AllowBaseUrlOverride || environment.IsDevelopment() || environment.IsEnvironment("Testing");
 }

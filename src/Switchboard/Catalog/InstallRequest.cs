@@ -3,8 +3,17 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Switchboard.Http;
 using Switchboard.Http.Outbound;
+using Switchboard.Store;
 
 namespace Switchboard.Catalog;
+
+public static class InstallRequirementsOf
+{
+    /// <summary>The params and secrets this provider requires of an install.</summary>
+    public static InstallRequirements InstallRequirements(this ProviderDefinition provider) =>
+        new(provider.Params.Where(f => f.Required).Select(f => f.Name).ToArray(), provider.Secrets.Where(f => f.Required).Select(f => f.Name).ToArray());
+}
+
 
 /// <summary>
 /// An install body checked against the provider's params and secrets schema. A group (params or
@@ -45,14 +54,8 @@ public sealed record InstallRequest(JsonObject? Params, Dictionary<string, strin
     }
 
     /// <summary>Required fields are checked against the result of the install (body merged over what is kept).</summary>
-    public static IEnumerable<FieldError> MissingRequired(ProviderDefinition provider, JsonObject finalParams, IEnumerable<string> finalSecretNames)
-    {
-        var secretNames = finalSecretNames.ToHashSet(StringComparer.Ordinal);
-        foreach (var f in provider.Params.Where(f => f.Required && !finalParams.ContainsKey(f.Name)))
-            yield return new($"params.{f.Name}", "required", $"{f.Name} is required.");
-        foreach (var f in provider.Secrets.Where(f => f.Required && !secretNames.Contains(f.Name)))
-            yield return new($"secrets.{f.Name}", "required", $"{f.Name} is required.");
-    }
+    public static IEnumerable<FieldError> MissingRequired(ProviderDefinition provider, JsonObject finalParams, IEnumerable<string> finalSecretNames) =>
+        provider.InstallRequirements().Missing(finalParams, finalSecretNames);
 
     private static JsonObject ParseParams(JsonElement obj, List<FieldDefinition> fields, List<FieldError> errors)
     {

@@ -29,14 +29,14 @@ public static class AdminCli
         var db = sp.GetRequiredService<SwitchboardDb>();
         try
         {
-            if (args[0] != "crypto" || args.ElementAtOrDefault(1) != "new-key") await DataServices.MigrateAsync(db);
+            if (args[0] != "crypto" || args.ElementAtOrDefault(1) != "new-key") await StoreServices.MigrateAsync(db);
             return (args[0], args.ElementAtOrDefault(1)) switch
             {
                 ("migrate", _) => Print(new { migrated = true }),
-                ("accounts", "create") => await CreateAccount(db, args),
+                ("accounts", "create") => await CreateAccount(sp.GetRequiredService<IStoreWriter>(), args),
                 ("accounts", "list") => Print(await db.Accounts.AsNoTracking().OrderBy(a => a.CreatedAt).Select(a => new { account_id = a.Id, a.Name, created_at = a.CreatedAt }).ToListAsync()),
-                ("keys", "create") => await CreateKey(db, args),
-                ("keys", "revoke") => await RevokeKey(db, args),
+                ("keys", "create") => await CreateKey(db, sp.GetRequiredService<IStoreWriter>(), args),
+                ("keys", "revoke") => await RevokeKey(sp.GetRequiredService<IStoreWriter>(), args),
                 ("keys", "list") => await ListKeys(db, args),
                 ("crypto", "new-key") => NewKey(sp),
                 ("crypto", "rotate") => await Rotate(db, sp, args),
@@ -50,14 +50,14 @@ public static class AdminCli
         }
     }
 
-    private static async Task<int> CreateAccount(SwitchboardDb db, string[] args)
+    private static async Task<int> CreateAccount(IStoreWriter writer, string[] args)
     {
         var name = Option(args, "--name") ?? throw new CliException("accounts create needs --name NAME");
-        var created = await AccountProvisioning.CreateAsync(db, name, CancellationToken.None);
+        var created = await AccountProvisioning.CreateAsync(writer, name, CancellationToken.None);
         return Print(new { account_id = created.Account.Id, project_id = created.DefaultProject.Id, api_key_id = created.Key.Key.Id, api_key = created.Key.Plaintext });
     }
 
-    private static async Task<int> CreateKey(SwitchboardDb db, string[] args)
+    private static async Task<int> CreateKey(SwitchboardDb db, IStoreWriter writer, string[] args)
     {
         var accountId = Option(args, "--account") ?? throw new CliException("keys create needs --account ID");
         var scopes = (Option(args, "--scopes") ?? throw new CliException($"keys create needs --scopes (of: {string.Join(",", Scopes.All)})"))
@@ -67,17 +67,15 @@ public static class AdminCli
         var projectId = Option(args, "--project");
         if (projectId is not null && !await db.Projects.AnyAsync(p => p.Id == projectId && p.AccountId == accountId))
             throw new CliException($"no project '{projectId}' in account '{accountId}'");
-        var issued = ApiKeyIssuer.Issue(db, accountId, projectId, Option(args, "--name") ?? "cli", scopes);
-        await db.SaveChangesAsync();
+        var issued = await ApiKeyIssuer.IssueAsync(writer, accountId, projectId, Option(args, "--name") ?? "cli", scopes, CancellationToken.None);
         return Print(new { api_key_id = issued.Key.Id, account_id = accountId, project_id = projectId, scopes, api_key = issued.Plaintext });
     }
 
-    private static async Task<int> RevokeKey(SwitchboardDb db, string[] args)
+    private static async Task<int> RevokeKey(IStoreWriter writer, string[] args)
     {
         var id = args.ElementAtOrDefault(2) ?? throw new CliException("keys revoke needs a key id");
-        var now = DateTime.UtcNow;
-        var n = await db.ApiKeys.Where(k => k.Id == id && k.RevokedAt == null).ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now));
-        if (n == 0 && !await db.ApiKeys.AnyAsync(k => k.Id == id)) throw new CliException($"no key '{id}'");
+        if (await ApiKeyIssuer.RevokeAsync(writer, id, accountId: null, restrictedProjectId: null, actor: null, CancellationToken.None) is null)
+            throw new CliException($"no key '{id}'");
         return Print(new { api_key_id = id, revoked = true });
     }
 
@@ -103,7 +101,7 @@ public static class AdminCli
         var box = sp.GetRequiredService<SecretBox>();
         if (!box.IsAvailable) throw new CliException("encryption unavailable: " + box.Ring.Problem);
         var batch = int.TryParse(Option(args, "--batch"), out var b) && b > 0 ? b : 200;
-        var report = await Rewrapper.RunAsync(db, box, batch);
+        var report = await Rewrapper.RunAsync(db, sp.GetRequiredService<IStoreWriter>(), box, batch);
         return Print(new { active_key_id = box.Ring.ActiveKeyId, rewrapped = report.Rewrapped, remaining = report.Remaining });
     }
 

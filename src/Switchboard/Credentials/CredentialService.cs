@@ -17,7 +17,7 @@ public sealed record Credential(string UserId, string AccessToken, string? Token
 /// token exactly once: the lease is taken by a compare-and-set on (generation, lease expiry); whoever loses waits and
 /// re-reads the token the winner stored (the bumped generation stops it from refreshing again).
 /// </summary>
-public sealed class CredentialService(SecretBox box, TokenClient tokens, AccountCatalog catalog, AwsAssumeRole aws,
+public sealed class CredentialService(SecretBox box, TokenClient tokens, AccountCatalog catalog, AwsAssumeRole aws, IStoreWriter writer,
     IOptions<OAuthOptions> options, ILogger<CredentialService> logger)
 {
     private static readonly string Node = Environment.MachineName + ":" + Environment.ProcessId + ":" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
@@ -55,10 +55,10 @@ public sealed class CredentialService(SecretBox box, TokenClient tokens, Account
             var generation = row.Generation;
             // The lease must outlive the token request and the write after it, whatever the settings say.
             var leaseUntil = now + TimeSpan.FromTicks(Math.Max(O.LeaseDuration.Ticks, (O.TokenRequestTimeout * 2 + TimeSpan.FromSeconds(10)).Ticks));
-            var won = await db.Set<OAuthConnection>()
+            var won = await writer.WriteAsync((tx, token) => tx.Db.Set<OAuthConnection>()
                 .Where(c => c.AccountId == accountId && c.Id == connectionId && c.Generation == generation
                             && (c.LeaseUntil == null || c.LeaseUntil < now))
-                .ExecuteUpdateAsync(s => s.SetProperty(c => c.LeaseOwner, me).SetProperty(c => c.LeaseUntil, leaseUntil), ct);
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.LeaseOwner, me).SetProperty(c => c.LeaseUntil, leaseUntil), token), ct);
             if (won == 1) return await RefreshUnderLeaseAsync(db, actor, row, me, trigger, ct);
             if (trigger == Trigger.Worker) return (null, null);
             if (DateTime.UtcNow > deadline)
@@ -99,66 +99,69 @@ public sealed class CredentialService(SecretBox box, TokenClient tokens, Account
         // A failure is recorded only while we still hold the lease, so it never overrides another node's refresh.
         var generation = row.Generation;
         var storingTokens = outcome.Tokens is not null;
-        var q = db.Set<OAuthConnection>().Where(c => c.AccountId == row.AccountId && c.Id == row.Id && c.Generation == generation
-                                                     && (storingTokens || c.LeaseOwner == me));
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        int updated;
-        string action;
-        object data;
         var audience = new { user_id = row.UserId.Length == 0 ? null : row.UserId, trigger = trigger.ToString().ToLowerInvariant() };
-        if (outcome.Tokens is { } t)
+        // Sealed before the write: the writer runs nothing but the write.
+        var access = outcome.Tokens is { } issued ? box.EncryptString(issued.AccessToken, row.Context().Field("access_token")) : null;
+        var refresh = outcome.Tokens is { RefreshToken: { } rotated } ? box.EncryptString(rotated, row.Context().Field("refresh_token")) : row.RefreshToken;
+        var stored = await writer.WriteAsync(async (tx, token) =>
         {
-            var access = box.EncryptString(t.AccessToken, row.Context().Field("access_token"));
-            var refresh = t.RefreshToken is null ? row.RefreshToken : box.EncryptString(t.RefreshToken, row.Context().Field("refresh_token"));
-            var scopes = t.Scope ?? row.Scopes;
-            updated = await q.ExecuteUpdateAsync(s => s
-                .SetProperty(c => c.AccessToken, access).SetProperty(c => c.RefreshToken, refresh)
-                .SetProperty(c => c.ExpiresAt, t.ExpiresAt).SetProperty(c => c.TokenType, t.TokenType)
-                .SetProperty(c => c.Scopes, scopes).SetProperty(c => c.Status, ConnectionStatus.Active)
-                .SetProperty(c => c.Generation, c => c.Generation + 1)
-                .SetProperty(c => c.LeaseOwner, (string?)null).SetProperty(c => c.LeaseUntil, (DateTime?)null)
-                .SetProperty(c => c.FailureCount, 0).SetProperty(c => c.FirstFailureAt, (DateTime?)null)
-                .SetProperty(c => c.NextAttemptAt, (DateTime?)null).SetProperty(c => c.LastError, (string?)null)
-                .SetProperty(c => c.RefreshedAt, now).SetProperty(c => c.UpdatedAt, now), ct);
-            action = row.AccessToken is null ? "oauth.token.issued" : "oauth.token.refreshed";
-            data = new { audience.user_id, audience.trigger, rotated = t.RefreshToken is not null, expires_at = t.ExpiresAt, generation = row.Generation + 1 };
-        }
-        else
-        {
-            var f = outcome.Failure!;
-            var failures = row.FailureCount + 1;
-            var first = row.FirstFailureAt ?? now;
-            var giveUp = f.Kind != TokenFailureKind.Transient || now - first >= O.GiveUpAfter;
-            var status = f.Kind == TokenFailureKind.InvalidGrant ? ConnectionStatus.Expired
-                : giveUp ? ConnectionStatus.Error : row.Status;
-            var backoff = TimeSpan.FromSeconds(Math.Min(O.MaxBackoff.TotalSeconds, Math.Pow(2, Math.Min(failures, 20))));
-            DateTime? next = giveUp ? null : now + backoff;
-            var keepTokens = f.Kind != TokenFailureKind.InvalidGrant;
-            updated = await q.ExecuteUpdateAsync(s => s
-                .SetProperty(c => c.Status, row.UserId.Length == 0 ? ConnectionStatus.Active : status)
-                .SetProperty(c => c.AccessToken, c => keepTokens ? c.AccessToken : null)
-                .SetProperty(c => c.RefreshToken, c => keepTokens ? c.RefreshToken : null)
-                .SetProperty(c => c.Generation, c => c.Generation + 1)
-                .SetProperty(c => c.LeaseOwner, (string?)null).SetProperty(c => c.LeaseUntil, (DateTime?)null)
-                .SetProperty(c => c.FailureCount, failures).SetProperty(c => c.FirstFailureAt, first)
-                .SetProperty(c => c.NextAttemptAt, next).SetProperty(c => c.LastError, f.Error)
-                .SetProperty(c => c.UpdatedAt, now), ct);
-            action = f.Kind == TokenFailureKind.InvalidGrant ? "oauth.connection.expired"
-                : giveUp ? "oauth.connection.error" : "oauth.refresh.failed";
-            data = new { audience.user_id, audience.trigger, error = f.Error, failures, next_attempt_at = next };
-        }
-        if (updated == 0)
-        {
+            var q = tx.Db.Set<OAuthConnection>().Where(c => c.AccountId == row.AccountId && c.Id == row.Id && c.Generation == generation
+                                                            && (storingTokens || c.LeaseOwner == me));
+            int updated;
+            string action;
+            object data;
+            if (outcome.Tokens is { } t)
+            {
+                var scopes = t.Scope ?? row.Scopes;
+                updated = await q.ExecuteUpdateAsync(s => s
+                    .SetProperty(c => c.AccessToken, access).SetProperty(c => c.RefreshToken, refresh)
+                    .SetProperty(c => c.ExpiresAt, t.ExpiresAt).SetProperty(c => c.TokenType, t.TokenType)
+                    .SetProperty(c => c.Scopes, scopes).SetProperty(c => c.Status, ConnectionStatus.Active)
+                    .SetProperty(c => c.Generation, c => c.Generation + 1)
+                    .SetProperty(c => c.LeaseOwner, (string?)null).SetProperty(c => c.LeaseUntil, (DateTime?)null)
+                    .SetProperty(c => c.FailureCount, 0).SetProperty(c => c.FirstFailureAt, (DateTime?)null)
+                    .SetProperty(c => c.NextAttemptAt, (DateTime?)null).SetProperty(c => c.LastError, (string?)null)
+                    .SetProperty(c => c.RefreshedAt, now).SetProperty(c => c.UpdatedAt, now), token);
+                action = row.AccessToken is null ? "oauth.token.issued" : "oauth.token.refreshed";
+                data = new { audience.user_id, audience.trigger, rotated = t.RefreshToken is not null, expires_at = t.ExpiresAt, generation = row.Generation + 1 };
+            }
+            else
+            {
+                var f = outcome.Failure!;
+                var failures = row.FailureCount + 1;
+                var first = row.FirstFailureAt ?? now;
+                var giveUp = f.Kind != TokenFailureKind.Transient || now - first >= O.GiveUpAfter;
+                var status = f.Kind == TokenFailureKind.InvalidGrant ? ConnectionStatus.Expired
+                    : giveUp ? ConnectionStatus.Error : row.Status;
+                var backoff = TimeSpan.FromSeconds(Math.Min(O.MaxBackoff.TotalSeconds, Math.Pow(2, Math.Min(failures, 20))));
+                DateTime? next = giveUp ? null : now + backoff;
+                var keepTokens = f.Kind != TokenFailureKind.InvalidGrant;
+                updated = await q.ExecuteUpdateAsync(s => s
+                    .SetProperty(c => c.Status, row.UserId.Length == 0 ? ConnectionStatus.Active : status)
+                    .SetProperty(c => c.AccessToken, c => keepTokens ? c.AccessToken : null)
+                    .SetProperty(c => c.RefreshToken, c => keepTokens ? c.RefreshToken : null)
+                    .SetProperty(c => c.Generation, c => c.Generation + 1)
+                    .SetProperty(c => c.LeaseOwner, (string?)null).SetProperty(c => c.LeaseUntil, (DateTime?)null)
+                    .SetProperty(c => c.FailureCount, failures).SetProperty(c => c.FirstFailureAt, first)
+                    .SetProperty(c => c.NextAttemptAt, next).SetProperty(c => c.LastError, f.Error)
+                    .SetProperty(c => c.UpdatedAt, now), token);
+                action = f.Kind == TokenFailureKind.InvalidGrant ? "oauth.connection.expired"
+                    : giveUp ? "oauth.connection.error" : "oauth.refresh.failed";
+                data = new { audience.user_id, audience.trigger, error = f.Error, failures, next_attempt_at = next };
+            }
             // Another node stored newer tokens (or took over our expired lease after a failure); ours are discarded.
-            await tx.RollbackAsync(ct);
+            if (updated == 0) return null;
+            AuditLog.Record(tx.Db, actor, row.AccountId, action, row.ProjectId, app?.Provider.Name, row.Id.ToString(), data);
+            if (outcome.Failure is { Kind: TokenFailureKind.Blocked, BlockedHost: { } blockedHost })
+                AuditLog.OutboundBlocked(tx.Db, actor, row.AccountId, row.ProjectId, app?.Provider.Name, row.Id.ToString(), FeatureOf(app), blockedHost);
+            await tx.Db.SaveChangesAsync(token);
+            return action;
+        }, ct);
+        if (stored is not { } action)
+        {
             logger.LogWarning("Refresh lease on connection {Id} was lost before the result was stored", row.Id);
             return (null, Unavailable("The refresh took too long; retry."));
         }
-        AuditLog.Record(db, actor, row.AccountId, action, row.ProjectId, app?.Provider.Name, row.Id.ToString(), data);
-        if (outcome.Failure is { Kind: TokenFailureKind.Blocked, BlockedHost: { } blockedHost })
-            AuditLog.OutboundBlocked(db, actor, row.AccountId, row.ProjectId, app?.Provider.Name, row.Id.ToString(), FeatureOf(app), blockedHost);
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
         logger.LogInformation("Connection {Id}: {Action}", row.Id, action);
 
         if (outcome.Tokens is { } ok)

@@ -45,7 +45,7 @@ public static class ConnectPages
     }
 
     public static async Task<IResult> SubmitAsync(string token, HttpContext http, SwitchboardDb db, AccountCatalog catalog,
-        SecretBox box, IOptions<SwitchboardOptions> options, IOptions<OAuthOptions> oauth, ListCacheInvalidator listCache,
+        SecretBox box, IOptions<SwitchboardOptions> options, IOptions<OAuthOptions> oauth, IStoreWriter writer, IntegrationStore integrations,
         OutboundPolicy outbound, CancellationToken ct)
     {
         var request = http.Request;
@@ -87,39 +87,41 @@ public static class ConnectPages
 
         // The link is used up in the same transaction that stores the credential: a second submission
         // (on any node) finds used_at set and changes nothing; a failed install leaves the link usable.
-        await using var writeLock = await db.WriteLockAsync(ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var now = DateTime.UtcNow;
-        var claimed = await db.Set<InstallLink>()
-            .Where(l => l.Id == link.Id && l.AccountId == link.AccountId && l.UsedAt == null && l.ExpiresAt > now)
-            .ExecuteUpdateAsync(s => s.SetProperty(l => l.UsedAt, now), ct);
-        if (claimed == 0)
+        var actor = AuditActor.Anonymous(http);
+        var command = install is null ? null : InstallCommands.Prepare(actor, link.AccountId, link.ProjectId, provider, install, box);
+        var written = await writer.WriteAsync(async (tx, token) =>
         {
-            await tx.RollbackAsync(ct);
+            var now = DateTime.UtcNow;
+            var claimed = await tx.Db.Set<InstallLink>()
+                .Where(l => l.Id == link.Id && l.AccountId == link.AccountId && l.UsedAt == null && l.ExpiresAt > now)
+                .ExecuteUpdateAsync(s => s.SetProperty(l => l.UsedAt, now), token);
+            if (claimed == 0) return new PageWrite(LinkGone: true);
+            var integration = ready;
+            if (command is not null)
+            {
+                var outcome = await integrations.InstallAsync(tx, command, token);
+                if (outcome.Row is null)
+                {
+                    tx.Rollback();
+                    return new PageWrite(Missing: outcome.Missing);
+                }
+                // Written with plain SQL, so not tracked: the OAuth session below needs only its identity.
+                integration = new Integration { Id = outcome.Row.Id, AccountId = link.AccountId, ProjectId = link.ProjectId, Provider = provider.Name };
+            }
+            AuditLog.Record(tx.Db, actor, link.AccountId, "integration.install_link.used", link.ProjectId, provider.Name, integration!.Id.ToString(),
+                new { LinkCreatedBy = link.CreatedBy, link.CreatedAt });
+            string? handle = null;
+            if (isOAuth)
+                handle = await OAuthSessions.AddAsync(tx.Db, actor, link.AccountId, integration, PageUserId, redirectUri: null,
+                    oauth.Value.SessionLifetime, token);
+            await tx.Db.SaveChangesAsync(token);
+            return new PageWrite(Handle: handle);
+        }, ct);
+        if (written.LinkGone)
             return LinkUsedOrExpired(await db.Set<InstallLink>().AsNoTracking().Where(l => l.Id == link.Id && l.AccountId == link.AccountId)
                 .Select(l => l.UsedAt).FirstOrDefaultAsync(ct) is not null);
-        }
-        var integration = ready;
-        if (install is not null)
-        {
-            var command = IntegrationInstaller.Prepare(AuditActor.Anonymous(http), link.AccountId, link.ProjectId, provider, install, box);
-            var outcome = await IntegrationInstaller.InstallInTransactionAsync(db, listCache, command, ct);
-            if (outcome.Row is null)
-            {
-                await tx.RollbackAsync(ct);
-                return FormPage(400, link, provider, submitted.ParamValues, outcome.Missing, oauthOrigin);
-            }
-            // Written with plain SQL, so not tracked here: the OAuth session below needs only its identity.
-            integration = new Integration { Id = outcome.Row.Id, AccountId = link.AccountId, ProjectId = link.ProjectId, Provider = provider.Name };
-        }
-        AuditLog.Record(db, AuditActor.Anonymous(http), link.AccountId, "integration.install_link.used", link.ProjectId, provider.Name, integration!.Id.ToString(),
-            new { LinkCreatedBy = link.CreatedBy, link.CreatedAt });
-        string? handle = null;
-        if (isOAuth)
-            handle = await OAuthSessions.AddAsync(db, AuditActor.Anonymous(http), link.AccountId, integration, PageUserId, redirectUri: null,
-                oauth.Value.SessionLifetime, ct);
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
+        if (written.Missing is { } stillMissing) return FormPage(400, link, provider, submitted.ParamValues, stillMissing, oauthOrigin);
+        var handle = written.Handle;
         // The browser goes on to Switchboard's OAuth start URL, which redirects to the provider with state and PKCE.
         if (handle is not null) return TypedResults.Redirect(OAuthFlow.StartUrl(options.Value.PublicBaseUrl, handle));
 
@@ -130,6 +132,9 @@ public static class ConnectPages
             </div>
             """);
     }
+
+    /// <summary>What the page's write did: nothing (the link was used up or expired meanwhile, or required fields are missing), or stored it.</summary>
+    private sealed record PageWrite(bool LinkGone = false, List<FieldError>? Missing = null, string? Handle = null);
 
     /// <summary>The end user an install page connects: the project's own connection to the provider.</summary>
     public const string PageUserId = "default";

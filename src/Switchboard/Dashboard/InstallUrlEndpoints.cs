@@ -29,7 +29,7 @@ public static class InstallUrlEndpoints
 
     public static async Task<Results<Ok<InstallUrlEnvelope>, ProblemHttpResult>> CreateInstallUrl(
         string provider, Tenant tenant, SwitchboardDb db, AccountCatalog catalog,
-        IOptions<SwitchboardOptions> options, CancellationToken ct)
+        IOptions<SwitchboardOptions> options, IStoreWriter writer, CancellationToken ct)
     {
         var (accountId, projectId) = (tenant.AccountId, tenant.ProjectId);
         var definition = provider.Length > 64 ? null : await catalog.FindAsync(db, accountId, provider, ct);
@@ -48,15 +48,17 @@ public static class InstallUrlEndpoints
             CreatedAt = now,
             ExpiresAt = now + options.Value.InstallLinkTtl,
         };
-        // Links are worthless a day after they expire; each account sweeps its own.
-        var staleBefore = now.AddDays(-1);
-        await db.Set<InstallLink>().Where(l => l.AccountId == accountId && l.ExpiresAt < staleBefore).ExecuteDeleteAsync(ct);
-
-        db.Add(link);
         var setupType = SetupTypes.For(definition.AuthType);
-        AuditLog.Record(db, tenant.Actor, accountId, "integration.install_url.created", projectId, definition.Name,
-            IntegrationIds.For(projectId, definition.Name).ToString(), new { SetupType = setupType, link.ExpiresAt });
-        await db.SaveChangesAsync(ct);
+        await writer.WriteAsync(async (tx, token) =>
+        {
+            // Links are worthless a day after they expire; each account sweeps its own.
+            var staleBefore = now.AddDays(-1);
+            await tx.Db.Set<InstallLink>().Where(l => l.AccountId == accountId && l.ExpiresAt < staleBefore).ExecuteDeleteAsync(token);
+            tx.Db.Add(link);
+            AuditLog.Record(tx.Db, tenant.Actor, accountId, "integration.install_url.created", projectId, definition.Name,
+                IntegrationIds.For(projectId, definition.Name).ToString(), new { SetupType = setupType, link.ExpiresAt });
+            await tx.Db.SaveChangesAsync(token);
+        }, ct);
 
         var url = options.Value.PublicBaseUrl.TrimEnd('/') + "/connect/" + token;
         return TypedResults.Ok(new InstallUrlEnvelope(new InstallUrlData(definition.Name, url, setupType, Message, link.ExpiresAt)));

@@ -1,3 +1,5 @@
+using Switchboard.Store;
+
 namespace Switchboard.Health;
 
 public static class HealthServices
@@ -6,6 +8,7 @@ public static class HealthServices
     {
         services.Configure<HealthOptions>(configuration.GetSection(HealthOptions.Section));
         services.AddSingleton<CredentialChecker>();
+        services.AddSingleton<IPostInstallHook>(sp => sp.GetRequiredService<CredentialChecker>());
         services.AddSingleton<HealthMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<HealthMonitor>());
         return services;

@@ -6,6 +6,7 @@ using Scalar.AspNetCore;
 using Switchboard.ApiKeys;
 using Switchboard.AuditTrail;
 using Switchboard.Catalog;
+using Switchboard.Credentials;
 using Switchboard.Dashboard;
 using Switchboard.Health;
 using Switchboard.Http;
@@ -52,32 +53,17 @@ public static class SwitchboardHosting
             allowCreate: options.Crypto.AutoCreateKey || builder.Environment.IsDevelopment(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Switchboard.Crypto")));
         services.AddSingleton<SecretBox>();
-        services.AddSingleton(_ => ProviderCatalog.Load(ProviderCatalog.DefaultDirectory));
-        services.AddSingleton(sp => ToolCatalog.Load(ProviderCatalog.DefaultDirectory, sp.GetRequiredService<ProviderCatalog>()));
-        services.AddSingleton<ProjectResolver>();
-        services.AddScoped<Tenant>();
-        services.AddSingleton<IntegrationListCache>();
-        services.AddSingleton<ListCacheInvalidator>();
-        services.AddSingleton<IInterceptor>(sp => sp.GetRequiredService<ListCacheInvalidator>());
-        services.AddOutboundHttp();
-        services.AddSwitchboardOAuth(builder.Configuration);
-        services.AddSingleton<ApiKeyCache>();
-        services.AddSingleton<ApiKeyUsage>();
-        services.AddOptions<LoginThrottleOptions>().Bind(builder.Configuration.GetSection(LoginThrottleOptions.Section))
-            .Validate(o => !o.Enabled || (o.MaxFailures >= 1 && o.Window >= TimeSpan.FromMilliseconds(100)),
-                "Switchboard:LoginThrottle needs MaxFailures >= 1 and a Window of at least 100 ms (or Enabled=false).")
-            .ValidateOnStart();
-        services.AddSingleton<LoginThrottle>();
-        services.AddHostedService<ApiKeyUsageFlusher>();
-        services.AddHostedService<ApiKeyRevocationWatcher>();
         services.AddSingleton<NodeIdentity>();
+        services.AddOutboundHttp();
+        services.AddCatalog(builder.Configuration);
+        services.AddTenancy(builder.Configuration);
+        services.AddCredentials(builder.Configuration);
+
+        services.AddSingleton<IntegrationListCache>();
+        services.AddSingleton<CustomProviderValidator>();
         services.AddRateLimits(builder.Configuration);
         services.AddIdempotency(builder.Configuration);
         services.AddCredentialHealth(builder.Configuration);
-
-        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
-        services.AddAuthorization();
 
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemDefaults.Apply);
         services.AddExceptionHandler<ProblemExceptionHandler>();
@@ -104,8 +90,8 @@ public static class SwitchboardHosting
 
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<SwitchboardDb>();
-        if (options.Database.MigrateOnStartup) await DataServices.MigrateAsync(db);
-        if (options.Bootstrap && await Bootstrap.RunAsync(db, logger, CancellationToken.None) is { } created)
+        if (options.Database.MigrateOnStartup) await StoreServices.MigrateAsync(db);
+        if (options.Bootstrap && await Bootstrap.RunAsync(app.Services.GetRequiredService<IStoreWriter>(), logger, CancellationToken.None) is { } created)
             Bootstrap.PrintBannerWhenStarted(app, created);
     }
 

@@ -34,6 +34,24 @@ public static class Problems
             "internal address. An operator can open ranges with Switchboard:Outbound:AllowedNetworks.",
             new Dictionary<string, object?> { ["host"] = Truncate(host) });
 
+    /// <summary>409 invalid_transition: the integration's state does not allow what was asked (see Store's Transition).</summary>
+    public static ProblemHttpResult InvalidTransition(string provider, string from, string requested, string hint) =>
+        Make(409, "invalid_transition", "Invalid status transition",
+            $"Integration '{Truncate(provider, 64)}' is {from}; it cannot {requested}{hint}",
+            new Dictionary<string, object?> { ["current_status"] = from, ["requested"] = requested });
+
+    /// <summary>409 invalid_transition for sidebar_enabled on a disconnected integration.</summary>
+    public static ProblemHttpResult SidebarHidden(string provider, string status) =>
+        Make(409, "invalid_transition", "Invalid status transition",
+            $"Integration '{Truncate(provider, 64)}' is disconnected and cannot show its sidebar; install it again first.",
+            new Dictionary<string, object?> { ["current_status"] = status, ["requested"] = "sidebar_enabled" });
+
+    /// <summary>409 integration_not_active: only an active integration can be used (credentials, tools).</summary>
+    public static ProblemHttpResult IntegrationNotActive(string provider, string status) =>
+        Make(409, "integration_not_active", "Integration is not active",
+            $"Integration '{Truncate(provider, 64)}' is {status}; only an active integration can be used.",
+            new Dictionary<string, object?> { ["current_status"] = status });
+
     public static ProblemHttpResult Validation(IEnumerable<FieldError> errors) =>
         Make(400, "validation_failed", "Request validation failed", "One or more fields are missing or invalid.",
             new Dictionary<string, object?> { ["errors"] = errors.ToArray() });

@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Switchboard.Audit;
 using Switchboard.Catalog;
+using Switchboard.Credentials;
 using Switchboard.Health;
 using Switchboard.Http;
 using Switchboard.Http.Outbound;
@@ -58,7 +59,7 @@ public static class IntegrationsEndpoints
         // The hot read path: a page is served from this node's cache until a write drops it or it expires.
         var cacheKey = $"list:{accountId}:{projectId}:{status}:{category}:{after}:{pageSize}";
         if (cache.Find(cacheKey, accountId) is { } cached) return new JsonBytes(cached);
-        var generation = cache.Generation(accountId);
+        var version = cache.Version(accountId);
 
         var rows = await InstalledRows(db, accountId, projectId).ToDictionaryAsync(r => r.Provider, ct);
 
@@ -79,7 +80,7 @@ public static class IntegrationsEndpoints
             next = Cursor.Encode(page[^1].Name);
         }
         var body = JsonSerializer.SerializeToUtf8Bytes(new IntegrationList(page, counts, next), json.Value.SerializerOptions);
-        cache.Store(cacheKey, generation, body);
+        cache.Store(cacheKey, version, body);
         return new JsonBytes(body);
     }
 
@@ -96,7 +97,7 @@ public static class IntegrationsEndpoints
 
     public static async Task<Results<Ok<IntegrationView>, ProblemHttpResult>> Install(
         string id, HttpRequest request, Tenant tenant, SwitchboardDb db,
-        AccountCatalog catalog, SecretBox box, CredentialChecker health, GroupCommit commits, IntegrationListCache listCache,
+        AccountCatalog catalog, SecretBox box, IntegrationStore store, BaseUrlOverridePolicy baseUrls, IEnumerable<IPostInstallHook> afterInstall,
         IHostEnvironment environment, OutboundPolicy outbound, CancellationToken ct)
     {
         var accountId = tenant.AccountId;
@@ -110,40 +111,29 @@ public static class IntegrationsEndpoints
         if (install is null) return Problems.Validation(errors);
         var baseUrl = BaseUrlOverride.Read(body.Root, outbound);
         if (baseUrl.Error is not null) return Problems.Validation([baseUrl.Error]);
-        if (baseUrl.Value is not null && !health.BaseUrlOverrideAllowed)
+        if (baseUrl.Value is not null && !baseUrls.Allowed)
             return Problems.BadRequest("base_url_override_not_allowed", "base_url_override not allowed",
                 "This server does not accept base_url_override (Switchboard:Health:AllowBaseUrlOverride).");
         var origins = AllowedRedirectOrigins.Read(body.Root, RedirectUris.LoopbackHttpAllowed(environment));
         if (origins.Errors.Count > 0) return Problems.Validation(origins.Errors);
         if (install.Secrets is { Count: > 0 } && !box.IsAvailable) return Problems.EncryptionUnavailable();
 
-        var command = IntegrationInstaller.Prepare(tenant.Actor, accountId, projectId, provider, install, box, baseUrl, origins);
-        var outcome = await IntegrationInstaller.InstallAsync(commits, db, listCache, command, ct);
+        var command = InstallCommands.Prepare(tenant.Actor, accountId, projectId, provider, install, box, baseUrl, origins);
+        var outcome = await store.InstallAsync(command, ct);
         if (outcome.Row is null) return Problems.Validation(outcome.Missing);
-        await health.CheckAfterInstallAsync(accountId, outcome.Row.Id, tenant.Actor, ct);
+        foreach (var hook in afterInstall) await hook.AfterInstallAsync(accountId, outcome.Row.Id, tenant.Actor, ct);
         return TypedResults.Ok(IntegrationView.From(provider, projectId, outcome.Row));
     }
 
     public static async Task<Results<Ok<IntegrationView>, ProblemHttpResult>> Uninstall(
-        string id, Tenant tenant, SwitchboardDb db, AccountCatalog catalog, CancellationToken ct)
+        string id, Tenant tenant, SwitchboardDb db, AccountCatalog catalog, IntegrationStore store, CancellationToken ct)
     {
         var accountId = tenant.AccountId;
         var projectId = tenant.ProjectId;
         var provider = await catalog.ResolveAsync(db, accountId, projectId, id, ct);
         if (provider is null) return Problems.IntegrationNotFound(id);
 
-        var row = await db.Integrations
-            .FirstOrDefaultAsync(i => i.AccountId == accountId && i.ProjectId == projectId && i.Provider == provider.Name, ct);
-        if (row is not null && row.Status != IntegrationStatus.Available)
-        {
-            var before = row.Status;
-            if (IntegrationStateMachine.Apply(row, LifecycleTrigger.Uninstall, DateTime.UtcNow) is { } invalid) return invalid;
-            row.UpdatedAt = DateTime.UtcNow;
-            row.Version++;
-            AuditLog.Record(db, tenant.Actor, accountId, "integration.uninstalled", projectId, provider.Name, row.Id.ToString(),
-                new { Before = new { Status = before }, After = new { Status = row.Status } });
-            await db.SaveChangesAsync(ct);
-        }
+        await store.UninstallAsync(accountId, projectId, provider.Name, tenant.Actor, ct);
         var view = await InstalledRows(db, accountId, projectId, provider.Name).FirstOrDefaultAsync(ct);
         return TypedResults.Ok(IntegrationView.From(provider, projectId, view));
     }

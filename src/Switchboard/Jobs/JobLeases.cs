@@ -7,16 +7,28 @@ namespace Switchboard.Jobs;
 public static class JobLeases
 {
     /// <summary>Takes (or renews) the lease if it is free, expired or already ours; compare-and-set in the database.</summary>
-    public static async Task<bool> TryAcquireAsync(SwitchboardDb db, string name, string owner, TimeSpan duration, CancellationToken ct)
+    public static async Task<bool> TryAcquireAsync(IStoreWriter writer, string name, string owner, TimeSpan duration, CancellationToken ct)
     {
-        var now = DateTime.UtcNow;
-        var until = now + duration;
-        var taken = await db.Set<JobLease>()
-            .Where(l => l.Name == name && (l.Until <= now || l.Owner == owner))
-            .ExecuteUpdateAsync(s => s.SetProperty(l => l.Owner, owner).SetProperty(l => l.Until, until), ct);
-        if (taken == 1) return true;
-        var inserted = await db.Database.ExecuteSqlInterpolatedAsync(
-            $"""INSERT INTO job_leases ("Name", "Owner", "Until") VALUES ({name}, {owner}, {until}) ON CONFLICT ("Name") DO NOTHING""", ct);
-        return inserted == 1;
+        try
+        {
+            return await writer.WriteAsync(async (tx, token) =>
+            {
+                var now = DateTime.UtcNow;
+                var until = now + duration;
+                var taken = await tx.Db.Set<JobLease>()
+                    .Where(l => l.Name == name && (l.Until <= now || l.Owner == owner))
+                    .ExecuteUpdateAsync(s => s.SetProperty(l => l.Owner, owner).SetProperty(l => l.Until, until), token);
+                if (taken == 1) return true;
+                if (await tx.Db.Set<JobLease>().AnyAsync(l => l.Name == name, token)) return false;
+                tx.Db.Add(new JobLease { Name = name, Owner = owner, Until = until });
+                await tx.Db.SaveChangesAsync(token);
+                return true;
+            }, ct);
+        }
+        // PostgreSQL: another node inserted the first lease row between our check and our insert; it holds the lease.
+        catch (DbUpdateException e) when (e.InnerException is System.Data.Common.DbException db && DatabaseErrors.IsUniqueViolation(db))
+        {
+            return false;
+        }
     }
 }

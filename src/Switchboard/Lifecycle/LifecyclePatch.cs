@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Switchboard.Http;
+using Switchboard.Audit;
 using Switchboard.Store;
 
 namespace Switchboard.Lifecycle;
@@ -13,7 +14,7 @@ namespace Switchboard.Lifecycle;
 /// </summary>
 public sealed class LifecyclePatch
 {
-    public const int MaxDisplayName = 200, MaxPermissionName = 100, MaxSettingsBytes = 64 * 1024;
+    public const int MaxDisplayName = 200, MaxPermissionName = 100;
     private static readonly string[] Known = ["status", "display_name", "sidebar_enabled", "settings", "action_permissions"];
 
     public string? Status { get; private set; }
@@ -79,16 +80,7 @@ public sealed class LifecyclePatch
         return (errors.Count == 0 ? patch : null, errors);
     }
 
-    /// <summary>RFC 7386-style merge: objects merge recursively, null removes a key, anything else replaces.</summary>
-    public static JsonObject DeepMerge(JsonObject target, JsonObject patch)
-    {
-        var result = (JsonObject)target.DeepClone();
-        foreach (var (key, value) in patch)
-        {
-            if (value is null) result.Remove(key);
-            else if (value is JsonObject obj && result[key] is JsonObject existing) result[key] = DeepMerge(existing, obj);
-            else result[key] = value is JsonObject o ? DeepMerge([], o) : value.DeepClone();
-        }
-        return result;
-    }
+    /// <summary>The write this patch asks for.</summary>
+    public IntegrationEdit ToEdit(string accountId, string projectId, string provider, AuditActor actor) =>
+        new(accountId, projectId, provider, actor, Status, HasDisplayName, DisplayName, SidebarEnabled, Settings, ActionPermissions);
 }

@@ -105,7 +105,7 @@ public static class ProjectIntegrationsEndpoints
     }
 
     public static async Task<Results<Ok<Envelope<ProjectIntegrationView>>, ProblemHttpResult>> UpdateLifecycle(
-        string provider, HttpRequest request, Tenant tenant, SwitchboardDb db, AccountCatalog catalog, CancellationToken ct)
+        string provider, HttpRequest request, Tenant tenant, SwitchboardDb db, AccountCatalog catalog, IntegrationStore store, CancellationToken ct)
     {
         var (accountId, projectId) = (tenant.AccountId, tenant.ProjectId);
         var definition = await catalog.ResolveAsync(db, accountId, projectId, provider, ct);
@@ -114,68 +114,27 @@ public static class ProjectIntegrationsEndpoints
         if (body.Problem is not null) return body.Problem;
         var (patch, errors) = LifecyclePatch.Parse(body.Root!.Value);
         if (patch is null) return Problems.Validation(errors);
-
-        var row = await db.Integrations
-            .FirstOrDefaultAsync(i => i.AccountId == accountId && i.ProjectId == projectId && i.Provider == definition.Name, ct);
-        var trigger = patch.Status is null ? LifecycleTrigger.Edit : IntegrationStateMachine.TriggerFor(patch.Status)!.Value;
-        if (row is null) return IntegrationStateMachine.InvalidTransition(definition.Name, IntegrationStatus.Available, trigger);
-
-        var before = Snapshot.Of(row);
-        if (patch.HasDisplayName) row.DisplayName = patch.DisplayName;
-        if (patch.SidebarEnabled is { } sidebar) row.SidebarEnabled = sidebar;
-        if (patch.Settings is not null)
-        {
-            var merged = LifecyclePatch.DeepMerge(JsonObjects.Parse(row.SettingsJson), patch.Settings).ToJsonString();
-            if (Encoding.UTF8.GetByteCount(merged) > LifecyclePatch.MaxSettingsBytes)
-                return Problems.Validation([new("settings", "too_large", $"Settings are limited to {LifecyclePatch.MaxSettingsBytes} bytes.")]);
-            row.SettingsJson = merged;
-        }
-        if (patch.ActionPermissions is not null)
-            row.ActionPermissionsJson = LifecyclePatch.DeepMerge(JsonObjects.Parse(row.ActionPermissionsJson), patch.ActionPermissions).ToJsonString();
-
-        var now = DateTime.UtcNow;
-        if (IntegrationStateMachine.Apply(row, trigger, now) is { } invalid) return invalid;
-        if (patch.SidebarEnabled == true && IntegrationStateMachine.EnsureSidebarAllowed(row.Status, row.Provider) is { } hidden) return hidden;
-
-        var after = Snapshot.Of(row);
-        if (!before.Equals(after)) await SaveChangeAsync(db, tenant.Actor, row, before, after, now, ct);
-        return TypedResults.Ok(Envelope.Of(ProjectIntegrationView.From(definition, row)));
+        return Answer(definition, await store.EditAsync(patch.ToEdit(accountId, projectId, definition.Name, tenant.Actor), ct));
     }
 
     public static async Task<Results<Ok<Envelope<ProjectIntegrationView>>, ProblemHttpResult>> Disconnect(
-        string provider, Tenant tenant, SwitchboardDb db, AccountCatalog catalog, CancellationToken ct)
+        string provider, Tenant tenant, SwitchboardDb db, AccountCatalog catalog, IntegrationStore store, CancellationToken ct)
     {
         var (accountId, projectId) = (tenant.AccountId, tenant.ProjectId);
         var definition = await catalog.ResolveAsync(db, accountId, projectId, provider, ct);
         if (definition is null) return Problems.IntegrationNotFound(provider);
-        var row = await db.Integrations
-            .FirstOrDefaultAsync(i => i.AccountId == accountId && i.ProjectId == projectId && i.Provider == definition.Name, ct);
-        if (row is null) return IntegrationStateMachine.InvalidTransition(definition.Name, IntegrationStatus.Available, LifecycleTrigger.Disconnect);
-
-        var before = Snapshot.Of(row);
-        var now = DateTime.UtcNow;
-        if (IntegrationStateMachine.Apply(row, LifecycleTrigger.Disconnect, now) is { } invalid) return invalid;
-        var after = Snapshot.Of(row);
-        if (!before.Equals(after)) await SaveChangeAsync(db, tenant.Actor, row, before, after, now, ct, lifecycleEvent: false);
-        return TypedResults.Ok(Envelope.Of(ProjectIntegrationView.From(definition, row)));
+        return Answer(definition, await store.DisconnectAsync(accountId, projectId, definition.Name, tenant.Actor, ct));
     }
 
-    /// <summary>One save for the change and its audit events (same transaction).</summary>
-    private static async Task SaveChangeAsync(SwitchboardDb db, AuditActor actor, Integration row, Snapshot before, Snapshot after,
-        DateTime now, CancellationToken ct, bool lifecycleEvent = true)
-    {
-        row.UpdatedAt = now;
-        row.Version++;
-        var target = row.Id.ToString();
-        if (lifecycleEvent)
-            AuditLog.Record(db, actor, row.AccountId, "integration.lifecycle.updated", row.ProjectId, row.Provider, target,
-                Snapshot.Diff(before, after));
-        if (before.Status != IntegrationStatus.Disconnected && after.Status == IntegrationStatus.Disconnected)
-            AuditLog.Record(db, actor, row.AccountId, "integration.disconnected", row.ProjectId, row.Provider, target,
-                new { Before = new { before.Status, before.SidebarEnabled, before.HealthStatus }, After = new { after.Status, after.SidebarEnabled, after.HealthStatus } });
-        // A concurrent write to the same row fails the Version check: answered 409 concurrent_modification.
-        await db.SaveChangesAsync(ct);
-    }
+    private static Results<Ok<Envelope<ProjectIntegrationView>>, ProblemHttpResult> Answer(ProviderDefinition definition, LifecycleOutcome outcome) =>
+        outcome switch
+        {
+            LifecycleOutcome.Changed c => TypedResults.Ok(Envelope.Of(ProjectIntegrationView.From(definition, c.Row))),
+            LifecycleOutcome.Refused r => Problems.InvalidTransition(r.Transition.Provider, r.Transition.From, r.Transition.Requested, r.Transition.Hint),
+            LifecycleOutcome.SidebarHidden s => Problems.SidebarHidden(s.Provider, s.Status),
+            LifecycleOutcome.SettingsTooLarge l => Problems.Validation([new("settings", "too_large", $"Settings are limited to {l.MaxBytes} bytes.")]),
+            _ => throw new InvalidOperationException("unknown lifecycle outcome"),
+        };
 
     private static bool Matches(CatalogEntryView v, ProviderDefinition p, string text) =>
         p.Name.Contains(text, StringComparison.OrdinalIgnoreCase)
@@ -183,33 +142,4 @@ public static class ProjectIntegrationsEndpoints
         || v.DisplayName.Contains(text, StringComparison.OrdinalIgnoreCase)
         || p.Description.Contains(text, StringComparison.OrdinalIgnoreCase)
         || p.Category.Contains(text, StringComparison.OrdinalIgnoreCase);
-
-    /// <summary>The non-secret fields a lifecycle change may touch, for equality and the audit before/after.</summary>
-    private sealed record Snapshot(string Status, string? DisplayName, bool SidebarEnabled, string? HealthStatus, string? ErrorMessage,
-        string SettingsJson, string ActionPermissionsJson)
-    {
-        public static Snapshot Of(Integration r) =>
-            new(r.Status, r.DisplayName, r.SidebarEnabled, r.HealthStatus, r.ErrorMessage, r.SettingsJson, r.ActionPermissionsJson);
-
-        /// <summary>Only the fields that changed, each with its value before and after.</summary>
-        public static object Diff(Snapshot a, Snapshot b)
-        {
-            var before = new JsonObject();
-            var after = new JsonObject();
-            void Add(string name, JsonNode? x, JsonNode? y)
-            {
-                if (JsonNode.DeepEquals(x, y)) return;
-                before[name] = x;
-                after[name] = y;
-            }
-            Add("status", a.Status, b.Status);
-            Add("display_name", a.DisplayName, b.DisplayName);
-            Add("sidebar_enabled", a.SidebarEnabled, b.SidebarEnabled);
-            Add("health_status", a.HealthStatus, b.HealthStatus);
-            Add("error_message", a.ErrorMessage, b.ErrorMessage);
-            Add("settings", JsonNode.Parse(a.SettingsJson), JsonNode.Parse(b.SettingsJson));
-            Add("action_permissions", JsonNode.Parse(a.ActionPermissionsJson), JsonNode.Parse(b.ActionPermissionsJson));
-            return new JsonObject { ["before"] = before, ["after"] = after };
-        }
-    }
 }

@@ -94,7 +94,7 @@ public static class IntegrationUsersEndpoints
     }
 
     public static async Task<Results<Created<AuthUrlResponse>, ProblemHttpResult>> CreateAuthUrl(string customerIntegrationId, string userId,
-        HttpRequest request, Tenant tenant, SwitchboardDb db, AccountCatalog catalog, SecretBox box,
+        HttpRequest request, Tenant tenant, SwitchboardDb db, IStoreWriter writer, AccountCatalog catalog, SecretBox box,
         IOptions<SwitchboardOptions> sb, IOptions<OAuthOptions> oauth, IHostEnvironment environment, CancellationToken ct)
     {
         if (CheckUserId(userId) is { } bad) return bad;
@@ -129,24 +129,27 @@ public static class IntegrationUsersEndpoints
         var accountId = tenant.AccountId;
         for (var attempt = 1; ; attempt++)
         {
-            var handle = await OAuthSessions.AddAsync(db, tenant.Actor, accountId, target.Row, userId, redirectUri,
-                oauth.Value.SessionLifetime, ct);
             try
             {
-                await db.SaveChangesAsync(ct);
+                var handle = await writer.WriteAsync(async (tx, token) =>
+                {
+                    var started = await OAuthSessions.AddAsync(tx.Db, tenant.Actor, accountId, target.Row, userId, redirectUri,
+                        oauth.Value.SessionLifetime, token);
+                    await tx.Db.SaveChangesAsync(token);
+                    return started;
+                }, ct);
                 var url = OAuthFlow.StartUrl(sb.Value.PublicBaseUrl, handle);
                 return TypedResults.Created((string?)null, new AuthUrlResponse(url));
             }
+            // Two first auth URLs for one user raced on the unique (account, integration, user) index (PostgreSQL).
             catch (DbUpdateException) when (attempt < 3 && !ct.IsCancellationRequested)
             {
-                // Two first auth URLs for one user raced on the unique (account, integration, user) index.
-                db.ChangeTracker.Clear();
             }
         }
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteUser(string customerIntegrationId, string userId,
-        Tenant tenant, SwitchboardDb db, AccountCatalog catalog, SecretBox box,
+        Tenant tenant, SwitchboardDb db, IStoreWriter writer, AccountCatalog catalog, SecretBox box,
         TokenClient tokens, CancellationToken ct)
     {
         if (CheckUserId(userId) is { } bad) return bad;
@@ -176,28 +179,29 @@ public static class IntegrationUsersEndpoints
                 }
             }
         }
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        await db.Set<OAuthSession>().Where(s => s.AccountId == accountId && s.ConnectionId == row.Id).ExecuteDeleteAsync(ct);
-        await db.Set<OAuthConnection>().Where(c => c.AccountId == accountId && c.Id == row.Id).ExecuteDeleteAsync(ct);
-        AuditLog.Record(db, tenant.Actor, accountId, "oauth.user.deleted", row.ProjectId, target.Provider.Name, row.Id.ToString(),
-            new { user_id = userId, revoked_at_provider = revoked, before = new { status = row.Status } });
-        // The user is deleted all the same; the refused revocation is on record.
-        if (blockedHost is not null)
-            AuditLog.OutboundBlocked(db, tenant.Actor, accountId, row.ProjectId, target.Provider.Name, row.Id.ToString(), "oauth.revoke", blockedHost);
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
+        await writer.WriteAsync(async (tx, token) =>
+        {
+            await tx.Db.Set<OAuthSession>().Where(s => s.AccountId == accountId && s.ConnectionId == row.Id).ExecuteDeleteAsync(token);
+            await tx.Db.Set<OAuthConnection>().Where(c => c.AccountId == accountId && c.Id == row.Id).ExecuteDeleteAsync(token);
+            AuditLog.Record(tx.Db, tenant.Actor, accountId, "oauth.user.deleted", row.ProjectId, target.Provider.Name, row.Id.ToString(),
+                new { user_id = userId, revoked_at_provider = revoked, before = new { status = row.Status } });
+            // The user is deleted all the same; the refused revocation is on record.
+            if (blockedHost is not null)
+                AuditLog.OutboundBlocked(tx.Db, tenant.Actor, accountId, row.ProjectId, target.Provider.Name, row.Id.ToString(), "oauth.revoke", blockedHost);
+            await tx.Db.SaveChangesAsync(token);
+        }, ct);
         return TypedResults.NoContent();
     }
 
     public static async Task<Results<Ok<CredentialsResponse>, ProblemHttpResult>> GetUserCredentials(string customerIntegrationId, string userId,
-        Tenant tenant, SwitchboardDb db, AccountCatalog catalog,
+        Tenant tenant, SwitchboardDb db, IStoreWriter writer, AccountCatalog catalog,
         CredentialService credentials, IOptions<OAuthOptions> oauth, CancellationToken ct)
     {
         if (CheckUserId(userId) is { } bad) return bad;
         var (target, problem) = await FindAsync(customerIntegrationId, tenant, db, catalog, ct);
         if (problem is not null) return problem;
         if (target!.Provider.AuthType != AuthTypes.OAuth2)
-            return await MachineCredentials(target, tenant, db, credentials, oauth, ct);
+            return await MachineCredentials(target, tenant, db, writer, credentials, oauth, ct);
         if (target.Row.Status != IntegrationStatus.Active) return NotActive(target.Row);
         var accountId = tenant.AccountId;
         var connectionId = await db.Set<OAuthConnection>().AsNoTracking()
@@ -207,36 +211,36 @@ public static class IntegrationUsersEndpoints
         var (value, failure) = await credentials.GetAsync(db, tenant.Actor, accountId, connectionId.Value, oauth.Value.RefreshMargin,
             CredentialService.Trigger.Read, ct);
         if (failure is not null) return failure;
-        await AuditRead(db, tenant.Actor, accountId, target, connectionId.Value, userId, ct);
+        await AuditRead(writer, tenant.Actor, accountId, target, connectionId.Value, userId, ct);
         return TypedResults.Ok(CredentialsResponse.From(value!, target.Provider.AuthType));
     }
 
     public static async Task<Results<Ok<CredentialsResponse>, ProblemHttpResult>> GetIntegrationCredentials(string customerIntegrationId,
-        Tenant tenant, SwitchboardDb db, AccountCatalog catalog,
+        Tenant tenant, SwitchboardDb db, IStoreWriter writer, AccountCatalog catalog,
         CredentialService credentials, IOptions<OAuthOptions> oauth, CancellationToken ct)
     {
         var (target, problem) = await FindAsync(customerIntegrationId, tenant, db, catalog, ct);
         if (problem is not null) return problem;
-        return await MachineCredentials(target!, tenant, db, credentials, oauth, ct);
+        return await MachineCredentials(target!, tenant, db, writer, credentials, oauth, ct);
     }
 
     private static async Task<Results<Ok<CredentialsResponse>, ProblemHttpResult>> MachineCredentials(Target target,
-        Tenant tenant, SwitchboardDb db, CredentialService credentials, IOptions<OAuthOptions> oauth, CancellationToken ct)
+        Tenant tenant, SwitchboardDb db, IStoreWriter writer, CredentialService credentials, IOptions<OAuthOptions> oauth, CancellationToken ct)
     {
         if (target.Provider.AuthType is not (AuthTypes.OAuth2ClientCredentials or AuthTypes.GoogleServiceAccount or AuthTypes.AwsAssumeRole))
             return Problems.BadRequest("unsupported_auth_type", "No token for this integration",
                 $"'{target.Provider.Name}' uses {target.Provider.AuthType}; tokens are served for OAuth, service-account and assume-role integrations.");
         if (target.Row.Status != IntegrationStatus.Active) return NotActive(target.Row);
         var accountId = tenant.AccountId;
-        var id = await MachineConnectionAsync(db, accountId, target.Row, ct);
+        var id = await MachineConnectionAsync(db, writer, accountId, target.Row, ct);
         var (value, failure) = await credentials.GetAsync(db, tenant.Actor, accountId, id, oauth.Value.RefreshMargin, CredentialService.Trigger.Read, ct);
         if (failure is not null) return failure;
-        await AuditRead(db, tenant.Actor, accountId, target, id, null, ct);
+        await AuditRead(writer, tenant.Actor, accountId, target, id, null, ct);
         return TypedResults.Ok(CredentialsResponse.From(value!, target.Provider.AuthType));
     }
 
     /// <summary>The integration's machine-token row (UserId ""), created on first use.</summary>
-    private static async Task<Guid> MachineConnectionAsync(SwitchboardDb db, string accountId, Integration integration, CancellationToken ct)
+    private static async Task<Guid> MachineConnectionAsync(SwitchboardDb db, IStoreWriter writer, string accountId, Integration integration, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -250,26 +254,30 @@ public static class IntegrationUsersEndpoints
                 Id = Guid.CreateVersion7(), AccountId = accountId, ProjectId = integration.ProjectId, IntegrationId = integration.Id,
                 UserId = "", Status = ConnectionStatus.Active, CreatedAt = now, UpdatedAt = now,
             };
-            db.Add(row);
             try
             {
-                await db.SaveChangesAsync(ct);
-                return row.Id;
+                return await writer.WriteAsync(async (tx, token) =>
+                {
+                    tx.Db.Add(row);
+                    await tx.Db.SaveChangesAsync(token);
+                    return row.Id;
+                }, ct);
             }
+            // Two first reads raced on the unique (account, integration, user) index; the next try finds the winner's row.
             catch (DbUpdateException) when (attempt < 3)
             {
-                db.ChangeTracker.Clear();
             }
         }
     }
 
-    private static async Task AuditRead(SwitchboardDb db, AuditActor actor, string accountId, Target target, Guid connectionId, string? userId,
-        CancellationToken ct)
-    {
-        AuditLog.Record(db, actor, accountId, "credentials.read", target.Row.ProjectId, target.Provider.Name, connectionId.ToString(),
-            new { user_id = userId, integration_id = target.Row.Id });
-        await db.SaveChangesAsync(ct);
-    }
+    private static Task AuditRead(IStoreWriter writer, AuditActor actor, string accountId, Target target, Guid connectionId, string? userId,
+        CancellationToken ct) =>
+        writer.WriteAsync(async (tx, token) =>
+        {
+            AuditLog.Record(tx.Db, actor, accountId, "credentials.read", target.Row.ProjectId, target.Provider.Name, connectionId.ToString(),
+                new { user_id = userId, integration_id = target.Row.Id });
+            await tx.Db.SaveChangesAsync(token);
+        }, ct);
 }
 
 public sealed record AuthUrlResponse([property: JsonPropertyName("authorizeUrl")] string AuthorizeUrl);

@@ -58,12 +58,12 @@ public static class ProjectsEndpoints
     public static async Task<Results<Ok<Envelope<ProjectView>>, ProblemHttpResult>> GetProject(
         Tenant tenant, SwitchboardDb db, CancellationToken ct)
     {
-        var project = await FindAsync(tenant, db, tracking: false, ct);
+        var project = await FindAsync(tenant, db, ct);
         return project is null ? Problems.NotFound("project", tenant.ProjectId) : TypedResults.Ok(Envelope.Of(ProjectView.From(project)));
     }
 
     public static async Task<Results<Created<Envelope<ProjectView>>, ProblemHttpResult>> CreateProject(
-        HttpRequest request, Tenant tenant, SwitchboardDb db, CancellationToken ct)
+        HttpRequest request, Tenant tenant, SwitchboardDb db, IStoreWriter writer, CancellationToken ct)
     {
         var accountId = tenant.AccountId;
         var (name, problem) = await ReadNameAsync(request, ct);
@@ -72,9 +72,15 @@ public static class ProjectsEndpoints
 
         var now = DateTime.UtcNow;
         var project = new Project { Id = Ids.New("prj"), AccountId = accountId, Name = name!, CreatedAt = now, UpdatedAt = now };
-        db.Projects.Add(project);
-        AuditLog.Record(db, tenant.Actor, accountId, "project.created", project.Id, targetId: project.Id, data: new { project.Name });
-        try { await db.SaveChangesAsync(ct); }
+        try
+        {
+            await writer.WriteAsync(async (tx, token) =>
+            {
+                tx.Db.Projects.Add(project);
+                AuditLog.Record(tx.Db, tenant.Actor, accountId, "project.created", project.Id, targetId: project.Id, data: new { project.Name });
+                await tx.Db.SaveChangesAsync(token);
+            }, ct);
+        }
         catch (DbUpdateException)
         {
             if (await NameTakenAsync(db, accountId, name!, project.Id, ct)) return NameTaken(name!);
@@ -84,35 +90,46 @@ public static class ProjectsEndpoints
     }
 
     public static async Task<Results<Ok<Envelope<ProjectView>>, ProblemHttpResult>> RenameProject(
-        HttpRequest request, Tenant tenant, SwitchboardDb db, CancellationToken ct)
+        HttpRequest request, Tenant tenant, SwitchboardDb db, IStoreWriter writer, CancellationToken ct)
     {
         var accountId = tenant.AccountId;
-        var project = await FindAsync(tenant, db, tracking: true, ct);
+        var project = await FindAsync(tenant, db, ct);
         if (project is null) return Problems.NotFound("project", tenant.ProjectId);
         var (name, problem) = await ReadNameAsync(request, ct);
         if (problem is not null) return problem;
         if (project.Name == name) return TypedResults.Ok(Envelope.Of(ProjectView.From(project)));
         if (await db.Projects.AnyAsync(p => p.AccountId == accountId && p.Name == name && p.Id != project.Id, ct)) return NameTaken(name!);
 
-        var before = project.Name;
-        project.Name = name!;
-        project.UpdatedAt = DateTime.UtcNow;
-        AuditLog.Record(db, tenant.Actor, accountId, "project.renamed", project.Id, targetId: project.Id,
-            data: new { Before = new { Name = before }, After = new { project.Name } });
-        try { await db.SaveChangesAsync(ct); }
+        var projectId = project.Id;
+        Project? renamed;
+        try
+        {
+            renamed = await writer.WriteAsync(async (tx, token) =>
+            {
+                var row = await tx.Db.Projects.FirstOrDefaultAsync(p => p.AccountId == accountId && p.Id == projectId, token);
+                if (row is null) return null;
+                var before = row.Name;
+                row.Name = name!;
+                row.UpdatedAt = DateTime.UtcNow;
+                AuditLog.Record(tx.Db, tenant.Actor, accountId, "project.renamed", row.Id, targetId: row.Id,
+                    data: new { Before = new { Name = before }, After = new { row.Name } });
+                await tx.Db.SaveChangesAsync(token);
+                return row;
+            }, ct);
+        }
         catch (DbUpdateException)
         {
-            if (await NameTakenAsync(db, accountId, name!, project.Id, ct)) return NameTaken(name!);
+            if (await NameTakenAsync(db, accountId, name!, projectId, ct)) return NameTaken(name!);
             throw;
         }
-        return TypedResults.Ok(Envelope.Of(ProjectView.From(project)));
+        return renamed is null ? Problems.NotFound("project", projectId) : TypedResults.Ok(Envelope.Of(ProjectView.From(renamed)));
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteProject(
-        Tenant tenant, SwitchboardDb db, CancellationToken ct)
+        Tenant tenant, SwitchboardDb db, IStoreWriter writer, IntegrationStore integrations, CancellationToken ct)
     {
         var accountId = tenant.AccountId;
-        var project = await FindAsync(tenant, db, tracking: true, ct);
+        var project = await FindAsync(tenant, db, ct);
         if (project is null) return Problems.NotFound("project", tenant.ProjectId);
         if (project.IsDefault)
             return Problems.Conflict("default_project", "The default project cannot be deleted", "Every account keeps its default project.");
@@ -127,30 +144,32 @@ public static class ProjectsEndpoints
             return Problems.Conflict("project_has_api_keys", "Project has API keys",
                 "Revoke the API keys restricted to this project before deleting it.");
 
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        // Uninstalled rows (and their kept secrets) go with the project; the status re-check closes the race with an install.
-        await db.Integrations.Where(i => i.AccountId == accountId && i.ProjectId == project.Id && i.Status == IntegrationStatus.Available)
-            .ExecuteDeleteAsync(ct);
-        db.Projects.Remove(project);
-        AuditLog.Record(db, tenant.Actor, accountId, "project.deleted", project.Id, targetId: project.Id, data: new { project.Name });
-        try { await db.SaveChangesAsync(ct); }
+        try
+        {
+            await writer.WriteAsync(async (tx, token) =>
+            {
+                // Uninstalled rows (and their kept secrets) go with the project; an install meanwhile fails the delete (below).
+                await integrations.DeleteUninstalledAsync(tx, accountId, project.Id, token);
+                tx.Db.Projects.Remove(project);
+                AuditLog.Record(tx.Db, tenant.Actor, accountId, "project.deleted", project.Id, targetId: project.Id, data: new { project.Name });
+                await tx.Db.SaveChangesAsync(token);
+            }, ct);
+        }
         catch (DbUpdateException)
         {
-            await tx.RollbackAsync(ct);
             if (!await HasIntegrationsAsync(db, accountId, project.Id, ct)) throw;
             return Problems.Conflict("project_has_integrations", "Project has integrations",
                 "An integration was installed in this project while it was being deleted.");
         }
-        await tx.CommitAsync(ct);
         return TypedResults.NoContent();
     }
 
     /// <summary>The project of the route (<see cref="ProjectRoute"/> has checked the caller may act on it).</summary>
-    private static async Task<Project?> FindAsync(Tenant tenant, SwitchboardDb db, bool tracking, CancellationToken ct)
+    private static async Task<Project?> FindAsync(Tenant tenant, SwitchboardDb db, CancellationToken ct)
     {
         var (accountId, projectId) = (tenant.AccountId, tenant.ProjectId);
         var query = db.Projects.Where(p => p.AccountId == accountId && p.Id == projectId);
-        return await (tracking ? query : query.AsNoTracking()).FirstOrDefaultAsync(ct);
+        return await query.AsNoTracking().FirstOrDefaultAsync(ct);
     }
 
     private static async Task<(string? Name, ProblemHttpResult? Problem)> ReadNameAsync(HttpRequest request, CancellationToken ct)
@@ -170,13 +189,11 @@ public static class ProjectsEndpoints
     /// <summary>After a failed save: was it a concurrent create/rename to the same name (the unique index), or something else?</summary>
     private static async Task<bool> NameTakenAsync(SwitchboardDb db, string accountId, string name, string exceptId, CancellationToken ct)
     {
-        db.ChangeTracker.Clear();
         return await db.Projects.AsNoTracking().AnyAsync(p => p.AccountId == accountId && p.Name == name && p.Id != exceptId, ct);
     }
 
     private static async Task<bool> HasIntegrationsAsync(SwitchboardDb db, string accountId, string projectId, CancellationToken ct)
     {
-        db.ChangeTracker.Clear();
         return await db.Integrations.AsNoTracking().AnyAsync(i => i.AccountId == accountId && i.ProjectId == projectId, ct);
     }
 

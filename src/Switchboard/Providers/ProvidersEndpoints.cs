@@ -30,7 +30,7 @@ public static class ProvidersEndpoints
     }
 
     public static async Task<Results<Created<JsonObject>, ProblemHttpResult>> Create(HttpRequest request, Tenant tenant, SwitchboardDb db,
-        ProviderCatalog builtIn, CustomProviderValidator validator, CancellationToken ct)
+        ProviderCatalog builtIn, CustomProviderValidator validator, AccountCatalog catalog, IStoreWriter writer, CancellationToken ct)
     {
         var body = await JsonBody.ReadAsync(request, allowEmpty: false, ct);
         if (body.Problem is not null) return body.Problem;
@@ -46,10 +46,17 @@ public static class ProvidersEndpoints
         {
             Id = Guid.CreateVersion7(), AccountId = accountId, Name = provider.Name, DefinitionJson = Canonical(provider), CreatedAt = now, UpdatedAt = now,
         };
-        db.Add(row);
-        AuditLog.Record(db, tenant.Actor, accountId, "provider.created", null, provider.Name, row.Id.ToString(),
-            new { provider.AuthType, params_ = provider.Params.Select(p => p.Name), secrets = provider.Secrets.Select(s => s.Name) });
-        try { await db.SaveChangesAsync(ct); }
+        try
+        {
+            await writer.WriteAsync(async (tx, token) =>
+            {
+                tx.Db.Add(row);
+                AuditLog.Record(tx.Db, tenant.Actor, accountId, "provider.created", null, provider.Name, row.Id.ToString(),
+                    new { provider.AuthType, params_ = provider.Params.Select(p => p.Name), secrets = provider.Secrets.Select(s => s.Name) });
+                await tx.Db.SaveChangesAsync(token);
+                catalog.Changed(tx, accountId);
+            }, ct);
+        }
         catch (DbUpdateException)
         {
             return Problems.Conflict("provider_exists", "Provider exists", $"This account already has a provider '{provider.Name}'.");
@@ -72,36 +79,46 @@ public static class ProvidersEndpoints
     }
 
     public static async Task<Results<Ok<JsonObject>, ProblemHttpResult>> Update(string name, HttpRequest request, Tenant tenant,
-        SwitchboardDb db, CustomProviderValidator validator, CancellationToken ct)
+        SwitchboardDb db, CustomProviderValidator validator, AccountCatalog catalog, IStoreWriter writer, CancellationToken ct)
     {
         var accountId = tenant.AccountId;
-        var row = await db.Set<CustomProvider>().FirstOrDefaultAsync(c => c.AccountId == accountId && c.Name == name, ct);
-        if (row is null) return Problems.NotFound("provider", name);
+        if (!await db.Set<CustomProvider>().AnyAsync(c => c.AccountId == accountId && c.Name == name, ct)) return Problems.NotFound("provider", name);
         var body = await JsonBody.ReadAsync(request, allowEmpty: false, ct);
         if (body.Problem is not null) return body.Problem;
         var (provider, errors) = validator.Validate(body.Root!.Value);
         if (provider is null) return Problems.Validation(errors);
         if (provider.Name != name)
             return Problems.Validation([new FieldError("name", "immutable", "A provider's name cannot change; create a new provider instead.")]);
-        row.DefinitionJson = Canonical(provider);
-        row.UpdatedAt = DateTime.UtcNow;
-        AuditLog.Record(db, tenant.Actor, accountId, "provider.updated", null, name, row.Id.ToString(), new { provider.AuthType });
-        await db.SaveChangesAsync(ct);
-        return TypedResults.Ok(View(row));
+        var updated = await writer.WriteAsync(async (tx, token) =>
+        {
+            var row = await tx.Db.Set<CustomProvider>().FirstOrDefaultAsync(c => c.AccountId == accountId && c.Name == name, token);
+            if (row is null) return null;
+            row.DefinitionJson = Canonical(provider);
+            row.UpdatedAt = DateTime.UtcNow;
+            AuditLog.Record(tx.Db, tenant.Actor, accountId, "provider.updated", null, name, row.Id.ToString(), new { provider.AuthType });
+            await tx.Db.SaveChangesAsync(token);
+            catalog.Changed(tx, accountId);
+            return row;
+        }, ct);
+        return updated is null ? Problems.NotFound("provider", name) : TypedResults.Ok(View(updated));
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> Delete(string name, Tenant tenant, SwitchboardDb db,
-        CancellationToken ct)
+    public static async Task<Results<NoContent, ProblemHttpResult>> Delete(string name, Tenant tenant, AccountCatalog catalog,
+        IStoreWriter writer, CancellationToken ct)
     {
         var accountId = tenant.AccountId;
-        var row = await db.Set<CustomProvider>().FirstOrDefaultAsync(c => c.AccountId == accountId && c.Name == name, ct);
-        if (row is null) return Problems.NotFound("provider", name);
-        if (await db.Integrations.AnyAsync(i => i.AccountId == accountId && i.Provider == name, ct))
-            return Problems.Conflict("provider_in_use", "Provider in use", "An integration of this provider exists; remove it first.");
-        db.Remove(row);
-        AuditLog.Record(db, tenant.Actor, accountId, "provider.deleted", null, name, row.Id.ToString());
-        await db.SaveChangesAsync(ct);
-        return TypedResults.NoContent();
+        return await writer.WriteAsync<Results<NoContent, ProblemHttpResult>>(async (tx, token) =>
+        {
+            var row = await tx.Db.Set<CustomProvider>().FirstOrDefaultAsync(c => c.AccountId == accountId && c.Name == name, token);
+            if (row is null) return Problems.NotFound("provider", name);
+            if (await tx.Db.Integrations.AnyAsync(i => i.AccountId == accountId && i.Provider == name, token))
+                return Problems.Conflict("provider_in_use", "Provider in use", "An integration of this provider exists; remove it first.");
+            tx.Db.Remove(row);
+            AuditLog.Record(tx.Db, tenant.Actor, accountId, "provider.deleted", null, name, row.Id.ToString());
+            await tx.Db.SaveChangesAsync(token);
+            catalog.Changed(tx, accountId);
+            return TypedResults.NoContent();
+        }, ct);
     }
 
     private static readonly JsonSerializerOptions Storage = new(ProviderCatalog.Json)

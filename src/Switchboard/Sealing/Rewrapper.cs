@@ -12,7 +12,7 @@ public sealed record RewrapReport(int Rewrapped, int Remaining);
 /// </summary>
 public static class Rewrapper
 {
-    public static async Task<RewrapReport> RunAsync(SwitchboardDb db, SecretBox box, int batchSize = 200, int? maxRows = null, CancellationToken ct = default)
+    public static async Task<RewrapReport> RunAsync(SwitchboardDb db, IStoreWriter writer, SecretBox box, int batchSize = 200, int? maxRows = null, CancellationToken ct = default)
     {
         if (!box.IsAvailable) throw new EncryptionUnavailableException(box.Ring.Problem!);
         var active = box.Ring.ActiveKeyId!;
@@ -27,19 +27,24 @@ public static class Rewrapper
                 .Select(s => new { s.Id, s.AccountId, s.IntegrationId, s.Name, s.KeyId, s.Ciphertext })
                 .Take(take).ToListAsync(ct);
             if (batch.Count == 0) break;
-            foreach (var s in batch)
+            done += await writer.WriteAsync(async (tx, token) =>
             {
-                var context = new SecretContext(s.AccountId, "integration_secrets", s.IntegrationId.ToString(), s.Name);
-                var rewrapped = box.Rewrap(s.Ciphertext, context);
-                done += await db.IntegrationSecrets
-                    // Compare-and-set on the ciphertext itself: a concurrent re-install under the same key id must win.
-                    .Where(x => x.Id == s.Id && x.AccountId == s.AccountId && x.Ciphertext == s.Ciphertext)
-                    .ExecuteUpdateAsync(u => u.SetProperty(x => x.Ciphertext, rewrapped).SetProperty(x => x.KeyId, active), ct);
-            }
+                var n = 0;
+                foreach (var s in batch)
+                {
+                    var context = new SecretContext(s.AccountId, IntegrationSecret.Table, s.IntegrationId.ToString(), s.Name);
+                    var rewrapped = box.Rewrap(s.Ciphertext, context);
+                    n += await tx.Db.IntegrationSecrets
+                        // Compare-and-set on the ciphertext itself: a concurrent re-install under the same key id must win.
+                        .Where(x => x.Id == s.Id && x.AccountId == s.AccountId && x.Ciphertext == s.Ciphertext)
+                        .ExecuteUpdateAsync(u => u.SetProperty(x => x.Ciphertext, rewrapped).SetProperty(x => x.KeyId, active), token);
+                }
+                return n;
+            }, ct);
             after = batch[^1].Id;
         }
         if (maxRows is null || done < maxRows)
-            done += await RewrapConnectionsAsync(db, box, active, batchSize, maxRows is null ? null : maxRows - done, ct);
+            done += await RewrapConnectionsAsync(db, writer, box, active, batchSize, maxRows is null ? null : maxRows - done, ct);
         var remaining = await db.IntegrationSecrets.CountAsync(s => s.KeyId != active, ct)
                         + await CountConnectionsOnOldKeysAsync(db, active, batchSize, ct);
         return new RewrapReport(done, remaining);
@@ -50,7 +55,7 @@ public static class Rewrapper
     /// (leased) is skipped, and the write is a compare-and-set on Generation, which every token change bumps: the
     /// rewrap never overwrites a newer token, and it leaves Generation alone so refreshers are not disturbed.
     /// </summary>
-    private static async Task<int> RewrapConnectionsAsync(SwitchboardDb db, SecretBox box, string active, int batchSize, int? maxRows, CancellationToken ct)
+    private static async Task<int> RewrapConnectionsAsync(SwitchboardDb db, IStoreWriter writer, SecretBox box, string active, int batchSize, int? maxRows, CancellationToken ct)
     {
         var done = 0;
         Guid? after = null;
@@ -69,9 +74,9 @@ public static class Rewrapper
                 var context = new SecretContextFor(c.AccountId, c.Id);
                 var access = c.AccessToken is null ? null : box.Rewrap(c.AccessToken, context.Field("access_token"));
                 var refresh = c.RefreshToken is null ? null : box.Rewrap(c.RefreshToken, context.Field("refresh_token"));
-                done += await db.Set<OAuthConnection>()
+                done += await writer.WriteAsync((tx, token) => tx.Db.Set<OAuthConnection>()
                     .Where(x => x.Id == c.Id && x.AccountId == c.AccountId && x.Generation == c.Generation && x.LeaseOwner == null)
-                    .ExecuteUpdateAsync(u => u.SetProperty(x => x.AccessToken, access).SetProperty(x => x.RefreshToken, refresh), ct);
+                    .ExecuteUpdateAsync(u => u.SetProperty(x => x.AccessToken, access).SetProperty(x => x.RefreshToken, refresh), token), ct);
             }
             after = batch[^1].Id;
         }

@@ -17,16 +17,10 @@ public abstract class SwitchboardDb(DbContextOptions options) : DbContext(option
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
 
     /// <summary>
-    /// Serializes this process's writers around a read-modify-write where the database has a single writer
-    /// (SQLite). Elsewhere a no-op: PostgreSQL handles concurrent writers itself (optimistic tokens and retries).
+    /// True while the context belongs to a <see cref="StoreWriter"/> (its work's <see cref="StoreTransaction.Db"/>): the
+    /// only contexts that write. Every other context (a request's, a job's) only reads.
     /// </summary>
-    public virtual ValueTask<IAsyncDisposable> WriteLockAsync(CancellationToken ct) => ValueTask.FromResult<IAsyncDisposable>(NoLock.Instance);
-
-    protected sealed class NoLock : IAsyncDisposable
-    {
-        public static readonly NoLock Instance = new();
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-    }
+    public bool IsWriterContext { get; internal set; }
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -80,7 +74,7 @@ public abstract class SwitchboardDb(DbContextOptions options) : DbContext(option
 
         b.Entity<IntegrationSecret>(e =>
         {
-            e.ToTable("integration_secrets");
+            e.ToTable(IntegrationSecret.Table);
             e.Property(x => x.AccountId).HasMaxLength(40);
             e.Property(x => x.Name).HasMaxLength(64);
             e.Property(x => x.KeyId).HasMaxLength(64);

@@ -6,7 +6,11 @@ public sealed record ProvisionedAccount(Account Account, Project DefaultProject,
 
 public static class AccountProvisioning
 {
-    /// <summary>An account, its default project and a first API key with every scope, in one save.</summary>
+    /// <summary>An account, its default project and a first API key with every scope, in one write.</summary>
+    public static Task<ProvisionedAccount> CreateAsync(IStoreWriter writer, string name, CancellationToken ct) =>
+        writer.WriteAsync((tx, token) => CreateAsync(tx.Db, name, token), ct);
+
+    /// <summary>The same inside a caller's write.</summary>
     public static async Task<ProvisionedAccount> CreateAsync(SwitchboardDb db, string name, CancellationToken ct)
     {
         var now = DateTime.UtcNow;

@@ -93,26 +93,27 @@ public sealed class ApiKeyUsage
         _pending[keyId] = (accountId, now);
     }
 
-    public async Task FlushAsync(SwitchboardDb db, CancellationToken ct)
+    /// <summary>Writes every pending last_used_at in one write.</summary>
+    public async Task FlushAsync(IStoreWriter writer, CancellationToken ct)
     {
+        var due = new List<(string KeyId, string AccountId, DateTime At)>();
         foreach (var keyId in _pending.Keys)
+            if (_pending.TryRemove(keyId, out var entry)) due.Add((keyId, entry.AccountId, entry.At));
+        if (due.Count == 0) return;
+        await writer.WriteAsync(async (tx, token) =>
         {
-            if (!_pending.TryRemove(keyId, out var entry)) continue;
-            await db.ApiKeys.Where(k => k.Id == keyId && k.AccountId == entry.AccountId)
-                .ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, entry.At), ct);
-        }
+            foreach (var (keyId, accountId, at) in due)
+                await tx.Db.ApiKeys.Where(k => k.Id == keyId && k.AccountId == accountId)
+                    .ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, at), token);
+        }, ct);
     }
 }
 
-public sealed class ApiKeyUsageFlusher(ApiKeyUsage usage, IServiceScopeFactory scopes, ILogger<ApiKeyUsageFlusher> logger) : PeriodicJob(logger)
+public sealed class ApiKeyUsageFlusher(ApiKeyUsage usage, IStoreWriter writer, ILogger<ApiKeyUsageFlusher> logger) : PeriodicJob(logger)
 {
     protected override TimeSpan Interval => TimeSpan.FromSeconds(10);
 
-    protected override async Task RunOnceAsync(CancellationToken ct)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        await usage.FlushAsync(scope.ServiceProvider.GetRequiredService<SwitchboardDb>(), ct);
-    }
+    protected override Task RunOnceAsync(CancellationToken ct) => usage.FlushAsync(writer, ct);
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {

@@ -8,10 +8,11 @@ namespace Switchboard.Tenancy;
 public static class Bootstrap
 {
     /// <summary>On an empty database: a default account, project and key. Returns them (for the banner), or null.</summary>
-    public static async Task<ProvisionedAccount?> RunAsync(SwitchboardDb db, ILogger logger, CancellationToken ct)
+    public static async Task<ProvisionedAccount?> RunAsync(IStoreWriter writer, ILogger logger, CancellationToken ct)
     {
-        if (await db.Accounts.AnyAsync(ct)) return null;
-        var created = await AccountProvisioning.CreateAsync(db, "default", ct);
+        var created = await writer.WriteAsync(async (tx, token) =>
+            await tx.Db.Accounts.AnyAsync(token) ? null : await AccountProvisioning.CreateAsync(tx.Db, "default", token), ct);
+        if (created is null) return null;
         logger.LogWarning("New database: created account {AccountId} with project {ProjectId} and API key {KeyId}",
             created.Account.Id, created.DefaultProject.Id, created.Key.Key.Id);
         return created;

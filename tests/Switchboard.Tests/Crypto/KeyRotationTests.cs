@@ -70,7 +70,7 @@ public sealed class KeyRotationTests : IAsyncLifetime
     private static async Task<RewrapReport> RewrapAsync(SwitchboardApp app, int? maxRows)
     {
         await using var scope = app.Services.CreateAsyncScope();
-        return await Rewrapper.RunAsync(scope.ServiceProvider.GetRequiredService<SwitchboardDb>(),
+        return await Rewrapper.RunAsync(scope.ServiceProvider.GetRequiredService<SwitchboardDb>(), app.Services.GetRequiredService<IStoreWriter>(),
             app.Services.GetRequiredService<SecretBox>(), batchSize: 1, maxRows: maxRows);
     }
 
@@ -109,7 +109,7 @@ public sealed class KeyRotationTests : IAsyncLifetime
         }
         var idle = Connection("alice", null);
         var busy = Connection("bob", "node-x");
-        await app.WithDbAsync(async db => { db.AddRange(idle, busy); return await db.SaveChangesAsync(); });
+        await app.WriteDbAsync(async db => { db.AddRange(idle, busy); return await db.SaveChangesAsync(); });
 
         var report = await RewrapAsync(app, maxRows: null);
         Assert.Equal(1, report.Rewrapped);
@@ -138,7 +138,7 @@ public sealed class KeyRotationTests : IAsyncLifetime
         await (await b.Client().PostJson("/api/v1/integrations/openai/install", new { secrets = new { api_key = "sk-BBBBBBBBBBBBBBBBBBBBBBBB" } })).ShouldBe(HttpStatusCode.OK);
 
         var stolen = await app.WithDbAsync(db => db.IntegrationSecrets.AsNoTracking().SingleAsync(s => s.AccountId == a.AccountId));
-        await app.WithDbAsync(db => db.IntegrationSecrets.Where(s => s.AccountId == b.AccountId)
+        await app.WriteDbAsync(db => db.IntegrationSecrets.Where(s => s.AccountId == b.AccountId)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.Ciphertext, stolen.Ciphertext)));
         var victim = await app.WithDbAsync(db => db.IntegrationSecrets.AsNoTracking().SingleAsync(s => s.AccountId == b.AccountId));
 

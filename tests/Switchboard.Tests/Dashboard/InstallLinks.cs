@@ -34,12 +34,13 @@ public static partial class InstallLinks
     /// </summary>
     public static async Task<string> AddProjectAsync(SwitchboardApp app, string accountId, string name)
     {
-        await using var scope = app.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<SwitchboardDb>();
         var now = DateTime.UtcNow;
         var project = new Project { Id = Ids.New("prj"), AccountId = accountId, Name = name, CreatedAt = now, UpdatedAt = now };
-        db.Projects.Add(project);
-        await db.SaveChangesAsync();
+        await app.WriteDbAsync(db =>
+        {
+            db.Projects.Add(project);
+            return db.SaveChangesAsync();
+        });
         return project.Id;
     }
 

@@ -54,6 +54,9 @@ public static class IntegrationStatus
 
 public sealed class IntegrationSecret
 {
+    /// <summary>The table, and the AAD's table part of every secret's ciphertext.</summary>
+    public const string Table = "integration_secrets";
+
     public Guid Id { get; init; }
     public required string AccountId { get; init; }
     public Guid IntegrationId { get; init; }

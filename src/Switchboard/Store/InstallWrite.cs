@@ -3,94 +3,27 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using Switchboard.Audit;
-using Switchboard.Catalog;
 using Switchboard.Http;
-using Switchboard.Sealing;
 
 namespace Switchboard.Store;
 
-/// <summary>What an install did: the stored integration, or the required fields still missing (nothing written).</summary>
-public sealed record InstallOutcome(InstalledRow? Row, List<FieldError> Missing);
-
 /// <summary>
-/// An install ready to write: parsed, secrets already sealed, the actor noted; made by <see cref="IntegrationInstaller.Prepare"/>.
-/// Nothing in it refers to the request. Integration ids are derived from (project, provider), so the secrets are sealed
-/// to their record before the write.
+/// The install's write: params in plaintext, secrets as sealed, the integration active, its audit event, in the
+/// caller's transaction. The hottest write of the service, so it is plain SQL spelled from the EF model
+/// (<see cref="ModelSql"/>): one read, then one multi-statement write, its commands kept prepared on the SQLite writer's
+/// connection (<see cref="ReusableCommands"/>).
 /// </summary>
-public sealed record InstallCommand(string AccountId, string ProjectId, ProviderDefinition Provider, Guid IntegrationId, JsonObject? Params,
-    IReadOnlyList<SealedSecret>? Secrets, BaseUrlOverride? BaseUrl, AuditActor Actor, AllowedRedirectOrigins? RedirectOrigins = null);
-
-public sealed record SealedSecret(string Name, byte[] Ciphertext, string KeyId, string Fingerprint);
-
-/// <summary>
-/// Stores an install (params in plaintext, secrets encrypted) and sets the integration active, with its audit event, in
-/// one transaction. The hottest write of the service, so it is plain SQL spelled from the EF model (<see cref="ModelSql"/>):
-/// one read, then one multi-statement write. The Kataven endpoint queues it for a group commit
-/// (<see cref="InstallAsync"/>); the hosted install page runs it inside its own transaction (<see cref="InstallInTransactionAsync"/>).
-/// </summary>
-public static class IntegrationInstaller
+internal static class InstallWrite
 {
-    /// <summary>Seals the secrets (callers check <see cref="SecretBox.IsAvailable"/> first when there are any).</summary>
-    public static InstallCommand Prepare(AuditActor actor, string accountId, string projectId, ProviderDefinition provider,
-        InstallRequest install, SecretBox box, BaseUrlOverride? baseUrl = null, AllowedRedirectOrigins? redirectOrigins = null)
+    /// <summary>Writes the install inside <paramref name="tx"/>; nothing is durable until the writer commits.</summary>
+    public static async Task<InstallOutcome> RunAsync(StoreTransaction tx, InstallCommand command, CancellationToken ct)
     {
-        var integrationId = IntegrationIds.For(projectId, provider.Name);
-        var secrets = install.Secrets?.Select(s =>
-        {
-            var context = new SecretContext(accountId, "integration_secrets", integrationId.ToString(), s.Key);
-            return new SealedSecret(s.Key, box.EncryptString(s.Value, context), box.Ring.ActiveKeyId!, box.Fingerprint(s.Value, context));
-        }).ToList();
-        return new InstallCommand(accountId, projectId, provider, integrationId, install.Params, secrets, baseUrl, actor, redirectOrigins);
-    }
-
-    /// <summary>Writes the install in its own transaction (shared with concurrent installs on SQLite); returns once it is durable.</summary>
-    public static async Task<InstallOutcome> InstallAsync(GroupCommit commits, SwitchboardDb db, IntegrationListCache listCache,
-        InstallCommand command, CancellationToken ct)
-    {
-        var sql = ModelSql.For(db);
-        for (var attempt = 1; ; attempt++)
-        {
-            // Dropped before (pages built meanwhile carry the new generation) and after the commit (and so are dropped too).
-            listCache.Invalidate(command.AccountId);
-            try
-            {
-                return await commits.RunAsync(db, (connection, tx, token) => WriteAsync(sql, connection, tx, command, token), ct);
-            }
-            // PostgreSQL: two first installs of one provider race on the unique (account, project, provider) index, and the
-            // loser finds the winner's row on its next try. (SQLite has one writer and reads inside the write transaction.)
-            catch (DbException e) when (attempt < 3 && DatabaseErrors.IsUniqueViolation(e) && !ct.IsCancellationRequested)
-            {
-            }
-            // The Version check found a write based on a stale read (not expected while the read locks the row; kept as a net).
-            catch (DbUpdateConcurrencyException) when (attempt < 3 && !ct.IsCancellationRequested)
-            {
-            }
-            finally
-            {
-                listCache.Invalidate(command.AccountId);
-            }
-        }
-    }
-
-    /// <summary>Writes the install inside the caller's open transaction; nothing is durable until the caller commits.</summary>
-    public static Task<InstallOutcome> InstallInTransactionAsync(SwitchboardDb db, ListCacheInvalidator invalidator, InstallCommand command,
-        CancellationToken ct)
-    {
-        var tx = db.Database.CurrentTransaction?.GetDbTransaction()
-            ?? throw new InvalidOperationException("InstallInTransactionAsync needs the caller's transaction.");
-        invalidator.DropAtCommit(tx, command.AccountId);
-        return WriteAsync(ModelSql.For(db), db.Database.GetDbConnection(), tx, command, ct);
-    }
-
-    private static async Task<InstallOutcome> WriteAsync(ModelSql sql, DbConnection connection, DbTransaction tx, InstallCommand command,
-        CancellationToken ct)
-    {
-        var stored = await ReadAsync(sql, connection, tx, command, ct);
+        var (sql, connection, transaction) = (tx.Sql, tx.Connection, tx.Transaction);
+        var stored = await ReadAsync(sql, connection, transaction, command, ct);
         var finalParams = command.Params ?? (stored is null ? [] : JsonNode.Parse(stored.ParamsJson) as JsonObject ?? []);
         var finalSecretNames = command.Secrets?.Select(s => s.Name) ?? stored?.Secrets.Select(s => s.Name) ?? [];
-        var missing = InstallRequest.MissingRequired(command.Provider, finalParams, finalSecretNames).ToList();
+        var missing = command.Required.Missing(finalParams, finalSecretNames).ToList();
         if (missing.Count > 0) return new InstallOutcome(null, missing);
         if (stored is not null && stored.Id != command.IntegrationId)
             throw new InvalidOperationException("The stored integration's id is not the one its secrets were sealed to.");
@@ -101,19 +34,19 @@ public static class IntegrationInstaller
             Id = command.IntegrationId,
             AccountId = command.AccountId,
             ProjectId = command.ProjectId,
-            Provider = command.Provider.Name,
+            Provider = command.Provider,
             CreatedAt = now,
         };
         var readVersion = row.Version;
         var before = row.Status;
-        // Install is a valid transition from every state (see IntegrationStateMachine).
-        if (IntegrationStateMachine.Apply(row, LifecycleTrigger.Install, now) is not null)
+        // Install is a valid transition from every state (see IntegrationLifecycle).
+        if (!IntegrationLifecycle.Apply(row, LifecycleTrigger.Install, now).Allowed)
             throw new InvalidOperationException($"install refused from '{before}'");
         row.ParamsJson = finalParams.ToJsonString();
         row.UpdatedAt = now;
         row.Version++;
-        var setBaseUrl = command.BaseUrl is { Present: true };
-        if (setBaseUrl) row.BaseUrlOverride = command.BaseUrl!.Value;
+        var setBaseUrl = command.SetsBaseUrl;
+        if (setBaseUrl) row.BaseUrlOverride = command.BaseUrl;
         var setOrigins = command.RedirectOrigins is { Present: true };
         if (setOrigins) row.AllowedRedirectOriginsJson = command.RedirectOrigins!.Json;
 
@@ -192,7 +125,7 @@ public static class IntegrationInstaller
             }
         }
 
-        var audit = AuditLog.Event(command.Actor, command.AccountId, "integration.installed", command.ProjectId, command.Provider.Name,
+        var audit = AuditLog.Event(command.Actor, command.AccountId, "integration.installed", command.ProjectId, command.Provider,
             row.Id.ToString(), new
             {
                 Params = finalParams.Select(p => p.Key).Order(StringComparer.Ordinal).ToArray(),
@@ -204,7 +137,7 @@ public static class IntegrationInstaller
         sql.AppendInsert(text, cmd, audit, "e");
         statements++;
 
-        await using var write = ReusableCommands.Get(connection, tx, text.ToString());
+        await using var write = ReusableCommands.Get(connection, transaction, text.ToString());
         foreach (var p in cmd.Parameters.Cast<DbParameter>().ToList())
         {
             cmd.Parameters.Remove(p);
@@ -225,7 +158,7 @@ public static class IntegrationInstaller
         var cmd = lease.Command;
         sql.Bind<Integration>(cmd, "@a", nameof(Integration.AccountId), command.AccountId);
         sql.Bind<Integration>(cmd, "@p", nameof(Integration.ProjectId), command.ProjectId);
-        sql.Bind<Integration>(cmd, "@n", nameof(Integration.Provider), command.Provider.Name);
+        sql.Bind<Integration>(cmd, "@n", nameof(Integration.Provider), command.Provider);
         await using var r = await cmd.ExecuteReaderAsync(ct);
         if (!await r.ReadAsync(ct)) return null;
         var row = new Integration
@@ -233,7 +166,7 @@ public static class IntegrationInstaller
             Id = r.GetGuid(0),
             AccountId = command.AccountId,
             ProjectId = command.ProjectId,
-            Provider = command.Provider.Name,
+            Provider = command.Provider,
             Status = r.GetString(1),
             InstalledAt = r.IsDBNull(2) ? null : Utc(r.GetDateTime(2)),
             ParamsJson = r.GetString(3),

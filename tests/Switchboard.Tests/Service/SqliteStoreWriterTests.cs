@@ -5,10 +5,10 @@ using Switchboard.Store;
 namespace Switchboard.Tests.Service;
 
 /// <summary>
-/// SQLite's group commit (Data/GroupCommit.cs), on a real database file: writes queued together share one transaction,
+/// SQLite's one writer (Store/SqliteStoreWriter.cs), on a real database file: writes queued together share one transaction,
 /// each in its own savepoint, and a caller hears back only once the COMMIT is done. SQLite only by nature.
 /// </summary>
-public sealed class SqliteGroupCommitTests : IAsyncLifetime
+public sealed class SqliteStoreWriterTests : IAsyncLifetime
 {
     private readonly string _file = Path.Combine(Path.GetTempPath(), $"sb-groupcommit-{Guid.NewGuid():N}.db");
     private string ConnectionString => new SqliteConnectionStringBuilder { DataSource = _file, DefaultTimeout = 10 }.ConnectionString;
@@ -29,10 +29,10 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    private static TransactionWork<int> Insert(int n, bool thenThrow = false) => async (connection, tx, ct) =>
+    private static StoreWork<int> Insert(int n, bool thenThrow = false) => async (tx, ct) =>
     {
-        await using var cmd = connection.CreateCommand();
-        cmd.Transaction = tx;
+        await using var cmd = tx.Connection.CreateCommand();
+        cmd.Transaction = tx.Transaction;
         cmd.CommandText = $"INSERT INTO t (n) VALUES ({n});";
         await cmd.ExecuteNonQueryAsync(ct);
         if (thenThrow) throw new InvalidOperationException($"write {n} fails after its insert");
@@ -58,20 +58,20 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
     /// </summary>
     private int _firstWrites;
 
-    private async Task<List<Task<int>>> QueueBehindABusyWriterAsync(SqliteGroupCommit commits, IEnumerable<TransactionWork<int>> works,
+    private async Task<List<Task<int>>> QueueBehindABusyWriterAsync(SqliteStoreWriter commits, IEnumerable<StoreWork<int>> works,
         CancellationToken ct = default, Action? whileQueued = null)
     {
         var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var letGo = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var n = 1000 + _firstWrites++;
-        var first = commits.RunAsync<int>(null!, async (connection, tx, token) =>
+        var first = commits.WriteAsync<int>(async (tx, token) =>
         {
             running.SetResult();
             await letGo.Task;
-            return await Insert(n)(connection, tx, token);
+            return await Insert(n)(tx, token);
         }, CancellationToken.None);
         await running.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        var tasks = works.Select(w => commits.RunAsync(null!, w, ct)).ToList();
+        var tasks = works.Select(w => commits.WriteAsync(w, ct)).ToList();
         whileQueued?.Invoke();
         Assert.All(tasks, t => Assert.False(t.IsCompleted));
         letGo.SetResult();
@@ -84,7 +84,7 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
     [Fact]
     public async Task Writes_queued_together_share_commits_and_are_visible_once_their_task_completes()
     {
-        await using var commits = new SqliteGroupCommit(ConnectionString);
+        await using var commits = new SqliteStoreWriter(ConnectionString);
         var tasks = await QueueBehindABusyWriterAsync(commits, Enumerable.Range(1, 40).Select(n => Insert(n)));
 
         foreach (var task in tasks)
@@ -101,7 +101,7 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
     [Fact]
     public async Task A_failing_write_is_undone_alone_and_its_caller_gets_the_error()
     {
-        await using var commits = new SqliteGroupCommit(ConnectionString);
+        await using var commits = new SqliteStoreWriter(ConnectionString);
         var tasks = await QueueBehindABusyWriterAsync(commits, Enumerable.Range(1, 10).Select(n => Insert(n, thenThrow: n == 5)));
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => tasks[4]);
@@ -113,13 +113,13 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
     [Fact]
     public async Task A_batch_whose_transaction_ends_under_it_reports_every_write_failed_and_keeps_none()
     {
-        await using var commits = new SqliteGroupCommit(ConnectionString);
+        await using var commits = new SqliteStoreWriter(ConnectionString);
         // Write 3 ends the transaction behind the writer's back, as SQLite itself does on some I/O errors: writes 1 and 2
         // went with it and 4 cannot go on, so no caller of the batch may be told its write is stored.
-        TransactionWork<int> endsTheTransaction = async (connection, tx, ct) =>
+        StoreWork<int> endsTheTransaction = async (tx, ct) =>
         {
-            await using var cmd = connection.CreateCommand();
-            cmd.Transaction = tx;
+            await using var cmd = tx.Connection.CreateCommand();
+            cmd.Transaction = tx.Transaction;
             cmd.CommandText = "INSERT INTO t (n) VALUES (3); ROLLBACK;";
             await cmd.ExecuteNonQueryAsync(ct);
             return 3;
@@ -130,14 +130,14 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
         Assert.Empty(await StoredWritesAsync());
 
         // The writer goes on with the next batch.
-        Assert.Equal(5, await commits.RunAsync(null!, Insert(5), CancellationToken.None));
+        Assert.Equal(5, await commits.WriteAsync(Insert(5), CancellationToken.None));
         Assert.Equal(new long[] { 5 }, await StoredWritesAsync());
     }
 
     [Fact]
     public async Task A_write_whose_caller_gave_up_while_queued_never_runs()
     {
-        await using var commits = new SqliteGroupCommit(ConnectionString);
+        await using var commits = new SqliteStoreWriter(ConnectionString);
         using var cancel = new CancellationTokenSource();
         var abandoned = (await QueueBehindABusyWriterAsync(commits, [Insert(2)], cancel.Token, whileQueued: cancel.Cancel)).Single();
         var kept = await QueueBehindABusyWriterAsync(commits, [Insert(3)]);
@@ -148,13 +148,35 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_context_inside_its_own_transaction_may_not_queue_a_write()
+    public async Task A_write_may_not_wait_for_another_write_from_inside_it()
     {
-        await using var commits = new SqliteGroupCommit(ConnectionString);
-        var options = new Microsoft.EntityFrameworkCore.DbContextOptionsBuilder<SqliteDb>().UseSqlite(ConnectionString).Options;
-        await using var db = new SqliteDb(options);
-        await using var tx = await db.Database.BeginTransactionAsync();
-        // Its transaction holds the file lock the writer needs: waiting on the queue would wait on itself.
-        await Assert.ThrowsAsync<InvalidOperationException>(() => commits.RunAsync(db, Insert(1), CancellationToken.None));
+        await using var commits = new SqliteStoreWriter(ConnectionString);
+        // The inner write would queue behind the outer one, which waits for it: refused at once, and the outer write fails alone.
+        var nested = commits.WriteAsync<int>(async (tx, ct) => await commits.WriteAsync(Insert(1), ct), CancellationToken.None);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => nested.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(2, await commits.WriteAsync(Insert(2), CancellationToken.None));
+        Assert.Equal(new long[] { 2 }, await StoredWritesAsync());
+    }
+
+    [Fact]
+    public async Task Entity_framework_work_shares_the_batch_and_a_rolled_back_work_keeps_nothing_but_answers()
+    {
+        await using var commits = new SqliteStoreWriter(ConnectionString);
+        var tasks = await QueueBehindABusyWriterAsync(commits,
+        [
+            Insert(1),
+            // EF Core on the writer's own connection and transaction, inside its savepoint.
+            async (tx, ct) => await tx.Db.Database.ExecuteSqlRawAsync("INSERT INTO t (n) VALUES (2);", ct) + 1,
+            async (tx, ct) =>
+            {
+                await Insert(3)(tx, ct);
+                tx.Rollback();
+                return 3;
+            },
+            Insert(4),
+        ]);
+        Assert.Equal(new[] { 1, 2, 3, 4 }, await Task.WhenAll(tasks));
+        Assert.Equal(new long[] { 1, 2, 4 }, await StoredWritesAsync());
+        Assert.Equal(2, commits.Batches);
     }
 }

@@ -2,72 +2,50 @@ using System.Data.Common;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 
 namespace Switchboard.Store;
 
-/// <summary>A unit of plain-SQL work, run inside the transaction it is handed. It must not commit or roll back.</summary>
-public delegate Task<T> TransactionWork<T>(DbConnection connection, DbTransaction transaction, CancellationToken ct);
-
 /// <summary>
-/// Runs a hot write in a transaction and completes when it is durable. How depends on the database: SQLite has one
-/// writer and pays one WAL fsync per commit, so concurrent writes share commits (<see cref="SqliteGroupCommit"/>);
-/// PostgreSQL runs concurrent transactions itself (<see cref="TransactionPerCall"/>).
+/// The only writer of one SQLite file in this process. SQLite has one writer per file and pays one WAL fsync per commit,
+/// so every write of the process (the install fast path in plain SQL and every EF Core write alike) is queued here and
+/// run one after another on one connection, many to a transaction: N writers waiting together share one COMMIT (one
+/// fsync) instead of paying N in turn, and no writer of the process ever holds the file lock outside this queue. Each
+/// write runs in its own SAVEPOINT, so one that throws is undone alone and fails alone; EF Core work gets a context bound
+/// to this connection and the batch's transaction. A caller's task completes only after the COMMIT that made its write
+/// durable (or with the error that kept it from being written). Other processes (the CLI) wait on the file lock.
 /// </summary>
-public abstract class GroupCommit
-{
-    public abstract Task<T> RunAsync<T>(SwitchboardDb db, TransactionWork<T> work, CancellationToken ct);
-}
-
-/// <summary>One transaction per call on the request's own connection.</summary>
-public sealed class TransactionPerCall : GroupCommit
-{
-    public override async Task<T> RunAsync<T>(SwitchboardDb db, TransactionWork<T> work, CancellationToken ct)
-    {
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var result = await work(db.Database.GetDbConnection(), tx.GetDbTransaction(), ct);
-        // Not cancellable once the work is done: a COMMIT cut short would leave the caller not knowing what is stored.
-        await tx.CommitAsync(CancellationToken.None);
-        return result;
-    }
-}
-
-/// <summary>
-/// Group commit for one SQLite file. Writes queued by this process run one after another on one connection, many to a
-/// transaction, so N writers waiting together share one COMMIT (one fsync) instead of paying N in turn. Each write runs
-/// in its own SAVEPOINT, so one that throws is undone alone and fails alone. A caller's task completes only after the
-/// COMMIT that made its write durable (or with the error that kept it from being written). Batches hold the same
-/// in-process write gate as EF's writers (<see cref="SqliteDb.WriteGateFor"/>); other processes wait on the file lock.
-/// </summary>
-public sealed class SqliteGroupCommit : GroupCommit, IAsyncDisposable
+public sealed class SqliteStoreWriter : StoreWriter, IAsyncDisposable
 {
     /// <summary>At most this many writes share a transaction, so one batch never holds the file lock for long.</summary>
     public const int MaxBatch = 64;
 
     private readonly string _connectionString;
+    private readonly IInterceptor[] _interceptors;
     private readonly Channel<Work> _queue = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _writer;
     private long _batches, _writes;
     private SqliteConnection? _connection;
+    private DbContextOptions<SqliteDb>? _contextOptions;
+    private ModelSql? _sql;
 
     /// <summary>Transactions this queue has run, and the writes they carried (the ratio is the grouping achieved).</summary>
     public long Batches => Interlocked.Read(ref _batches);
 
     public long Writes => Interlocked.Read(ref _writes);
 
-    public SqliteGroupCommit(string connectionString)
+    public SqliteStoreWriter(string connectionString, IEnumerable<IInterceptor>? interceptors = null)
     {
         _connectionString = connectionString;
+        _interceptors = interceptors?.ToArray() ?? [];
         _writer = Task.Run(WriteLoopAsync);
     }
 
-    public override Task<T> RunAsync<T>(SwitchboardDb db, TransactionWork<T> work, CancellationToken ct)
+    public override Task<T> WriteAsync<T>(StoreWork<T> work, CancellationToken ct)
     {
-        // The writer needs the gate and the file lock: a caller holding either would wait on itself (and on the batch).
-        if (db is SqliteDb { HoldsWriteLock: true })
-            throw new InvalidOperationException("Queue writes only from a context that holds no write lock or transaction.");
+        RefuseNested();
         var item = new Work<T>(work, ct);
-        if (!_queue.Writer.TryWrite(item)) throw new ObjectDisposedException(nameof(SqliteGroupCommit));
+        if (!_queue.Writer.TryWrite(item)) throw new ObjectDisposedException(nameof(SqliteStoreWriter));
         return item.Completion;
     }
 
@@ -97,8 +75,6 @@ public sealed class SqliteGroupCommit : GroupCommit, IAsyncDisposable
 
     private async Task WriteBatchAsync(List<Work> batch)
     {
-        var gate = SqliteDb.WriteGateFor(_connectionString);
-        await gate.WaitAsync();
         Interlocked.Increment(ref _batches);
         Interlocked.Add(ref _writes, batch.Count);
         try
@@ -109,9 +85,11 @@ public sealed class SqliteGroupCommit : GroupCommit, IAsyncDisposable
             foreach (var item in batch)
             {
                 await ExecuteAsync(connection, tx, "SAVEPOINT w;");
+                var store = new StoreTransaction(connection, tx, _sql!, () => ContextFor(tx));
                 try
                 {
-                    await item.RunAsync(connection, tx);
+                    await item.RunAsync(store);
+                    if (store.RolledBack) await ExecuteAsync(connection, tx, "ROLLBACK TO w;");
                     await ExecuteAsync(connection, tx, "RELEASE w;");
                 }
                 catch (Exception e)
@@ -120,6 +98,10 @@ public sealed class SqliteGroupCommit : GroupCommit, IAsyncDisposable
                     // If SQLite ended the whole transaction (I/O error, disk full) this throws: the batch fails below.
                     await ExecuteAsync(connection, tx, "ROLLBACK TO w;");
                     await ExecuteAsync(connection, tx, "RELEASE w;");
+                }
+                finally
+                {
+                    if (store.CreatedDb is { } db) await db.DisposeAsync();
                 }
             }
             await tx.CommitAsync();
@@ -132,10 +114,14 @@ public sealed class SqliteGroupCommit : GroupCommit, IAsyncDisposable
             foreach (var item in batch) item.Fail(new GroupCommitException(e));
             await CloseWriterConnectionAsync();
         }
-        finally
-        {
-            gate.Release();
-        }
+    }
+
+    /// <summary>An EF Core context on the writer's connection, inside the batch's transaction (and so inside the write's savepoint).</summary>
+    private SqliteDb ContextFor(SqliteTransaction tx)
+    {
+        var db = new SqliteDb(_contextOptions!) { IsWriterContext = true };
+        db.Database.UseTransaction(tx);
+        return db;
     }
 
     /// <summary>The writer's own connection, kept open so its statements stay prepared (<see cref="ReusableCommands"/>).</summary>
@@ -146,6 +132,9 @@ public sealed class SqliteGroupCommit : GroupCommit, IAsyncDisposable
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync();
         ReusableCommands.KeepFor(connection);
+        _contextOptions = new DbContextOptionsBuilder<SqliteDb>().UseSqlite(connection).AddInterceptors(_interceptors).Options;
+        if (_sql is null)
+            await using (var model = new SqliteDb(_contextOptions)) _sql = ModelSql.For(model);
         return _connection = connection;
     }
 
@@ -173,29 +162,36 @@ public sealed class SqliteGroupCommit : GroupCommit, IAsyncDisposable
     private abstract class Work
     {
         public abstract bool Cancelled { get; }
-        public abstract Task RunAsync(DbConnection connection, DbTransaction transaction);
+        public abstract Task RunAsync(StoreTransaction tx);
         public abstract void Complete();
         public abstract void Fail(Exception e);
         public abstract void Cancel();
     }
 
-    private sealed class Work<T>(TransactionWork<T> work, CancellationToken ct) : Work
+    private sealed class Work<T>(StoreWork<T> work, CancellationToken ct) : Work
     {
         // Continuations go to the thread pool: the writer never runs a request's code after its write.
         private readonly TaskCompletionSource<T> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private T _result = default!;
+        private StoreTransaction? _tx;
         private bool _failed;
 
         public Task<T> Completion => _done.Task;
 
         public override bool Cancelled => ct.IsCancellationRequested;
 
-        public override async Task RunAsync(DbConnection connection, DbTransaction transaction) =>
-            _result = await work(connection, transaction, CancellationToken.None);
+        // Not cancellable once started: the work shares its transaction with others.
+        public override async Task RunAsync(StoreTransaction tx)
+        {
+            _tx = tx;
+            _result = await StoreWriter.RunAsync(work, tx, CancellationToken.None);
+        }
 
         public override void Complete()
         {
-            if (!_failed) _done.TrySetResult(_result);
+            if (_failed) return;
+            _tx?.Committed();
+            _done.TrySetResult(_result);
         }
 
         public override void Fail(Exception e)

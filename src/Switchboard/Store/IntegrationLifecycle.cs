@@ -1,9 +1,6 @@
-using Microsoft.AspNetCore.Http.HttpResults;
-using Switchboard.Http;
-
 namespace Switchboard.Store;
 
-/// <summary>What a caller asks of an integration; both API surfaces speak in these.</summary>
+/// <summary>What a caller asks of an integration; every surface (Kataven, RogerIQ, the hosted page) speaks in these.</summary>
 public enum LifecycleTrigger
 {
     /// <summary>Kataven install (or the hosted install page): stores credentials.</summary>
@@ -21,13 +18,37 @@ public enum LifecycleTrigger
 }
 
 /// <summary>
+/// The answer to a trigger: <see cref="Allowed"/> (the row has moved), or refused, with what a caller needs to say why:
+/// the state it is in (<see cref="From"/>), what was asked (<see cref="Requested"/>) and what to do instead (<see cref="Hint"/>).
+/// </summary>
+public readonly record struct Transition(bool Allowed, string Provider, string From, LifecycleTrigger Trigger)
+{
+    public string Requested => Trigger switch
+    {
+        LifecycleTrigger.Install => "install",
+        LifecycleTrigger.Uninstall => "uninstall",
+        LifecycleTrigger.Pause => "pause",
+        LifecycleTrigger.Resume => "resume",
+        LifecycleTrigger.Disconnect => "disconnect",
+        _ => "be edited",
+    };
+
+    public string Hint => (From, Trigger) switch
+    {
+        (IntegrationStatus.Available, _) => ". Install it first.",
+        (IntegrationStatus.Disconnected, LifecycleTrigger.Resume or LifecycleTrigger.Pause) => ". Install it again to reconnect.",
+        _ => ".",
+    };
+}
+
+/// <summary>
 /// The one set of transition rules for integrations:
 /// available → active (install) ⇄ paused; active/paused → disconnected; any installed state → available (uninstall);
 /// disconnected → active only by installing again (fresh credentials), never by a PATCH.
 /// Installing over a paused integration keeps it paused (a pause is a deliberate act; new credentials do not undo it).
 /// Repeating the current state (pause a paused one, disconnect a disconnected one, uninstall an available one) is a no-op.
 /// </summary>
-public static class IntegrationStateMachine
+public static class IntegrationLifecycle
 {
     private static readonly Dictionary<(string From, LifecycleTrigger Trigger), string> Rules = new()
     {
@@ -69,13 +90,13 @@ public static class IntegrationStateMachine
     };
 
     /// <summary>
-    /// Moves <paramref name="row"/> by <paramref name="trigger"/> with the side effects of the new state, or answers
-    /// 409 invalid_transition and changes nothing. A row that does not exist yet is passed as a fresh "available" row.
+    /// Moves <paramref name="row"/> by <paramref name="trigger"/> with the side effects of the new state, or refuses and
+    /// changes nothing. A row that does not exist yet is passed as a fresh "available" row.
     /// </summary>
-    public static ProblemHttpResult? Apply(Integration row, LifecycleTrigger trigger, DateTime now)
+    public static Transition Apply(Integration row, LifecycleTrigger trigger, DateTime now)
     {
         var next = Next(row.Status, trigger);
-        if (next is null) return InvalidTransition(row.Provider, row.Status, trigger);
+        if (next is null) return Refused(row.Provider, row.Status, trigger);
         switch (trigger)
         {
             case LifecycleTrigger.Install:
@@ -91,48 +112,16 @@ public static class IntegrationStateMachine
                 row.ErrorMessage = null;
                 break;
         }
+        var from = row.Status;
         row.Status = next;
-        return null;
+        return new Transition(true, row.Provider, from, trigger);
     }
 
-    /// <summary>
-    /// For credential reads and tool calls: null when the integration may be used, else the 409
-    /// integration_not_active problem (paused, disconnected, or not installed).
-    /// </summary>
-    public static ProblemHttpResult? EnsureUsable(string status, string provider) =>
-        status == IntegrationStatus.Active ? null
-            : Problems.Make(409, "integration_not_active", "Integration is not active",
-                $"Integration '{Problems.Truncate(provider, 64)}' is {status}; only an active integration can be used.",
-                new Dictionary<string, object?> { ["current_status"] = status });
+    public static Transition Refused(string provider, string from, LifecycleTrigger trigger) => new(false, provider, from, trigger);
 
-    /// <summary>A disconnected integration keeps its sidebar panel hidden until it is installed again.</summary>
-    public static ProblemHttpResult? EnsureSidebarAllowed(string status, string provider) =>
-        status != IntegrationStatus.Disconnected ? null
-            : Problems.Make(409, "invalid_transition", "Invalid status transition",
-                $"Integration '{Problems.Truncate(provider, 64)}' is disconnected and cannot show its sidebar; install it again first.",
-                new Dictionary<string, object?> { ["current_status"] = status, ["requested"] = "sidebar_enabled" });
-
+    /// <summary>Credential reads and tool calls need an active integration (not paused, disconnected or uninstalled).</summary>
     public static bool IsUsable(string status) => status == IntegrationStatus.Active;
 
-    public static ProblemHttpResult InvalidTransition(string provider, string from, LifecycleTrigger trigger) =>
-        Problems.Make(409, "invalid_transition", "Invalid status transition",
-            $"Integration '{Problems.Truncate(provider, 64)}' is {from}; it cannot {Verb(trigger)}{Hint(from, trigger)}",
-            new Dictionary<string, object?> { ["current_status"] = from, ["requested"] = Verb(trigger) });
-
-    private static string Verb(LifecycleTrigger t) => t switch
-    {
-        LifecycleTrigger.Install => "install",
-        LifecycleTrigger.Uninstall => "uninstall",
-        LifecycleTrigger.Pause => "pause",
-        LifecycleTrigger.Resume => "resume",
-        LifecycleTrigger.Disconnect => "disconnect",
-        _ => "be edited",
-    };
-
-    private static string Hint(string from, LifecycleTrigger t) => (from, t) switch
-    {
-        (IntegrationStatus.Available, _) => ". Install it first.",
-        (IntegrationStatus.Disconnected, LifecycleTrigger.Resume or LifecycleTrigger.Pause) => ". Install it again to reconnect.",
-        _ => ".",
-    };
+    /// <summary>A disconnected integration keeps its sidebar panel hidden until it is installed again.</summary>
+    public static bool MayShowSidebar(string status) => status != IntegrationStatus.Disconnected;
 }

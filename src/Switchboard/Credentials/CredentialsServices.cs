@@ -1,16 +1,11 @@
-using Switchboard.Catalog;
-using Switchboard.Credentials;
-using Switchboard.Providers;
+namespace Switchboard.Credentials;
 
-namespace Switchboard.OAuth;
-
-public static class OAuthServices
+public static class CredentialsServices
 {
-    public static IServiceCollection AddSwitchboardOAuth(this IServiceCollection services, IConfiguration configuration)
+    /// <summary>Token requests, machine grants, the lease-coordinated refresh and its background worker.</summary>
+    public static IServiceCollection AddCredentials(this IServiceCollection services, IConfiguration configuration)
     {
         services.Configure<OAuthOptions>(configuration.GetSection(OAuthOptions.Section));
-        services.AddSingleton<AccountCatalog>();
-        services.AddSingleton<CustomProviderValidator>();
         services.AddSingleton<TokenClient>();
         services.AddSingleton<AwsAssumeRole>();
         services.AddSingleton<CredentialService>();

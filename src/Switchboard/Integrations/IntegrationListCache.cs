@@ -1,0 +1,35 @@
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
+using Switchboard.Store;
+
+namespace Switchboard.Integrations;
+
+/// <summary>
+/// Serialized integration-list pages, cached per node for <see cref="SwitchboardOptions.ListCacheTtl"/>. Each page
+/// remembers the account's <see cref="AccountChanges"/> value it was built under and is served only while that value
+/// holds: a write on this node (an install, a lifecycle change, a custom provider) moves it before it runs and again at
+/// its commit, so a page built while a write was saving is never served after that write. A write on another node is
+/// seen when the page expires.
+/// </summary>
+public sealed class IntegrationListCache(IMemoryCache cache, AccountChanges changes, IOptions<SwitchboardOptions> options)
+{
+    private sealed record Entry(long Version, byte[] Body);
+
+    public bool Enabled => options.Value.ListCacheTtl > TimeSpan.Zero;
+
+    /// <summary>The account's version to build a page under (take it before reading what the page shows).</summary>
+    public long Version(string accountId) => changes.Of(accountId);
+
+    public byte[]? Find(string key, string accountId) =>
+        Enabled && cache.TryGetValue(key, out Entry? e) && e!.Version == changes.Of(accountId) ? e.Body : null;
+
+    public void Store(string key, long version, byte[] body)
+    {
+        if (!Enabled) return;
+        cache.Set(key, new Entry(version, body), new MemoryCacheEntryOptions
+        {
+            AbsoluteExpirationRelativeToNow = options.Value.ListCacheTtl,
+            Size = 1 + body.Length / 4096,
+        });
+    }
+}
