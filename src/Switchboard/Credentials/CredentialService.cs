@@ -1,219 +1,96 @@
-using System.Security.Cryptography;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Switchboard.Audit;
 using Switchboard.Catalog;
-using Switchboard.Http;
-using Switchboard.Sealing;
 using Switchboard.Store;
 
 namespace Switchboard.Credentials;
 
-public sealed record Credential(string UserId, string AccessToken, string? TokenType, DateTime? ExpiresAt, string? Scopes, int Generation);
-
 /// <summary>
-/// Hands out valid tokens, refreshing through a lease row so that any number of nodes sharing the database refresh a
-/// token exactly once: the lease is taken by a compare-and-set on (generation, lease expiry); whoever loses waits and
-/// re-reads the token the winner stored (the bumped generation stops it from refreshing again).
+/// The entry points for "a usable credential for integration X (and end user U)": the checks every caller needs (the
+/// integration is active, the user exists, the auth type has such a token), the lease-coordinated refresh
+/// (<see cref="TokenRefresher"/>), and the credentials.read audit event of every credential handed out. The caller
+/// has found the integration in its tenant; failures are result values (<see cref="CredentialFailure.ToProblem"/>).
 /// </summary>
-public sealed class CredentialService(SecretBox box, TokenClient tokens, AccountCatalog catalog, AwsAssumeRole aws, IStoreWriter writer,
-    IOptions<OAuthOptions> options, ILogger<CredentialService> logger)
+public sealed class CredentialService(TokenRefresher refresher, IStoreWriter writer, IOptions<OAuthOptions> options)
 {
-    private static readonly string Node = Environment.MachineName + ":" + Environment.ProcessId + ":" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
-    private OAuthOptions O => options.Value;
+    /// <summary>Auth types whose integration holds a token of its own (no end user).</summary>
+    public static bool HasMachineToken(string authType) =>
+        authType is AuthTypes.OAuth2ClientCredentials or AuthTypes.GoogleServiceAccount or AuthTypes.AwsAssumeRole;
 
-    public enum Trigger { Read, Worker }
-
-    public async Task<(Credential? Value, ProblemHttpResult? Problem)> GetAsync(SwitchboardDb db, AuditActor actor, string accountId,
-        Guid connectionId, TimeSpan margin, Trigger trigger, CancellationToken ct)
+    /// <summary>
+    /// End user <paramref name="userId"/>'s access token for an OAUTH2 integration, refreshed first when it expires
+    /// within RefreshMargin. For an integration with a machine token (client credentials, service account, assume
+    /// role) the user does not matter: that token is served.
+    /// </summary>
+    public async Task<CredentialResult> ForUserAsync(SwitchboardDb db, Integration integration, ProviderDefinition provider, string userId,
+        AuditActor actor, CancellationToken ct)
     {
-        if (!box.IsAvailable) return (null, Problems.EncryptionUnavailable());
-        var deadline = DateTime.UtcNow + O.WaitForRefresh;
-        while (true)
-        {
-            var row = await db.Set<OAuthConnection>().AsNoTracking()
-                .FirstOrDefaultAsync(c => c.AccountId == accountId && c.Id == connectionId, ct);
-            if (row is null) return (null, Problems.NotFound("user", connectionId.ToString()));
-            var now = DateTime.UtcNow;
-            var machine = row.UserId.Length == 0;
-            if (!machine && row.Status != ConnectionStatus.Active)
-                return (null, Problems.Make(409, "connection_not_active", "Connection not active",
-                    $"The user's connection is '{row.Status}'; authorise again through a new auth URL.",
-                    new Dictionary<string, object?> { ["connection_status"] = row.Status }));
-
-            var usable = row.AccessToken is not null && (row.ExpiresAt is null || row.ExpiresAt > now);
-            if (row.AccessToken is not null && (row.ExpiresAt is null || row.ExpiresAt > now + margin)) return (Open(row), null);
-            if (trigger == Trigger.Worker && (row.LeaseUntil > now)) return (null, null);
-            if (row.NextAttemptAt > now)
-                return usable ? (Open(row), null) : (null, Unavailable("The provider failed recently; the refresh is retried with backoff."));
-            if (!machine && row.RefreshToken is null)
-                return usable ? (Open(row), null) : (null, Problems.Make(409, "connection_expired", "Connection expired",
-                    "The access token expired and the provider gave no refresh token; authorise again."));
-
-            var me = Node + ":" + Guid.NewGuid().ToString("N")[..8];
-            var generation = row.Generation;
-            // The lease must outlive the token request and the write after it, whatever the settings say.
-            var leaseUntil = now + TimeSpan.FromTicks(Math.Max(O.LeaseDuration.Ticks, (O.TokenRequestTimeout * 2 + TimeSpan.FromSeconds(10)).Ticks));
-            var won = await writer.WriteAsync((tx, token) => tx.Db.Set<OAuthConnection>()
-                .Where(c => c.AccountId == accountId && c.Id == connectionId && c.Generation == generation
-                            && (c.LeaseUntil == null || c.LeaseUntil < now))
-                .ExecuteUpdateAsync(s => s.SetProperty(c => c.LeaseOwner, me).SetProperty(c => c.LeaseUntil, leaseUntil), token), ct);
-            if (won == 1) return await RefreshUnderLeaseAsync(db, actor, row, me, trigger, ct);
-            if (trigger == Trigger.Worker) return (null, null);
-            if (DateTime.UtcNow > deadline)
-                return usable ? (Open(row), null) : (null, Unavailable("Another node is refreshing this token; retry shortly."));
-            await Task.Delay(Random.Shared.Next(30, 90), ct);
-        }
+        if (provider.AuthType != AuthTypes.OAuth2) return await ForIntegrationAsync(db, integration, provider, actor, ct);
+        if (integration.Status != IntegrationStatus.Active) return CredentialResult.Fail(CredentialFailureKind.IntegrationNotActive, integration.Status);
+        var (accountId, integrationId) = (integration.AccountId, integration.Id);
+        var connectionId = await db.Set<OAuthConnection>().AsNoTracking()
+            .Where(c => c.AccountId == accountId && c.IntegrationId == integrationId && c.UserId == userId)
+            .Select(c => (Guid?)c.Id).FirstOrDefaultAsync(ct);
+        if (connectionId is null) return CredentialResult.Fail(CredentialFailureKind.UserNotFound, userId);
+        return await ReadAsync(db, integration, provider, connectionId.Value, userId, actor, ct);
     }
 
-    private static ProblemHttpResult Unavailable(string detail) => Problems.Make(503, "provider_unavailable", "Provider unavailable", detail);
-
-    private Credential Open(OAuthConnection row) =>
-        new(row.UserId, box.DecryptString(row.AccessToken!, row.Context().Field("access_token")), row.TokenType, row.ExpiresAt, row.Scopes, row.Generation);
-
-    private async Task<(Credential?, ProblemHttpResult?)> RefreshUnderLeaseAsync(SwitchboardDb db, AuditActor actor, OAuthConnection row,
-        string me, Trigger trigger, CancellationToken ct)
+    /// <summary>The integration's own token, fetched on first use and cached sealed until near expiry.</summary>
+    public async Task<CredentialResult> ForIntegrationAsync(SwitchboardDb db, Integration integration, ProviderDefinition provider, AuditActor actor,
+        CancellationToken ct)
     {
-        TokenOutcome outcome;
-        var app = await IntegrationApp.LoadAsync(db, catalog, box, row.AccountId, row.IntegrationId, ct);
-        try
-        {
-            outcome = app is null
-                ? TokenOutcome.Fail(TokenFailureKind.Rejected, "integration_missing")
-                : await FetchAsync(app, row, ct);
-        }
-        catch (Exception e) when (e is CryptographicException or FormatException or ArgumentException)
-        {
-            // A malformed stored key (e.g. a service account's private key) cannot be fixed by retrying.
-            logger.LogWarning("Token fetch for connection {Id} failed before the request: {Error}", row.Id, e.GetType().Name);
-            outcome = TokenOutcome.Fail(TokenFailureKind.Rejected, "invalid_credentials_config");
-        }
+        if (!HasMachineToken(provider.AuthType))
+            return CredentialResult.Fail(CredentialFailureKind.UnsupportedAuthType, provider.AuthType,
+                $"'{provider.Name}' uses {provider.AuthType}; tokens are served for OAuth, service-account and assume-role integrations.");
+        if (integration.Status != IntegrationStatus.Active) return CredentialResult.Fail(CredentialFailureKind.IntegrationNotActive, integration.Status);
+        var connectionId = await MachineConnectionAsync(db, integration, ct);
+        return await ReadAsync(db, integration, provider, connectionId, null, actor, ct);
+    }
 
-        // For a machine token, invalid_grant means the configured credentials are refused, not that a user must re-authorise.
-        if (row.UserId.Length == 0 && outcome.Failure is { Kind: TokenFailureKind.InvalidGrant } ig)
-            outcome = TokenOutcome.Fail(TokenFailureKind.Rejected, ig.Error);
-        var now = DateTime.UtcNow;
-        // New tokens are stored by compare-and-set on the generation, even if our lease ran out meanwhile: a rotated refresh
-        // token is the only one left that works, and whoever stores first wins (a later node's write then fails and reads ours).
-        // A failure is recorded only while we still hold the lease, so it never overrides another node's refresh.
-        var generation = row.Generation;
-        var storingTokens = outcome.Tokens is not null;
-        var audience = new { user_id = row.UserId.Length == 0 ? null : row.UserId, trigger = trigger.ToString().ToLowerInvariant() };
-        // Sealed before the write: the writer runs nothing but the write.
-        var access = outcome.Tokens is { } issued ? box.EncryptString(issued.AccessToken, row.Context().Field("access_token")) : null;
-        var refresh = outcome.Tokens is { RefreshToken: { } rotated } ? box.EncryptString(rotated, row.Context().Field("refresh_token")) : row.RefreshToken;
-        var stored = await writer.WriteAsync(async (tx, token) =>
+    private async Task<CredentialResult> ReadAsync(SwitchboardDb db, Integration integration, ProviderDefinition provider, Guid connectionId,
+        string? userId, AuditActor actor, CancellationToken ct)
+    {
+        var result = await refresher.GetAsync(db, actor, integration.AccountId, connectionId, options.Value.RefreshMargin, TokenRefresher.Trigger.Read, ct);
+        if (result.Value is null) return result;
+        await writer.WriteAsync(async (tx, token) =>
         {
-            var q = tx.Db.Set<OAuthConnection>().Where(c => c.AccountId == row.AccountId && c.Id == row.Id && c.Generation == generation
-                                                            && (storingTokens || c.LeaseOwner == me));
-            int updated;
-            string action;
-            object data;
-            if (outcome.Tokens is { } t)
-            {
-                var scopes = t.Scope ?? row.Scopes;
-                updated = await q.ExecuteUpdateAsync(s => s
-                    .SetProperty(c => c.AccessToken, access).SetProperty(c => c.RefreshToken, refresh)
-                    .SetProperty(c => c.ExpiresAt, t.ExpiresAt).SetProperty(c => c.TokenType, t.TokenType)
-                    .SetProperty(c => c.Scopes, scopes).SetProperty(c => c.Status, ConnectionStatus.Active)
-                    .SetProperty(c => c.Generation, c => c.Generation + 1)
-                    .SetProperty(c => c.LeaseOwner, (string?)null).SetProperty(c => c.LeaseUntil, (DateTime?)null)
-                    .SetProperty(c => c.FailureCount, 0).SetProperty(c => c.FirstFailureAt, (DateTime?)null)
-                    .SetProperty(c => c.NextAttemptAt, (DateTime?)null).SetProperty(c => c.LastError, (string?)null)
-                    .SetProperty(c => c.RefreshedAt, now).SetProperty(c => c.UpdatedAt, now), token);
-                action = row.AccessToken is null ? "oauth.token.issued" : "oauth.token.refreshed";
-                data = new { audience.user_id, audience.trigger, rotated = t.RefreshToken is not null, expires_at = t.ExpiresAt, generation = row.Generation + 1 };
-            }
-            else
-            {
-                var f = outcome.Failure!;
-                var failures = row.FailureCount + 1;
-                var first = row.FirstFailureAt ?? now;
-                var giveUp = f.Kind != TokenFailureKind.Transient || now - first >= O.GiveUpAfter;
-                var status = f.Kind == TokenFailureKind.InvalidGrant ? ConnectionStatus.Expired
-                    : giveUp ? ConnectionStatus.Error : row.Status;
-                var backoff = TimeSpan.FromSeconds(Math.Min(O.MaxBackoff.TotalSeconds, Math.Pow(2, Math.Min(failures, 20))));
-                DateTime? next = giveUp ? null : now + backoff;
-                var keepTokens = f.Kind != TokenFailureKind.InvalidGrant;
-                updated = await q.ExecuteUpdateAsync(s => s
-                    .SetProperty(c => c.Status, row.UserId.Length == 0 ? ConnectionStatus.Active : status)
-                    .SetProperty(c => c.AccessToken, c => keepTokens ? c.AccessToken : null)
-                    .SetProperty(c => c.RefreshToken, c => keepTokens ? c.RefreshToken : null)
-                    .SetProperty(c => c.Generation, c => c.Generation + 1)
-                    .SetProperty(c => c.LeaseOwner, (string?)null).SetProperty(c => c.LeaseUntil, (DateTime?)null)
-                    .SetProperty(c => c.FailureCount, failures).SetProperty(c => c.FirstFailureAt, first)
-                    .SetProperty(c => c.NextAttemptAt, next).SetProperty(c => c.LastError, f.Error)
-                    .SetProperty(c => c.UpdatedAt, now), token);
-                action = f.Kind == TokenFailureKind.InvalidGrant ? "oauth.connection.expired"
-                    : giveUp ? "oauth.connection.error" : "oauth.refresh.failed";
-                data = new { audience.user_id, audience.trigger, error = f.Error, failures, next_attempt_at = next };
-            }
-            // Another node stored newer tokens (or took over our expired lease after a failure); ours are discarded.
-            if (updated == 0) return null;
-            AuditLog.Record(tx.Db, actor, row.AccountId, action, row.ProjectId, app?.Provider.Name, row.Id.ToString(), data);
-            if (outcome.Failure is { Kind: TokenFailureKind.Blocked, BlockedHost: { } blockedHost })
-                AuditLog.OutboundBlocked(tx.Db, actor, row.AccountId, row.ProjectId, app?.Provider.Name, row.Id.ToString(), FeatureOf(app), blockedHost);
+            AuditLog.Record(tx.Db, actor, integration.AccountId, "credentials.read", integration.ProjectId, provider.Name, connectionId.ToString(),
+                new { user_id = userId, integration_id = integration.Id });
             await tx.Db.SaveChangesAsync(token);
-            return action;
         }, ct);
-        if (stored is not { } action)
-        {
-            logger.LogWarning("Refresh lease on connection {Id} was lost before the result was stored", row.Id);
-            return (null, Unavailable("The refresh took too long; retry."));
-        }
-        logger.LogInformation("Connection {Id}: {Action}", row.Id, action);
-
-        if (outcome.Tokens is { } ok)
-            return (new Credential(row.UserId, ok.AccessToken, ok.TokenType, ok.ExpiresAt, ok.Scope ?? row.Scopes, row.Generation + 1), null);
-        var failure = outcome.Failure!;
-        // A transient failure while the current token still works: serve it; the refresh is retried after the backoff.
-        if (failure.Kind == TokenFailureKind.Transient && row.AccessToken is not null && (row.ExpiresAt is null || row.ExpiresAt > DateTime.UtcNow))
-            return (Open(row), null);
-        return failure.Kind switch
-        {
-            TokenFailureKind.InvalidGrant => (null, Problems.Make(409, "connection_expired", "Connection expired",
-                "The provider no longer accepts the refresh token; authorise again.")),
-            TokenFailureKind.Blocked => (null, Problems.OutboundBlocked(failure.BlockedHost ?? "?")),
-            TokenFailureKind.Rejected => (null, Problems.Make(502, "provider_rejected", "Provider rejected the token request",
-                $"The provider answered '{failure.Error}'.")),
-            _ => (null, Unavailable($"The token request failed ({failure.Error}); it is retried with backoff.")),
-        };
+        return result;
     }
 
-    /// <summary>What tried to reach the provider, for the outbound.blocked audit event.</summary>
-    private static string FeatureOf(IntegrationApp? app) => app?.Provider.AuthType switch
+    /// <summary>The integration's machine-token row (UserId ""), created on first use.</summary>
+    private async Task<Guid> MachineConnectionAsync(SwitchboardDb db, Integration integration, CancellationToken ct)
     {
-        AuthTypes.OAuth2 => "oauth.refresh",
-        AuthTypes.OAuth2ClientCredentials => "oauth.client_credentials",
-        AuthTypes.GoogleServiceAccount => "oauth.jwt_bearer",
-        AuthTypes.AwsAssumeRole => "aws.assume_role",
-        _ => "oauth.token",
-    };
-
-    private async Task<TokenOutcome> FetchAsync(IntegrationApp app, OAuthConnection row, CancellationToken ct)
-    {
-        var p = app.Provider;
-        var scope = string.Join(p.Oauth?.ScopeSeparator ?? " ", p.Oauth?.DefaultScopes ?? []);
-        // A token URL that cannot be built (e.g. a host param that is no host) fails the request like a refusal would.
-        var tokenUrl = p.Oauth?.TokenUrl is { } template ? app.Url(template)?.AbsoluteUri : null;
-        if (tokenUrl is null && p.AuthType is (AuthTypes.OAuth2 or AuthTypes.OAuth2ClientCredentials or AuthTypes.GoogleServiceAccount))
-            return TokenOutcome.Fail(TokenFailureKind.Rejected, "invalid_provider_url");
-        switch (p.AuthType)
+        var (accountId, integrationId) = (integration.AccountId, integration.Id);
+        for (var attempt = 1; ; attempt++)
         {
-            case AuthTypes.OAuth2:
-                var refresh = box.DecryptString(row.RefreshToken!, row.Context().Field("refresh_token"));
-                return await tokens.RefreshAsync(tokenUrl!, app.ClientId, app.ClientSecret, refresh, ct);
-            case AuthTypes.OAuth2ClientCredentials:
-                return await tokens.ClientCredentialsAsync(tokenUrl!, app.ClientId, app.ClientSecret, scope, ct);
-            case AuthTypes.GoogleServiceAccount:
-                var assertion = GoogleAssertion.Create(app.Param("client_email") ?? "", app.Secret("private_key") ?? "", scope, tokenUrl!,
-                    DateTime.UtcNow, app.Param("subject"));
-                return await tokens.JwtBearerAsync(tokenUrl!, assertion, ct);
-            case AuthTypes.AwsAssumeRole:
-                return await aws.AssumeAsync(app, ct);
-            default:
-                return TokenOutcome.Fail(TokenFailureKind.Rejected, "unsupported_auth_type");
+            var id = await db.Set<OAuthConnection>().AsNoTracking()
+                .Where(c => c.AccountId == accountId && c.IntegrationId == integrationId && c.UserId == "")
+                .Select(c => (Guid?)c.Id).FirstOrDefaultAsync(ct);
+            if (id is not null) return id.Value;
+            var now = DateTime.UtcNow;
+            var row = new OAuthConnection
+            {
+                Id = Guid.CreateVersion7(), AccountId = accountId, ProjectId = integration.ProjectId, IntegrationId = integrationId,
+                UserId = "", Status = ConnectionStatus.Active, CreatedAt = now, UpdatedAt = now,
+            };
+            try
+            {
+                return await writer.WriteAsync(async (tx, token) =>
+                {
+                    tx.Db.Add(row);
+                    await tx.Db.SaveChangesAsync(token);
+                    return row.Id;
+                }, ct);
+            }
+            // Two first reads raced on the unique (account, integration, user) index; the next try finds the winner's row.
+            catch (DbUpdateException) when (attempt < 3)
+            {
+            }
         }
     }
 }

@@ -8,6 +8,7 @@ public static class CredentialsServices
         services.Configure<OAuthOptions>(configuration.GetSection(OAuthOptions.Section));
         services.AddSingleton<TokenClient>();
         services.AddSingleton<AwsAssumeRole>();
+        services.AddSingleton<TokenRefresher>();
         services.AddSingleton<CredentialService>();
         services.AddSingleton<RefreshWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<RefreshWorker>());

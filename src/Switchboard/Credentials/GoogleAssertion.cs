@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -16,12 +17,10 @@ public static class GoogleAssertion
             ["iss"] = clientEmail, ["scope"] = scope, ["aud"] = audience, ["iat"] = iat, ["exp"] = iat + 3600,
         };
         if (subject is not null) claims["sub"] = subject;
-        var signingInput = B64(JsonSerializer.SerializeToUtf8Bytes(header)) + "." + B64(JsonSerializer.SerializeToUtf8Bytes(claims));
+        var signingInput = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(header)) + "." + Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(claims));
         using var rsa = RSA.Create();
         rsa.ImportFromPem(privateKeyPem.Replace("\\n", "\n"));
         var signature = rsa.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        return signingInput + "." + B64(signature);
+        return signingInput + "." + Base64Url.EncodeToString(signature);
     }
-
-    public static string B64(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

@@ -16,7 +16,7 @@ public static class InstallCommands
         var integrationId = IntegrationIds.For(projectId, provider.Name);
         var secrets = install.Secrets?.Select(s =>
         {
-            var context = new SecretContext(accountId, IntegrationSecret.Table, integrationId.ToString(), s.Key);
+            var context = SealedFields.SecretAad(accountId, integrationId, s.Key);
             return new SealedSecret(s.Key, box.EncryptString(s.Value, context), box.Ring.ActiveKeyId!, box.Fingerprint(s.Value, context));
         }).ToList();
         return new InstallCommand(accountId, projectId, provider.Name, integrationId, provider.InstallRequirements(), install.Params, secrets,

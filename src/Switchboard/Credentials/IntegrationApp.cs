@@ -49,7 +49,7 @@ public sealed partial record IntegrationApp(Integration Row, ProviderDefinition 
         var provider = await catalog.FindAsync(db, accountId, row.Provider, ct);
         if (provider is null) return null;
         var secrets = row.Secrets.ToDictionary(s => s.Name,
-            s => box.DecryptString(s.Ciphertext, new SecretContext(row.AccountId, IntegrationSecret.Table, row.Id.ToString(), s.Name)));
+            s => SealedFields.SecretValue.Open(box, s));
         return new IntegrationApp(row, provider, JsonNode.Parse(row.ParamsJson) as JsonObject ?? [], secrets);
     }
 }

@@ -27,11 +27,11 @@ public static class OAuthSessions
             AuditLog.Record(db, actor, accountId, "oauth.user.created", integration.ProjectId, integration.Provider,
                 connection.Id.ToString(), new { user_id = userId });
         }
-        var handle = OAuthFlow.NewHandle();
+        var handle = OAuthHandles.New();
         var session = new OAuthSession
         {
             Id = Guid.CreateVersion7(), AccountId = accountId, ProjectId = integration.ProjectId, IntegrationId = integration.Id,
-            ConnectionId = connection.Id, StartTokenHash = OAuthFlow.Hash(handle), RedirectUri = redirectUri,
+            ConnectionId = connection.Id, StartTokenHash = OAuthHandles.Hash(handle), RedirectUri = redirectUri,
             ExpiresAt = now + lifetime, CreatedAt = now,
         };
         db.Add(session);

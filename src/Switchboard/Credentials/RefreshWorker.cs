@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Switchboard.Audit;
+using Switchboard.Jobs;
 using Switchboard.Store;
 
 namespace Switchboard.Credentials;
@@ -8,25 +9,18 @@ namespace Switchboard.Credentials;
 /// <summary>
 /// Refreshes end-user tokens before they expire. Every node may run it: each refresh goes through the same lease
 /// as a credential read, so a token is refreshed once whichever node (or reader) gets there first.
-/// The scan is across accounts by design; each refresh then acts within the row's account.
+/// The scan is across accounts by design; each refresh then acts within the row's account. A failed scan is logged by
+/// exception type only (<see cref="PeriodicJob"/>).
 /// </summary>
-public sealed class RefreshWorker(IServiceScopeFactory scopes, CredentialService credentials, IOptions<OAuthOptions> options,
-    ILogger<RefreshWorker> logger) : BackgroundService
+public sealed class RefreshWorker(IServiceScopeFactory scopes, TokenRefresher refresher, IOptions<OAuthOptions> options,
+    ILogger<RefreshWorker> logger) : PeriodicJob(logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (!options.Value.WorkerEnabled) return;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try { await RunOnceAsync(stoppingToken); }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { return; }
-            catch (Exception e) { logger.LogWarning(e, "Token refresh scan failed"); }
-            try { await Task.Delay(options.Value.WorkerInterval, stoppingToken); }
-            catch (OperationCanceledException) { return; }
-        }
-    }
+    protected override bool Enabled => options.Value.WorkerEnabled;
+    protected override TimeSpan Interval => options.Value.WorkerInterval;
+    protected override Task RunOnceAsync(CancellationToken ct) => RefreshDueAsync(ct);
 
-    public async Task<int> RunOnceAsync(CancellationToken ct)
+    /// <summary>Refreshes the tokens due now; returns how many were due.</summary>
+    public async Task<int> RefreshDueAsync(CancellationToken ct)
     {
         var o = options.Value;
         await using var scope = scopes.CreateAsyncScope();
@@ -42,7 +36,7 @@ public sealed class RefreshWorker(IServiceScopeFactory scopes, CredentialService
             .Select(c => new { c.AccountId, c.Id })
             .ToListAsync(ct);
         foreach (var c in due)
-            await credentials.GetAsync(db, AuditActor.System, c.AccountId, c.Id, o.ProactiveMargin, CredentialService.Trigger.Worker, ct);
+            await refresher.GetAsync(db, AuditActor.System, c.AccountId, c.Id, o.ProactiveMargin, TokenRefresher.Trigger.Worker, ct);
         return due.Count;
     }
 }

@@ -123,7 +123,7 @@ public static class ConnectPages
         if (written.Missing is { } stillMissing) return FormPage(400, link, provider, submitted.ParamValues, stillMissing, oauthOrigin);
         var handle = written.Handle;
         // The browser goes on to Switchboard's OAuth start URL, which redirects to the provider with state and PKCE.
-        if (handle is not null) return TypedResults.Redirect(OAuthFlow.StartUrl(options.Value.PublicBaseUrl, handle));
+        if (handle is not null) return TypedResults.Redirect(OAuthHandles.StartUrl(options.Value.PublicBaseUrl, handle));
 
         return new HtmlPage(200, $"{provider.DisplayName} is connected", $"""
             <div class="ok">

@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -8,9 +9,9 @@ public static class InstallLinkTokens
     /// <summary>base64url of 32 random bytes: 43 characters.</summary>
     public const int TokenLength = 43;
 
-    public static string NewToken() => Base64Url(RandomNumberGenerator.GetBytes(32));
+    public static string NewToken() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 
-    public static string NewNonce() => Base64Url(RandomNumberGenerator.GetBytes(24));
+    public static string NewNonce() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(24));
 
     public static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(token)));
 
@@ -20,6 +21,4 @@ public static class InstallLinkTokens
 
     public static bool NonceMatches(string expected, string? presented) =>
         presented is not null && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(expected), Encoding.UTF8.GetBytes(presented));
-
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

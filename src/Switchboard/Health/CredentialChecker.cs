@@ -70,7 +70,7 @@ public sealed class CredentialChecker(
             try
             {
                 foreach (var s in row.Secrets)
-                    secrets[s.Name] = box.DecryptString(s.Ciphertext, new SecretContext(row.AccountId, IntegrationSecret.Table, row.Id.ToString(), s.Name));
+                    secrets[s.Name] = SealedFields.SecretValue.Open(box, s);
             }
             catch (Exception e) when (e is CryptographicException or EncryptionUnavailableException)
             {

@@ -1,6 +1,6 @@
-using Switchboard.Audit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Switchboard.Audit;
 using Switchboard.Jobs;
 using Switchboard.Store;
 

@@ -1,6 +1,4 @@
 using System.Text.Json;
-using Microsoft.AspNetCore.Authentication;
-using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
 using Switchboard.ApiKeys;

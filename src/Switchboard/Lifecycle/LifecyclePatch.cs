@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Switchboard.Http;
 using Switchboard.Audit;
+using Switchboard.Http;
 using Switchboard.Store;
 
 namespace Switchboard.Lifecycle;

@@ -1,8 +1,5 @@
-using System.Text;
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
-using Switchboard.Audit;
 using Switchboard.Catalog;
 using Switchboard.Http;
 using Switchboard.Store;

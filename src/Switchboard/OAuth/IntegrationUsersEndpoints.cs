@@ -56,9 +56,7 @@ public static class IntegrationUsersEndpoints
             : null;
 
     private static ProblemHttpResult NotActive(Integration row) =>
-        Problems.Make(409, "integration_not_active", "Integration not active",
-            $"The integration is '{row.Status}'; credentials are only served for active integrations.",
-            new Dictionary<string, object?> { ["integration_status"] = row.Status });
+        new CredentialFailure(CredentialFailureKind.IntegrationNotActive, row.Status).ToProblem();
 
     public static async Task<Results<Ok<UserList>, ProblemHttpResult>> ListUsers(string customerIntegrationId, string? cursor, string? limit,
         Tenant tenant, SwitchboardDb db, AccountCatalog catalog, CancellationToken ct)
@@ -138,7 +136,7 @@ public static class IntegrationUsersEndpoints
                     await tx.Db.SaveChangesAsync(token);
                     return started;
                 }, ct);
-                var url = OAuthFlow.StartUrl(sb.Value.PublicBaseUrl, handle);
+                var url = OAuthHandles.StartUrl(sb.Value.PublicBaseUrl, handle);
                 return TypedResults.Created((string?)null, new AuthUrlResponse(url));
             }
             // Two first auth URLs for one user raced on the unique (account, integration, user) index (PostgreSQL).
@@ -173,7 +171,7 @@ public static class IntegrationUsersEndpoints
                 foreach (var (sealedToken, hint) in new[] { (row.RefreshToken, "refresh_token"), (row.AccessToken, "access_token") })
                 {
                     if (sealedToken is null || blockedHost is not null) continue;
-                    var result = await tokens.RevokeAsync(url, app.ClientId, app.ClientSecret, box.DecryptString(sealedToken, row.Context().Field(hint)), hint, ct);
+                    var result = await tokens.RevokeAsync(url, app.ClientId, app.ClientSecret, SealedFields.Token(hint).Open(box, row), hint, ct);
                     if (result.Revoked) revoked.Add(hint);
                     blockedHost = result.BlockedHost;
                 }
@@ -194,90 +192,26 @@ public static class IntegrationUsersEndpoints
     }
 
     public static async Task<Results<Ok<CredentialsResponse>, ProblemHttpResult>> GetUserCredentials(string customerIntegrationId, string userId,
-        Tenant tenant, SwitchboardDb db, IStoreWriter writer, AccountCatalog catalog,
-        CredentialService credentials, IOptions<OAuthOptions> oauth, CancellationToken ct)
+        Tenant tenant, SwitchboardDb db, AccountCatalog catalog, CredentialService credentials, CancellationToken ct)
     {
         if (CheckUserId(userId) is { } bad) return bad;
         var (target, problem) = await FindAsync(customerIntegrationId, tenant, db, catalog, ct);
         if (problem is not null) return problem;
-        if (target!.Provider.AuthType != AuthTypes.OAuth2)
-            return await MachineCredentials(target, tenant, db, writer, credentials, oauth, ct);
-        if (target.Row.Status != IntegrationStatus.Active) return NotActive(target.Row);
-        var accountId = tenant.AccountId;
-        var connectionId = await db.Set<OAuthConnection>().AsNoTracking()
-            .Where(c => c.AccountId == accountId && c.IntegrationId == target.Row.Id && c.UserId == userId)
-            .Select(c => (Guid?)c.Id).FirstOrDefaultAsync(ct);
-        if (connectionId is null) return Problems.NotFound("user", userId);
-        var (value, failure) = await credentials.GetAsync(db, tenant.Actor, accountId, connectionId.Value, oauth.Value.RefreshMargin,
-            CredentialService.Trigger.Read, ct);
-        if (failure is not null) return failure;
-        await AuditRead(writer, tenant.Actor, accountId, target, connectionId.Value, userId, ct);
-        return TypedResults.Ok(CredentialsResponse.From(value!, target.Provider.AuthType));
+        return Answer(await credentials.ForUserAsync(db, target!.Row, target.Provider, userId, tenant.Actor, ct), target);
     }
 
     public static async Task<Results<Ok<CredentialsResponse>, ProblemHttpResult>> GetIntegrationCredentials(string customerIntegrationId,
-        Tenant tenant, SwitchboardDb db, IStoreWriter writer, AccountCatalog catalog,
-        CredentialService credentials, IOptions<OAuthOptions> oauth, CancellationToken ct)
+        Tenant tenant, SwitchboardDb db, AccountCatalog catalog, CredentialService credentials, CancellationToken ct)
     {
         var (target, problem) = await FindAsync(customerIntegrationId, tenant, db, catalog, ct);
         if (problem is not null) return problem;
-        return await MachineCredentials(target!, tenant, db, writer, credentials, oauth, ct);
+        return Answer(await credentials.ForIntegrationAsync(db, target!.Row, target.Provider, tenant.Actor, ct), target);
     }
 
-    private static async Task<Results<Ok<CredentialsResponse>, ProblemHttpResult>> MachineCredentials(Target target,
-        Tenant tenant, SwitchboardDb db, IStoreWriter writer, CredentialService credentials, IOptions<OAuthOptions> oauth, CancellationToken ct)
-    {
-        if (target.Provider.AuthType is not (AuthTypes.OAuth2ClientCredentials or AuthTypes.GoogleServiceAccount or AuthTypes.AwsAssumeRole))
-            return Problems.BadRequest("unsupported_auth_type", "No token for this integration",
-                $"'{target.Provider.Name}' uses {target.Provider.AuthType}; tokens are served for OAuth, service-account and assume-role integrations.");
-        if (target.Row.Status != IntegrationStatus.Active) return NotActive(target.Row);
-        var accountId = tenant.AccountId;
-        var id = await MachineConnectionAsync(db, writer, accountId, target.Row, ct);
-        var (value, failure) = await credentials.GetAsync(db, tenant.Actor, accountId, id, oauth.Value.RefreshMargin, CredentialService.Trigger.Read, ct);
-        if (failure is not null) return failure;
-        await AuditRead(writer, tenant.Actor, accountId, target, id, null, ct);
-        return TypedResults.Ok(CredentialsResponse.From(value!, target.Provider.AuthType));
-    }
-
-    /// <summary>The integration's machine-token row (UserId ""), created on first use.</summary>
-    private static async Task<Guid> MachineConnectionAsync(SwitchboardDb db, IStoreWriter writer, string accountId, Integration integration, CancellationToken ct)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            var id = await db.Set<OAuthConnection>().AsNoTracking()
-                .Where(c => c.AccountId == accountId && c.IntegrationId == integration.Id && c.UserId == "")
-                .Select(c => (Guid?)c.Id).FirstOrDefaultAsync(ct);
-            if (id is not null) return id.Value;
-            var now = DateTime.UtcNow;
-            var row = new OAuthConnection
-            {
-                Id = Guid.CreateVersion7(), AccountId = accountId, ProjectId = integration.ProjectId, IntegrationId = integration.Id,
-                UserId = "", Status = ConnectionStatus.Active, CreatedAt = now, UpdatedAt = now,
-            };
-            try
-            {
-                return await writer.WriteAsync(async (tx, token) =>
-                {
-                    tx.Db.Add(row);
-                    await tx.Db.SaveChangesAsync(token);
-                    return row.Id;
-                }, ct);
-            }
-            // Two first reads raced on the unique (account, integration, user) index; the next try finds the winner's row.
-            catch (DbUpdateException) when (attempt < 3)
-            {
-            }
-        }
-    }
-
-    private static Task AuditRead(IStoreWriter writer, AuditActor actor, string accountId, Target target, Guid connectionId, string? userId,
-        CancellationToken ct) =>
-        writer.WriteAsync(async (tx, token) =>
-        {
-            AuditLog.Record(tx.Db, actor, accountId, "credentials.read", target.Row.ProjectId, target.Provider.Name, connectionId.ToString(),
-                new { user_id = userId, integration_id = target.Row.Id });
-            await tx.Db.SaveChangesAsync(token);
-        }, ct);
+    private static Results<Ok<CredentialsResponse>, ProblemHttpResult> Answer(CredentialResult result, Target target) =>
+        result.Value is { } credential
+            ? TypedResults.Ok(CredentialsResponse.From(credential, target.Provider.AuthType))
+            : (result.Failure ?? new CredentialFailure(CredentialFailureKind.ProviderUnavailable, Detail: "No token was handed out; retry.")).ToProblem();
 }
 
 public sealed record AuthUrlResponse([property: JsonPropertyName("authorizeUrl")] string AuthorizeUrl);

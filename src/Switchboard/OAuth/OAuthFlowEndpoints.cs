@@ -30,7 +30,7 @@ public static class OAuthFlowEndpoints
     public static async Task<IResult> Start(string handle, HttpContext http, SwitchboardDb db, IStoreWriter writer, AccountCatalog catalog, SecretBox box,
         IOptions<SwitchboardOptions> sb, ILogger<OAuthFlowMarker> logger, CancellationToken ct)
     {
-        var hash = OAuthFlow.Hash(handle);
+        var hash = OAuthHandles.Hash(handle);
         var session = handle.Length > 100 ? null
             : await db.Set<OAuthSession>().AsNoTracking().FirstOrDefaultAsync(s => s.StartTokenHash == hash, ct);
         if (session is null)
@@ -53,12 +53,12 @@ public static class OAuthFlowEndpoints
         if (app.Url(authorizeTemplate) is not { } authorizeUrl)
             return await FailAsync(writer, http, session, "invalid_provider_url", provider.Name, ct);
 
-        var state = OAuthFlow.NewHandle();
+        var state = OAuthHandles.New();
         var oauth = provider.Oauth;
-        string? verifier = oauth.Pkce ? OAuthFlow.NewHandle() + OAuthFlow.NewHandle()[..20] : null;
+        string? verifier = oauth.Pkce ? OAuthHandles.New() + OAuthHandles.New()[..20] : null;
         byte[]? sealedVerifier = verifier is null ? null
-            : box.EncryptString(verifier, new SecretContext(session.AccountId, OAuthSession.Table, session.Id.ToString(), "code_verifier"));
-        var stateHash = OAuthFlow.Hash(state);
+            : SealedFields.CodeVerifier.Seal(box, session, verifier);
+        var stateHash = OAuthHandles.Hash(state);
         var started = await writer.WriteAsync((tx, token) => tx.Db.Set<OAuthSession>()
             .Where(s => s.AccountId == session.AccountId && s.Id == session.Id && s.StartedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(x => x.StartedAt, now).SetProperty(x => x.StateHash, stateHash)
@@ -69,7 +69,7 @@ public static class OAuthFlowEndpoints
         {
             new("response_type", "code"),
             new("client_id", app.ClientId),
-            new("redirect_uri", OAuthFlow.CallbackUrl(sb.Value.PublicBaseUrl)),
+            new("redirect_uri", OAuthHandles.CallbackUrl(sb.Value.PublicBaseUrl)),
             new("state", state),
         };
         if (oauth.DefaultScopes.Count > 0) query.Add(new("scope", string.Join(oauth.ScopeSeparator, oauth.DefaultScopes)));
@@ -87,7 +87,7 @@ public static class OAuthFlowEndpoints
         IOptions<SwitchboardOptions> sb, IOptions<OAuthOptions> oauthOptions, ILogger<OAuthFlowMarker> logger, CancellationToken ct)
     {
         var state = http.Request.Query["state"].ToString();
-        var hash = OAuthFlow.Hash(state);
+        var hash = OAuthHandles.Hash(state);
         var session = state.Length is 0 or > 200 ? null
             : await db.Set<OAuthSession>().AsNoTracking().FirstOrDefaultAsync(s => s.StateHash == hash, ct);
         if (session is null)
@@ -144,9 +144,9 @@ public static class OAuthFlowEndpoints
             return await FailAsync(writer, http, session, "issuer_mismatch", providerName, ct);
 
         var verifier = session.CodeVerifier is null ? null
-            : box.DecryptString(session.CodeVerifier, new SecretContext(session.AccountId, OAuthSession.Table, session.Id.ToString(), "code_verifier"));
+            : SealedFields.CodeVerifier.Open(box, session);
         var outcome = await tokens.ExchangeCodeAsync(tokenUrl.AbsoluteUri, app.ClientId, app.ClientSecret, code,
-            OAuthFlow.CallbackUrl(sb.PublicBaseUrl), verifier, ct);
+            OAuthHandles.CallbackUrl(sb.PublicBaseUrl), verifier, ct);
         if (outcome.Tokens is not { } t)
         {
             var reason = outcome.Failure!.Kind switch
@@ -159,9 +159,8 @@ public static class OAuthFlowEndpoints
         }
 
         // Sealed before the write: the writer runs nothing but the write.
-        var ctx = new SecretContextFor(session.AccountId, session.ConnectionId);
-        var access = box.EncryptString(t.AccessToken, ctx.Field("access_token"));
-        var refresh = t.RefreshToken is null ? null : box.EncryptString(t.RefreshToken, ctx.Field("refresh_token"));
+        var access = box.EncryptString(t.AccessToken, SealedFields.TokenAad(session.AccountId, session.ConnectionId, "access_token"));
+        var refresh = t.RefreshToken is null ? null : box.EncryptString(t.RefreshToken, SealedFields.TokenAad(session.AccountId, session.ConnectionId, "refresh_token"));
         var actor = AuditActor.Anonymous(http);
         var connected = await writer.WriteAsync(async (tx, token) =>
         {

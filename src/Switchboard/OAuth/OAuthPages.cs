@@ -1,4 +1,3 @@
-using Switchboard.Credentials;
 using Switchboard.Http;
 using static Switchboard.Http.HtmlPage;
 

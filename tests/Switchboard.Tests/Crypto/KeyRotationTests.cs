@@ -103,8 +103,8 @@ public sealed class KeyRotationTests : IAsyncLifetime
             var c = new OAuthConnection { Id = Guid.CreateVersion7(), AccountId = account.AccountId, ProjectId = account.ProjectId,
                 IntegrationId = integrationId, UserId = user, Status = ConnectionStatus.Active, LeaseOwner = lease,
                 CreatedAt = DateTime.UtcNow, UpdatedAt = DateTime.UtcNow, Generation = 3 };
-            c.AccessToken = oldBox.EncryptString("at-" + user, c.Context().Field("access_token"));
-            c.RefreshToken = oldBox.EncryptString("rt-" + user, c.Context().Field("refresh_token"));
+            c.AccessToken = oldBox.EncryptString("at-" + user, SealedFields.TokenAad(c.AccountId, c.Id, "access_token"));
+            c.RefreshToken = oldBox.EncryptString("rt-" + user, SealedFields.TokenAad(c.AccountId, c.Id, "refresh_token"));
             return c;
         }
         var idle = Connection("alice", null);
@@ -121,11 +121,40 @@ public sealed class KeyRotationTests : IAsyncLifetime
         Assert.Equal("k2", SecretBox.KeyIdOf(alice.AccessToken!));
         Assert.Equal("k2", SecretBox.KeyIdOf(alice.RefreshToken!));
         Assert.Equal(3, alice.Generation);
-        Assert.Equal("at-alice", box.DecryptString(alice.AccessToken!, alice.Context().Field("access_token")));
-        Assert.Equal("rt-alice", box.DecryptString(alice.RefreshToken!, alice.Context().Field("refresh_token")));
+        Assert.Equal("at-alice", box.DecryptString(alice.AccessToken!, SealedFields.TokenAad(alice.AccountId, alice.Id, "access_token")));
+        Assert.Equal("rt-alice", box.DecryptString(alice.RefreshToken!, SealedFields.TokenAad(alice.AccountId, alice.Id, "refresh_token")));
         var bob = rows.Single(r => r.UserId == "bob");
         Assert.Equal("k1", SecretBox.KeyIdOf(bob.AccessToken!));
-        Assert.Equal("at-bob", box.DecryptString(bob.AccessToken!, bob.Context().Field("access_token")));
+        Assert.Equal("at-bob", box.DecryptString(bob.AccessToken!, SealedFields.TokenAad(bob.AccountId, bob.Id, "access_token")));
+    }
+
+    [Fact]
+    public async Task Rotation_rewraps_pkce_code_verifiers_too()
+    {
+        await using var app = await NodeApp.StartAsync(_db, Keys($"k1:{K1};k2:{K2}", "k2"));
+        var account = await app.CreateAccountAsync();
+        var installed = await (await account.Client().PostAsync("/api/v1/integrations/hacker_news/install", null)).ShouldBe(HttpStatusCode.OK);
+        var integrationId = Guid.Parse(installed["id"]!.GetValue<string>());
+        var oldBox = new SecretBox(KeyRing.FromInline($"k1:{K1}", "k1"));
+        var now = DateTime.UtcNow;
+        var connection = new OAuthConnection { Id = Guid.CreateVersion7(), AccountId = account.AccountId, ProjectId = account.ProjectId,
+            IntegrationId = integrationId, UserId = "carol", CreatedAt = now, UpdatedAt = now };
+        var session = new OAuthSession { Id = Guid.CreateVersion7(), AccountId = account.AccountId, ProjectId = account.ProjectId,
+            IntegrationId = integrationId, ConnectionId = connection.Id, StartTokenHash = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)),
+            ExpiresAt = now.AddMinutes(10), StartedAt = now, CreatedAt = now };
+        session.CodeVerifier = oldBox.EncryptString("verifier-of-carol", SealedFields.VerifierAad(session.AccountId, session.Id));
+        await app.WriteDbAsync(async db => { db.AddRange(connection, session); return await db.SaveChangesAsync(); });
+
+        var before = await RewrapAsync(app, maxRows: 0);
+        Assert.Equal(1, before.Remaining);
+        var report = await RewrapAsync(app, maxRows: null);
+        Assert.Equal(1, report.Rewrapped);
+        Assert.Equal(0, report.Remaining);
+
+        var stored = await app.WithDbAsync(db => db.Set<OAuthSession>().AsNoTracking().SingleAsync(s => s.Id == session.Id));
+        Assert.Equal("k2", SecretBox.KeyIdOf(stored.CodeVerifier!));
+        var k2Only = new SecretBox(KeyRing.FromInline($"k2:{K2}", "k2"));
+        Assert.Equal("verifier-of-carol", SealedFields.CodeVerifier.Open(k2Only, stored));
     }
 
     [Fact]

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.RegularExpressions;
-using Microsoft.Extensions.DependencyInjection;
 using Switchboard.Store;
 using Switchboard.Tests.Infrastructure;
 

@@ -85,7 +85,7 @@ public sealed class RefreshOnReadTests(OAuthServer idp, OAuthApp app) : IClassFi
         {
             var r = await db.Set<OAuthConnection>().SingleAsync(c => c.AccountId == account.AccountId);
             return app.Services.GetService(typeof(Switchboard.Sealing.SecretBox)) is Switchboard.Sealing.SecretBox box
-                ? box.DecryptString(r.RefreshToken!, r.Context().Field("refresh_token")) : "";
+                ? box.DecryptString(r.RefreshToken!, SealedFields.TokenAad(r.AccountId, r.Id, "refresh_token")) : "";
         });
         using (var http = new HttpClient())
         {

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Security.Claims;
 using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
 using Switchboard.Audit;

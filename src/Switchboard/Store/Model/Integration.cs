@@ -1,6 +1,5 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
-using Switchboard.Catalog;
 using Switchboard.Http;
 
 namespace Switchboard.Store;
@@ -11,7 +10,7 @@ namespace Switchboard.Store;
 /// </summary>
 public sealed class Integration
 {
-    /// <summary>Deterministic per (project, provider): see <see cref="IntegrationIds"/>.</summary>
+    /// <summary>Deterministic per (project, provider): a name-based UUID (Catalog/IntegrationIds.cs).</summary>
     public Guid Id { get; init; }
     public required string AccountId { get; init; }
     public required string ProjectId { get; init; }
@@ -52,7 +51,7 @@ public static class IntegrationStatus
     public static string KatavenView(string status) => status is Active or Paused ? "installed" : "available";
 }
 
-public sealed class IntegrationSecret
+public sealed class IntegrationSecret : IAccountRow
 {
     /// <summary>The table, and the AAD's table part of every secret's ciphertext.</summary>
     public const string Table = "integration_secrets";

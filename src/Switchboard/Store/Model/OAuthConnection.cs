@@ -8,7 +8,7 @@ namespace Switchboard.Store;
 /// machine token for client-credentials / service-account / assume-role). Tokens are SecretBox ciphertexts.
 /// The lease columns coordinate refreshes between nodes; Generation is bumped on every token change (compare-and-set).
 /// </summary>
-public sealed class OAuthConnection
+public sealed class OAuthConnection : IAccountRow
 {
     public Guid Id { get; init; }
     public required string AccountId { get; init; }

@@ -7,7 +7,7 @@ namespace Switchboard.Store;
 /// One authorization attempt: created with the auth URL, started once (state and PKCE verifier made then),
 /// completed once by the callback, which records its outcome. Only hashes of the start token and state are stored.
 /// </summary>
-public sealed class OAuthSession
+public sealed class OAuthSession : IAccountRow
 {
     public Guid Id { get; init; }
     public required string AccountId { get; init; }

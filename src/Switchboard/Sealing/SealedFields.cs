@@ -1,0 +1,49 @@
+using Switchboard.Store;
+
+namespace Switchboard.Sealing;
+
+/// <summary>
+/// Every sealed column of the model, declared once: the table (the constant declared with its entity), the column,
+/// and how the AAD is derived from the row, so that sealing, opening and re-wrapping can never disagree. A new
+/// table with a secret adds its entity to Store/Model and one <see cref="SealedTable{T}"/> here; the rewrapper walks
+/// <see cref="All"/> and names no table. A test checks that every binary column of the model is here or known not
+/// to be secret.
+/// </summary>
+public static class SealedFields
+{
+    /// <summary>An install secret: bound to its account, integration and name.</summary>
+    public static SecretContext SecretAad(string accountId, Guid integrationId, string name) =>
+        new(accountId, IntegrationSecret.Table, integrationId.ToString(), name);
+
+    /// <summary>An OAuth connection's token: bound to its account, connection and field (access_token, refresh_token).</summary>
+    public static SecretContext TokenAad(string accountId, Guid connectionId, string field) =>
+        new(accountId, OAuthConnection.Table, connectionId.ToString(), field);
+
+    /// <summary>A PKCE code verifier: bound to its account and session.</summary>
+    public static SecretContext VerifierAad(string accountId, Guid sessionId) =>
+        new(accountId, OAuthSession.Table, sessionId.ToString(), "code_verifier");
+
+    public static readonly SealedColumn<IntegrationSecret> SecretValue =
+        new("ciphertext", s => s.Ciphertext, s => SecretAad(s.AccountId, s.IntegrationId, s.Name));
+
+    public static readonly SealedColumn<OAuthConnection> AccessToken =
+        new("access_token", c => c.AccessToken, c => TokenAad(c.AccountId, c.Id, "access_token"));
+
+    public static readonly SealedColumn<OAuthConnection> RefreshToken =
+        new("refresh_token", c => c.RefreshToken, c => TokenAad(c.AccountId, c.Id, "refresh_token"));
+
+    public static readonly SealedColumn<OAuthSession> CodeVerifier =
+        new("code_verifier", s => s.CodeVerifier, s => VerifierAad(s.AccountId, s.Id));
+
+    public static readonly IReadOnlyList<ISealedTable> All =
+    [
+        // The key id is a column: rows still to re-wrap are found by an indexed query.
+        new SealedTable<IntegrationSecret>(IntegrationSecret.Table, [SecretValue], keyId: s => s.KeyId),
+        // A connection being refreshed (leased) is left alone: the refresher is about to replace its tokens.
+        new SealedTable<OAuthConnection>(OAuthConnection.Table, [AccessToken, RefreshToken], busy: c => c.LeaseOwner != null),
+        new SealedTable<OAuthSession>(OAuthSession.Table, [CodeVerifier]),
+    ];
+
+    /// <summary>The token column a revocation hint names.</summary>
+    public static SealedColumn<OAuthConnection> Token(string field) => field == "refresh_token" ? RefreshToken : AccessToken;
+}
