@@ -62,6 +62,7 @@ public static class SwitchboardHosting
         services.AddRateLimits(builder.Configuration);
         services.AddIdempotency(builder.Configuration);
         services.AddCredentialHealth(builder.Configuration);
+        services.AddLiveness();
 
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemDefaults.Apply);
         services.AddExceptionHandler<ProblemExceptionHandler>();
@@ -114,8 +115,7 @@ public static class SwitchboardHosting
 
         app.MapOpenApi();
         app.MapScalarApiReference("/docs");
-        app.MapGet("/healthz", (KeyRing ring) => TypedResults.Ok(new Health("ok", ring.IsAvailable ? "available" : "unavailable")))
-            .WithTags("Service").WithSummary("Liveness and encryption status");
+        app.MapLiveness();
 
         app.MapConnectPages();
         var api = app.MapGroup("/api/v1");
@@ -135,5 +135,4 @@ public static class SwitchboardHosting
 
     private static readonly PathString ApiPrefix = "/api/v1";
 
-    public sealed record Health(string Status, string Encryption);
 }

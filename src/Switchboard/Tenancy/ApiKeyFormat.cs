@@ -1,3 +1,4 @@
+using System.IO.Hashing;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -46,7 +47,8 @@ public static class ApiKeyFormat
 
     private static string Checksum(string head)
     {
-        var crc = Crc32.Compute(Encoding.ASCII.GetBytes(head));
+        // CRC-32 of IEEE 802.3 (reflected polynomial 0xEDB88320), as every key issued so far was checked with.
+        var crc = Crc32.HashToUInt32(Encoding.ASCII.GetBytes(head));
         Span<char> chars = stackalloc char[CheckLength];
         for (var i = CheckLength - 1; i >= 0; i--)
         {
@@ -54,30 +56,5 @@ public static class ApiKeyFormat
             crc /= 62;
         }
         return new string(chars);
-    }
-}
-
-/// <summary>CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320).</summary>
-public static class Crc32
-{
-    private static readonly uint[] Table = BuildTable();
-
-    public static uint Compute(ReadOnlySpan<byte> data)
-    {
-        var crc = 0xFFFFFFFFu;
-        foreach (var b in data) crc = Table[(crc ^ b) & 0xFF] ^ (crc >> 8);
-        return ~crc;
-    }
-
-    private static uint[] BuildTable()
-    {
-        var table = new uint[256];
-        for (uint i = 0; i < 256; i++)
-        {
-            var c = i;
-            for (var k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            table[i] = c;
-        }
-        return table;
     }
 }
