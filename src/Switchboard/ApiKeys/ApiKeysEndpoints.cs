@@ -15,7 +15,8 @@ public static class ApiKeysEndpoints
     {
         var group = api.MapGroup("/api-keys").WithTags("API keys");
         group.MapGet("/", ListKeys).RequireScope(Scopes.Admin).WithName("ListApiKeys").WithSummary("List API keys (never their values)");
-        group.MapPost("/", CreateKey).RequireScope(Scopes.Admin).ReadsBody().RefusesIdempotencyKey().WithName("CreateApiKey").WithSummary("Create an API key; its value is shown once");
+        group.MapPost("/", CreateKey).RequireScope(Scopes.Admin).ReadsBody().AcceptsJson<CreateApiKeyRequest>().RefusesIdempotencyKey()
+            .WithName("CreateApiKey").WithSummary("Create an API key; its value is shown once");
         group.MapDelete("/{id}", RevokeKey).RequireScope(Scopes.Admin).WithName("RevokeApiKey").WithSummary("Revoke an API key");
         return api;
     }
@@ -36,38 +37,21 @@ public static class ApiKeysEndpoints
         var accountId = tenant.AccountId;
         var body = await JsonBody.ReadAsync(request, allowEmpty: false, ct);
         if (body.Problem is not null) return body.Problem;
-        var root = body.Root!.Value;
-        var errors = new List<FieldError>();
-        if (root.ValueKind != JsonValueKind.Object) return Problems.Validation([new("$", "wrong_type", "The body must be a JSON object.")]);
-
-        var name = root.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : null;
-        if (name is null || name.Length is 0 or > 200) errors.Add(new("name", "required", "name is required (1-200 characters)."));
-        var scopes = new List<string>();
-        if (!root.TryGetProperty("scopes", out var s) || s.ValueKind != JsonValueKind.Array || s.GetArrayLength() == 0)
-            errors.Add(new("scopes", "required", $"scopes must be a non-empty array of: {string.Join(", ", Scopes.All)}."));
-        else
-            foreach (var item in s.EnumerateArray())
-            {
-                if (item.ValueKind == JsonValueKind.String && Scopes.IsKnown(item.GetString()!)) scopes.Add(item.GetString()!);
-                else errors.Add(new("scopes", "invalid_scope", $"Scopes are: {string.Join(", ", Scopes.All)}."));
-            }
+        if (body.Root!.Value.ValueKind != JsonValueKind.Object) return Problems.Validation([new("$", "wrong_type", "The body must be a JSON object.")]);
+        var (create, errors) = CreateApiKeyRequest.Parse(body.Root.Value);
         // A key restricted to a project only makes keys restricted to the same project (no way out of its project):
         // project_id left out or null means its own project, never the whole account; another project is invisible to it (404).
         var restricted = tenant.RestrictedProjectId;
-        string? projectId = restricted;
-        if (root.TryGetProperty("project_id", out var p) && p.ValueKind != JsonValueKind.Null)
-        {
-            projectId = p.ValueKind == JsonValueKind.String ? p.GetString() : null;
-            if (projectId is null) errors.Add(new("project_id", "wrong_type", "project_id must be a string."));
-            else if ((restricted is not null && projectId != restricted)
-                     || !await db.Projects.AnyAsync(x => x.Id == projectId && x.AccountId == accountId, ct))
-                return Problems.NotFound("project", projectId);
-        }
+        var projectId = create!.ProjectId ?? restricted;
+        if (create.ProjectId is { } asked
+            && ((restricted is not null && asked != restricted) || !await db.Projects.AnyAsync(x => x.Id == asked && x.AccountId == accountId, ct)))
+            return Problems.NotFound("project", asked);
         if (errors.Count > 0) return Problems.Validation(errors);
+        var (name, scopes) = (create.Name, create.Scopes);
 
         var issued = await writer.WriteAsync(async (tx, token) =>
         {
-            var key = ApiKeyIssuer.Issue(tx.Db, accountId, projectId, name!, scopes);
+            var key = ApiKeyIssuer.Issue(tx.Db, accountId, projectId, name, scopes);
             AuditLog.Record(tx.Db, tenant.Actor, accountId, "api_key.created", projectId, targetId: key.Key.Id,
                 data: new { key.Key.Name, Scopes = scopes, ProjectId = projectId });
             await tx.Db.SaveChangesAsync(token);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Switchboard.Audit;
 using Switchboard.Http;
@@ -26,10 +27,15 @@ public static class AuditLogEndpoints
         return api;
     }
 
-    public static async Task<Results<Ok<AuditPage>, ProblemHttpResult>> ListEvents(
-        string? action, string? provider, string? actor, string? project_id, string? since, string? until,
-        string? cursor, string? limit, Tenant tenant, SwitchboardDb db, CancellationToken ct)
+    /// <summary>The audit log's query: filters and paging.</summary>
+    public sealed record AuditQuery(string? Action, string? Provider, string? Actor, [FromQuery(Name = "project_id")] string? ProjectId,
+        string? Since, string? Until, string? Cursor, string? Limit);
+
+    public static async Task<Results<Ok<AuditPage>, ProblemHttpResult>> ListEvents([AsParameters] AuditQuery filter, Tenant tenant, SwitchboardDb db,
+        CancellationToken ct)
     {
+        var (action, provider, actor, project_id, since, until, cursor, limit) =
+            (filter.Action, filter.Provider, filter.Actor, filter.ProjectId, filter.Since, filter.Until, filter.Cursor, filter.Limit);
         foreach (var (name, value) in new[] { ("action", action), ("provider", provider), ("actor", actor), ("project_id", project_id) })
             if (value is not null && value.Length is 0 or > MaxFilterLength)
                 return Problems.BadRequest("invalid_filter", $"Invalid {name} filter", $"{name} must be 1-{MaxFilterLength} characters.");

@@ -44,10 +44,14 @@ public static class ConnectPages
         return FormPage(200, link, provider, ConnectForm.Defaults(provider), []);
     }
 
-    public static async Task<IResult> SubmitAsync(string token, HttpContext http, SwitchboardDb db, AccountCatalog catalog,
-        SecretBox box, IOptions<SwitchboardOptions> options, IOptions<OAuthOptions> oauth, IStoreWriter writer, IntegrationStore integrations,
-        OutboundPolicy outbound, CancellationToken ct)
+    /// <summary>What the page's form post uses.</summary>
+    public sealed record SubmitServices(SwitchboardDb Db, AccountCatalog Catalog, SecretBox Box, IStoreWriter Writer, IntegrationStore Integrations,
+        OutboundPolicy Outbound, IOptions<SwitchboardOptions> Options, IOptions<OAuthOptions> OAuth, CancellationToken Aborted);
+
+    public static async Task<IResult> SubmitAsync(string token, HttpContext http, [AsParameters] SubmitServices s)
     {
+        var (db, catalog, box, writer, integrations, outbound, options, oauth, ct) =
+            (s.Db, s.Catalog, s.Box, s.Writer, s.Integrations, s.Outbound, s.Options, s.OAuth, s.Aborted);
         var request = http.Request;
         if (!request.HasFormContentType)
             return Message(415, "Unsupported form", "Submit the install form from the page itself.");

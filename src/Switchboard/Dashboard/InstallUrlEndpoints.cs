@@ -28,11 +28,10 @@ public static class InstallUrlEndpoints
     }
 
     public static async Task<Results<Ok<InstallUrlEnvelope>, ProblemHttpResult>> CreateInstallUrl(
-        string provider, Tenant tenant, SwitchboardDb db, AccountCatalog catalog,
-        IOptions<SwitchboardOptions> options, IStoreWriter writer, CancellationToken ct)
+        string provider, [AsParameters] TenantCatalog c, IOptions<SwitchboardOptions> options, IStoreWriter writer)
     {
-        var (accountId, projectId) = (tenant.AccountId, tenant.ProjectId);
-        var definition = provider.Length > 64 ? null : await catalog.FindAsync(db, accountId, provider, ct);
+        var (tenant, accountId, projectId, ct) = (c.Tenant, c.AccountId, c.ProjectId, c.Aborted);
+        var definition = provider.Length > 64 ? null : await c.FindAsync(provider);
         if (definition is null) return Problems.NotFound("provider", provider);
 
         var now = DateTime.UtcNow;

@@ -58,6 +58,7 @@ public static class SwitchboardHosting
         services.AddCredentials(builder.Configuration);
 
         services.AddSingleton<IntegrationListCache>();
+        services.AddSingleton<InstallRules>();
         services.AddSingleton<CustomProviderValidator>();
         services.AddRateLimits(builder.Configuration);
         services.AddIdempotency(builder.Configuration);
@@ -118,7 +119,7 @@ public static class SwitchboardHosting
         app.MapLiveness();
 
         app.MapConnectPages();
-        var api = app.MapGroup("/api/v1");
+        var api = app.MapGroup("/api/v1").WithProblemResponses();
         api.MapIntegrations();
         api.MapMcp();
         api.MapTools();

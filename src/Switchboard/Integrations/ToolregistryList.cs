@@ -4,7 +4,6 @@ using Microsoft.EntityFrameworkCore;
 using Switchboard.Catalog;
 using Switchboard.Http;
 using Switchboard.Store;
-using Switchboard.Tenancy;
 
 namespace Switchboard.Integrations;
 
@@ -20,22 +19,20 @@ public static class ToolregistryList
     public static bool IsRequested(HttpRequest request) =>
         request.Query.ContainsKey("active") || request.Headers.Accept.ToString().Contains(MediaType, StringComparison.OrdinalIgnoreCase);
 
-    public static async Task<(List<ToolregistryIntegration>? Items, ProblemHttpResult? Problem)> ListAsync(HttpRequest request,
-        Tenant tenant, SwitchboardDb db, AccountCatalog catalog, CancellationToken ct)
+    public static async Task<(List<ToolregistryIntegration>? Items, ProblemHttpResult? Problem)> ListAsync(HttpRequest request, TenantCatalog c)
     {
         var active = true;
         var raw = request.Query["active"].ToString();
         if (request.Query.ContainsKey("active") && !bool.TryParse(raw, out active))
             return (null, Problems.BadRequest("invalid_filter", "Invalid active filter", "active must be true or false."));
 
-        var accountId = tenant.AccountId;
-        var projectId = tenant.ProjectId;
-        var rows = await db.Integrations.AsNoTracking()
+        var (accountId, projectId) = (c.AccountId, c.ProjectId);
+        var rows = await c.Db.Integrations.AsNoTracking()
             .Where(i => i.AccountId == accountId && i.ProjectId == projectId)
             .OrderBy(i => i.Provider)
             .Select(i => new { i.Id, i.Provider, i.Status, i.CreatedAt, i.UpdatedAt })
-            .ToListAsync(ct);
-        var providers = (await catalog.ProvidersAsync(db, accountId, ct)).ToDictionary(p => p.Name);
+            .ToListAsync(c.Aborted);
+        var providers = (await c.ProvidersAsync()).ToDictionary(p => p.Name);
         var items = rows.Where(r => (r.Status == IntegrationStatus.Active) == active && providers.ContainsKey(r.Provider))
             .Select(r =>
             {

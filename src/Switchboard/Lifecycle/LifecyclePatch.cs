@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Switchboard.Audit;
 using Switchboard.Http;
 using Switchboard.Store;
@@ -12,19 +13,20 @@ namespace Switchboard.Lifecycle;
 /// sidebar_enabled: boolean. settings: object deep-merged into the stored settings (null removes a key).
 /// action_permissions: object of action name → boolean, merged into the stored permissions (null removes a key).
 /// </summary>
-public sealed class LifecyclePatch
+public sealed class LifecyclePatch : IJsonRequest<LifecyclePatch>
 {
     public const int MaxDisplayName = 200, MaxPermissionName = 100;
     private static readonly string[] Known = ["status", "display_name", "sidebar_enabled", "settings", "action_permissions"];
 
     public string? Status { get; private set; }
-    public bool HasDisplayName { get; private set; }
+    /// <summary>display_name was sent (null then resets it).</summary>
+    [JsonIgnore] public bool HasDisplayName { get; private set; }
     public string? DisplayName { get; private set; }
     public bool? SidebarEnabled { get; private set; }
     public JsonObject? Settings { get; private set; }
     public JsonObject? ActionPermissions { get; private set; }
 
-    public static (LifecyclePatch? Patch, List<FieldError> Errors) Parse(JsonElement root)
+    public static (LifecyclePatch? Request, IReadOnlyList<FieldError> Errors) Parse(JsonElement root)
     {
         var errors = new List<FieldError>();
         if (root.ValueKind != JsonValueKind.Object)

@@ -28,7 +28,7 @@ public static class ProjectIntegrationsEndpoints
             .WithDescription("Filters: q (free text over name, display name, description, category), category, status (available, active, paused, disconnected). Paged by cursor (limit 1-200, default 50).");
         group.MapGet("/catalog/{provider}", GetCatalogEntry).RequireScope(Scopes.Read)
             .WithName("GetProjectCatalogEntry").WithSummary("One catalog entry with this project's status");
-        group.MapPatch("/{provider}/lifecycle", UpdateLifecycle).RequireScope(Scopes.IntegrationsWrite).ReadsBody()
+        group.MapPatch("/{provider}/lifecycle", UpdateLifecycle).RequireScope(Scopes.IntegrationsWrite).ReadsBody().AcceptsJson<LifecyclePatch>()
             .WithName("UpdateIntegrationLifecycle").WithSummary("Change status, display name, sidebar, settings or action permissions")
             .WithDescription("status: active | paused | disconnected (a disconnected integration is reconnected by installing it again). settings is deep-merged, null removes a key. action_permissions is an object of action → boolean, merged, null removes. 409 invalid_transition when the integration is not installed or the status change is not allowed.");
         group.MapDelete("/{provider}", Disconnect).RequireScope(Scopes.IntegrationsWrite)
@@ -37,13 +37,13 @@ public static class ProjectIntegrationsEndpoints
     }
 
     public static async Task<Results<Ok<DataList<ProjectIntegrationView>>, ProblemHttpResult>> ListInstalled(
-        Tenant tenant, SwitchboardDb db, AccountCatalog catalog, CancellationToken ct)
+        [AsParameters] TenantCatalog c)
     {
-        var (accountId, projectId) = (tenant.AccountId, tenant.ProjectId);
-        var rows = await db.Integrations.AsNoTracking()
+        var (accountId, projectId) = (c.AccountId, c.ProjectId);
+        var rows = await c.Db.Integrations.AsNoTracking()
             .Where(i => i.AccountId == accountId && i.ProjectId == projectId && i.Status != IntegrationStatus.Available)
-            .ToListAsync(ct);
-        var providers = (await catalog.ProvidersAsync(db, accountId, ct)).ToDictionary(p => p.Name, StringComparer.Ordinal);
+            .ToListAsync(c.Aborted);
+        var providers = (await c.ProvidersAsync()).ToDictionary(p => p.Name, StringComparer.Ordinal);
         var views = rows
             .Select(r => (Row: r, Provider: providers.GetValueOrDefault(r.Provider)))
             .Where(x => x.Provider is not null)
@@ -53,25 +53,28 @@ public static class ProjectIntegrationsEndpoints
         return TypedResults.Ok(new DataList<ProjectIntegrationView>(views, null));
     }
 
+    /// <summary>The catalog browse's query: free text, filters, paging.</summary>
+    public sealed record CatalogQuery(string? Q, string? Category, string? Status, string? Cursor, string? Limit);
+
     public static async Task<Results<Ok<DataList<CatalogEntryView>>, ProblemHttpResult>> BrowseCatalog(
-        string? q, string? category, string? status, string? cursor, string? limit,
-        Tenant tenant, SwitchboardDb db, AccountCatalog catalog, CancellationToken ct)
+        [AsParameters] CatalogQuery query, [AsParameters] TenantCatalog c)
     {
+        var (q, category, status) = (query.Q, query.Category, query.Status);
         if (status is not null && !CatalogStatuses.Contains(status))
             return Problems.BadRequest("invalid_filter", "Invalid status filter", "status must be one of: available, active, paused, disconnected.");
         if (category is not null && !Categories.All.Contains(category))
             return Problems.BadRequest("invalid_filter", "Invalid category filter", $"Unknown category '{Problems.Truncate(category, 40)}'.");
         if (q is not null && q.Length > MaxQueryLength)
             return Problems.BadRequest("invalid_filter", "Invalid q filter", $"q is limited to {MaxQueryLength} characters.");
-        var (pageSize, after, pageProblem) = Paging.Parse(limit, cursor);
+        var (pageSize, after, pageProblem) = Paging.Parse(query.Limit, query.Cursor);
         if (pageProblem is not null) return pageProblem;
 
-        var (accountId, projectId) = (tenant.AccountId, tenant.ProjectId);
-        var rows = await db.Integrations.AsNoTracking()
+        var (accountId, projectId) = (c.AccountId, c.ProjectId);
+        var rows = await c.Db.Integrations.AsNoTracking()
             .Where(i => i.AccountId == accountId && i.ProjectId == projectId)
-            .ToDictionaryAsync(i => i.Provider, ct);
+            .ToDictionaryAsync(i => i.Provider, c.Aborted);
         var text = string.IsNullOrWhiteSpace(q) ? null : q.Trim();
-        var providers = await catalog.ProvidersAsync(db, accountId, ct);
+        var providers = await c.ProvidersAsync();
         var page = providers
             .Select(p => (Provider: p, View: CatalogEntryView.From(p, projectId, rows.GetValueOrDefault(p.Name))))
             .Where(x => text is null || Matches(x.View, x.Provider, text))
@@ -91,36 +94,32 @@ public static class ProjectIntegrationsEndpoints
     }
 
     public static async Task<Results<Ok<Envelope<CatalogEntryView>>, ProblemHttpResult>> GetCatalogEntry(
-        string provider, Tenant tenant, SwitchboardDb db, AccountCatalog catalog, CancellationToken ct)
+        string provider, [AsParameters] TenantCatalog c)
     {
-        var (accountId, projectId) = (tenant.AccountId, tenant.ProjectId);
-        var definition = await catalog.ResolveAsync(db, accountId, projectId, provider, ct);
+        var (accountId, projectId) = (c.AccountId, c.ProjectId);
+        var definition = await c.ResolveAsync(provider);
         if (definition is null) return Problems.IntegrationNotFound(provider);
-        var row = await db.Integrations.AsNoTracking()
-            .FirstOrDefaultAsync(i => i.AccountId == accountId && i.ProjectId == projectId && i.Provider == definition.Name, ct);
+        var row = await c.Db.Integrations.AsNoTracking()
+            .FirstOrDefaultAsync(i => i.AccountId == accountId && i.ProjectId == projectId && i.Provider == definition.Name, c.Aborted);
         return TypedResults.Ok(Envelope.Of(CatalogEntryView.From(definition, projectId, row)));
     }
 
     public static async Task<Results<Ok<Envelope<ProjectIntegrationView>>, ProblemHttpResult>> UpdateLifecycle(
-        string provider, HttpRequest request, Tenant tenant, SwitchboardDb db, AccountCatalog catalog, IntegrationStore store, CancellationToken ct)
+        string provider, HttpRequest request, [AsParameters] TenantCatalog c, IntegrationStore store)
     {
-        var (accountId, projectId) = (tenant.AccountId, tenant.ProjectId);
-        var definition = await catalog.ResolveAsync(db, accountId, projectId, provider, ct);
+        var definition = await c.ResolveAsync(provider);
         if (definition is null) return Problems.IntegrationNotFound(provider);
-        var body = await JsonBody.ReadAsync(request, allowEmpty: false, ct);
-        if (body.Problem is not null) return body.Problem;
-        var (patch, errors) = LifecyclePatch.Parse(body.Root!.Value);
-        if (patch is null) return Problems.Validation(errors);
-        return Answer(definition, await store.EditAsync(patch.ToEdit(accountId, projectId, definition.Name, tenant.Actor), ct));
+        var (patch, problem) = await JsonRequests.ReadAsync<LifecyclePatch>(request, c.Aborted);
+        if (problem is not null) return problem;
+        return Answer(definition, await store.EditAsync(patch!.ToEdit(c.AccountId, c.ProjectId, definition.Name, c.Tenant.Actor), c.Aborted));
     }
 
     public static async Task<Results<Ok<Envelope<ProjectIntegrationView>>, ProblemHttpResult>> Disconnect(
-        string provider, Tenant tenant, SwitchboardDb db, AccountCatalog catalog, IntegrationStore store, CancellationToken ct)
+        string provider, [AsParameters] TenantCatalog c, IntegrationStore store)
     {
-        var (accountId, projectId) = (tenant.AccountId, tenant.ProjectId);
-        var definition = await catalog.ResolveAsync(db, accountId, projectId, provider, ct);
+        var definition = await c.ResolveAsync(provider);
         if (definition is null) return Problems.IntegrationNotFound(provider);
-        return Answer(definition, await store.DisconnectAsync(accountId, projectId, definition.Name, tenant.Actor, ct));
+        return Answer(definition, await store.DisconnectAsync(c.AccountId, c.ProjectId, definition.Name, c.Tenant.Actor, c.Aborted));
     }
 
     private static Results<Ok<Envelope<ProjectIntegrationView>>, ProblemHttpResult> Answer(ProviderDefinition definition, LifecycleOutcome outcome) =>

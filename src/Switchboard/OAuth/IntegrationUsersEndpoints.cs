@@ -27,6 +27,7 @@ public static class IntegrationUsersEndpoints
             .WithName("GetIntegrationUser").WithSummary("Get an end user of a customer integration");
         // The authorize URL is a capability (a live start handle) that must not be stored, so no Idempotency-Key.
         g.MapPost("/users/{userId}/auth-url", CreateAuthUrl).RequireScope(Scopes.IntegrationsWrite).RefusesIdempotencyKey().ReadsBody()
+            .AcceptsJson<AuthUrlRequest>(required: false)
             .WithName("GenerateIntegrationUserAuthUrl").WithSummary("Generate an auth URL for an end user (created if missing)");
         g.MapDelete("/users/{userId}", DeleteUser).RequireScope(Scopes.IntegrationsWrite)
             .WithName("DeleteIntegrationUser").WithSummary("Revoke the user's tokens at the provider (RFC 7009) and delete the user");
@@ -40,12 +41,12 @@ public static class IntegrationUsersEndpoints
 
     private sealed record Target(Integration Row, ProviderDefinition Provider);
 
-    private static async Task<(Target?, ProblemHttpResult?)> FindAsync(string customerIntegrationId, Tenant tenant, SwitchboardDb db,
-        AccountCatalog catalog, CancellationToken ct)
+    /// <summary>The customer integration (an installed integration's uuid) in the caller's project, with its provider.</summary>
+    private static async Task<(Target?, ProblemHttpResult?)> FindAsync(string customerIntegrationId, TenantCatalog c)
     {
         if (!Guid.TryParse(customerIntegrationId, out var id)) return (null, Problems.IntegrationNotFound(customerIntegrationId));
-        var (accountId, projectId) = (tenant.AccountId, tenant.ProjectId);
-        var (row, provider) = await IntegrationApp.FindAsync(db, catalog, accountId, id, ct);
+        var projectId = c.ProjectId;
+        var (row, provider) = await IntegrationApp.FindAsync(c.Db, c.Catalog, c.AccountId, id, c.Aborted);
         if (row is null || provider is null || row.ProjectId != projectId) return (null, Problems.IntegrationNotFound(customerIntegrationId));
         return (new Target(row, provider), null);
     }
@@ -59,11 +60,12 @@ public static class IntegrationUsersEndpoints
         new CredentialFailure(CredentialFailureKind.IntegrationNotActive, row.Status).ToProblem();
 
     public static async Task<Results<Ok<UserList>, ProblemHttpResult>> ListUsers(string customerIntegrationId, string? cursor, string? limit,
-        Tenant tenant, SwitchboardDb db, AccountCatalog catalog, CancellationToken ct)
+        [AsParameters] TenantCatalog c)
     {
+        var (tenant, db, ct) = (c.Tenant, c.Db, c.Aborted);
         var (pageSize, after, pageProblem) = Paging.Parse(limit, cursor, "nextCursor");
         if (pageProblem is not null) return pageProblem;
-        var (target, problem) = await FindAsync(customerIntegrationId, tenant, db, catalog, ct);
+        var (target, problem) = await FindAsync(customerIntegrationId, c);
         if (problem is not null) return problem;
         var accountId = tenant.AccountId;
         var query = db.Set<OAuthConnection>().AsNoTracking()
@@ -80,10 +82,11 @@ public static class IntegrationUsersEndpoints
     }
 
     public static async Task<Results<Ok<IntegrationUser>, ProblemHttpResult>> GetUser(string customerIntegrationId, string userId,
-        Tenant tenant, SwitchboardDb db, AccountCatalog catalog, CancellationToken ct)
+        [AsParameters] TenantCatalog c)
     {
+        var (tenant, db, ct) = (c.Tenant, c.Db, c.Aborted);
         if (CheckUserId(userId) is { } bad) return bad;
-        var (target, problem) = await FindAsync(customerIntegrationId, tenant, db, catalog, ct);
+        var (target, problem) = await FindAsync(customerIntegrationId, c);
         if (problem is not null) return problem;
         var accountId = tenant.AccountId;
         var row = await db.Set<OAuthConnection>().AsNoTracking()
@@ -91,28 +94,19 @@ public static class IntegrationUsersEndpoints
         return row is null ? Problems.NotFound("user", userId) : TypedResults.Ok(IntegrationUser.From(row));
     }
 
+    /// <summary>What opening an authorization session uses.</summary>
+    public sealed record AuthUrlServices(IStoreWriter Writer, SecretBox Box, IOptions<SwitchboardOptions> Switchboard, IOptions<OAuthOptions> OAuth,
+        IHostEnvironment Environment);
+
     public static async Task<Results<Created<AuthUrlResponse>, ProblemHttpResult>> CreateAuthUrl(string customerIntegrationId, string userId,
-        HttpRequest request, Tenant tenant, SwitchboardDb db, IStoreWriter writer, AccountCatalog catalog, SecretBox box,
-        IOptions<SwitchboardOptions> sb, IOptions<OAuthOptions> oauth, IHostEnvironment environment, CancellationToken ct)
+        HttpRequest request, [AsParameters] TenantCatalog c, [AsParameters] AuthUrlServices s)
     {
+        var (tenant, writer, box, sb, oauth, ct) = (c.Tenant, s.Writer, s.Box, s.Switchboard, s.OAuth, c.Aborted);
         if (CheckUserId(userId) is { } bad) return bad;
-        var body = await JsonBody.ReadAsync(request, allowEmpty: true, ct);
-        if (body.Problem is not null) return body.Problem;
-        string? redirectUri = null;
-        if (body.Root is { } root)
-        {
-            if (root.ValueKind != JsonValueKind.Object)
-                return Problems.Validation([new FieldError("$", "wrong_type", "The body must be a JSON object.")]);
-            if (root.TryGetProperty("redirectUri", out var r) && r.ValueKind != JsonValueKind.Null)
-            {
-                if (r.ValueKind != JsonValueKind.String)
-                    return Problems.Validation([new FieldError("redirectUri", "wrong_type", "redirectUri must be a string.")]);
-                redirectUri = r.GetString()!;
-                if (RedirectUris.Problem(redirectUri, RedirectUris.LoopbackHttpAllowed(environment)) is { } why)
-                    return Problems.BadRequest("invalid_redirect_uri", "Invalid redirectUri", $"redirectUri {why}.");
-            }
-        }
-        var (target, problem) = await FindAsync(customerIntegrationId, tenant, db, catalog, ct);
+        var (body, bodyProblem) = await AuthUrlRequest.ReadAsync(request, RedirectUris.LoopbackHttpAllowed(s.Environment), ct);
+        if (bodyProblem is not null) return bodyProblem;
+        var redirectUri = body!.RedirectUri;
+        var (target, problem) = await FindAsync(customerIntegrationId, c);
         if (problem is not null) return problem;
         if (redirectUri is not null && AllowedRedirectOrigins.Parse(target!.Row.AllowedRedirectOriginsJson) is { } origins
             && !RedirectUris.IsAllowed(redirectUri, origins))
@@ -147,11 +141,11 @@ public static class IntegrationUsersEndpoints
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteUser(string customerIntegrationId, string userId,
-        Tenant tenant, SwitchboardDb db, IStoreWriter writer, AccountCatalog catalog, SecretBox box,
-        TokenClient tokens, CancellationToken ct)
+        [AsParameters] TenantCatalog c, IStoreWriter writer, SecretBox box, TokenClient tokens)
     {
+        var (tenant, db, catalog, ct) = (c.Tenant, c.Db, c.Catalog, c.Aborted);
         if (CheckUserId(userId) is { } bad) return bad;
-        var (target, problem) = await FindAsync(customerIntegrationId, tenant, db, catalog, ct);
+        var (target, problem) = await FindAsync(customerIntegrationId, c);
         if (problem is not null) return problem;
         var accountId = tenant.AccountId;
         var row = await db.Set<OAuthConnection>().AsNoTracking()
@@ -192,18 +186,20 @@ public static class IntegrationUsersEndpoints
     }
 
     public static async Task<Results<Ok<CredentialsResponse>, ProblemHttpResult>> GetUserCredentials(string customerIntegrationId, string userId,
-        Tenant tenant, SwitchboardDb db, AccountCatalog catalog, CredentialService credentials, CancellationToken ct)
+        [AsParameters] TenantCatalog c, CredentialService credentials)
     {
+        var (tenant, db, ct) = (c.Tenant, c.Db, c.Aborted);
         if (CheckUserId(userId) is { } bad) return bad;
-        var (target, problem) = await FindAsync(customerIntegrationId, tenant, db, catalog, ct);
+        var (target, problem) = await FindAsync(customerIntegrationId, c);
         if (problem is not null) return problem;
         return Answer(await credentials.ForUserAsync(db, target!.Row, target.Provider, userId, tenant.Actor, ct), target);
     }
 
     public static async Task<Results<Ok<CredentialsResponse>, ProblemHttpResult>> GetIntegrationCredentials(string customerIntegrationId,
-        Tenant tenant, SwitchboardDb db, AccountCatalog catalog, CredentialService credentials, CancellationToken ct)
+        [AsParameters] TenantCatalog c, CredentialService credentials)
     {
-        var (target, problem) = await FindAsync(customerIntegrationId, tenant, db, catalog, ct);
+        var (tenant, db, ct) = (c.Tenant, c.Db, c.Aborted);
+        var (target, problem) = await FindAsync(customerIntegrationId, c);
         if (problem is not null) return problem;
         return Answer(await credentials.ForIntegrationAsync(db, target!.Row, target.Provider, tenant.Actor, ct), target);
     }

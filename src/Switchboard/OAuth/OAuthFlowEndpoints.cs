@@ -27,9 +27,13 @@ public static class OAuthFlowEndpoints
         return api;
     }
 
-    public static async Task<IResult> Start(string handle, HttpContext http, SwitchboardDb db, IStoreWriter writer, AccountCatalog catalog, SecretBox box,
-        IOptions<SwitchboardOptions> sb, ILogger<OAuthFlowMarker> logger, CancellationToken ct)
+    /// <summary>What the browser legs use.</summary>
+    public sealed record FlowServices(SwitchboardDb Db, IStoreWriter Writer, AccountCatalog Catalog, SecretBox Box, TokenClient Tokens,
+        IOptions<SwitchboardOptions> Switchboard, IOptions<OAuthOptions> OAuth, ILogger<OAuthFlowMarker> Logger, CancellationToken Aborted);
+
+    public static async Task<IResult> Start(string handle, HttpContext http, [AsParameters] FlowServices s)
     {
+        var (db, writer, catalog, box, sb, logger, ct) = (s.Db, s.Writer, s.Catalog, s.Box, s.Switchboard, s.Logger, s.Aborted);
         var hash = OAuthHandles.Hash(handle);
         var session = handle.Length > 100 ? null
             : await db.Set<OAuthSession>().AsNoTracking().FirstOrDefaultAsync(s => s.StartTokenHash == hash, ct);
@@ -83,9 +87,9 @@ public static class OAuthFlowEndpoints
         return TypedResults.Redirect(OAuthFlow.WithQuery(authorizeUrl.AbsoluteUri, query));
     }
 
-    public static async Task<IResult> Callback(HttpContext http, SwitchboardDb db, IStoreWriter writer, AccountCatalog catalog, SecretBox box, TokenClient tokens,
-        IOptions<SwitchboardOptions> sb, IOptions<OAuthOptions> oauthOptions, ILogger<OAuthFlowMarker> logger, CancellationToken ct)
+    public static async Task<IResult> Callback(HttpContext http, [AsParameters] FlowServices s)
     {
+        var (db, writer, oauthOptions, logger, ct) = (s.Db, s.Writer, s.OAuth, s.Logger, s.Aborted);
         var state = http.Request.Query["state"].ToString();
         var hash = OAuthHandles.Hash(state);
         var session = state.Length is 0 or > 200 ? null
@@ -109,7 +113,7 @@ public static class OAuthFlowEndpoints
         var work = CancellationToken.None;
         try
         {
-            return await CompleteAsync(http, db, writer, catalog, box, tokens, sb.Value, logger, session, now, work);
+            return await CompleteAsync(http, s, session, now, work);
         }
         catch (Exception e)
         {
@@ -120,9 +124,9 @@ public static class OAuthFlowEndpoints
         }
     }
 
-    private static async Task<IResult> CompleteAsync(HttpContext http, SwitchboardDb db, IStoreWriter writer, AccountCatalog catalog, SecretBox box, TokenClient tokens,
-        SwitchboardOptions sb, ILogger logger, OAuthSession session, DateTime now, CancellationToken ct)
+    private static async Task<IResult> CompleteAsync(HttpContext http, FlowServices s, OAuthSession session, DateTime now, CancellationToken ct)
     {
+        var (db, writer, catalog, box, tokens, sb, logger) = (s.Db, s.Writer, s.Catalog, s.Box, s.Tokens, s.Switchboard.Value, s.Logger);
         var q = http.Request.Query;
         if (session.ExpiresAt <= now) return await FailAsync(writer, http, session, "session_expired", null, ct);
         if (q["error"].ToString() is { Length: > 0 } providerError)

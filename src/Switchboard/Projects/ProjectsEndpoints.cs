@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Switchboard.Audit;
@@ -14,19 +13,17 @@ namespace Switchboard.Projects;
 /// </summary>
 public static class ProjectsEndpoints
 {
-    public const int MaxNameLength = 200;
-
     public static IEndpointRouteBuilder MapProjects(this IEndpointRouteBuilder api)
     {
         var group = api.MapGroup("/projects").WithTags("Projects");
         group.MapGet("/", ListProjects).RequireScope(Scopes.Read)
             .WithName("ListProjects").WithSummary("List projects (cursor-paged)");
-        group.MapPost("/", CreateProject).RequireScope(Scopes.Admin).AccountWide().ReadsBody()
+        group.MapPost("/", CreateProject).RequireScope(Scopes.Admin).AccountWide().ReadsBody().AcceptsJson<ProjectNameRequest>()
             .WithName("CreateProject").WithSummary("Create a project");
         var one = group.MapGroup("/{projectId}").ActsOnProjectInRoute();
         one.MapGet("", GetProject).RequireScope(Scopes.Read)
             .WithName("GetProject").WithSummary("Get a project");
-        one.MapPatch("", RenameProject).RequireScope(Scopes.Admin).ReadsBody()
+        one.MapPatch("", RenameProject).RequireScope(Scopes.Admin).ReadsBody().AcceptsJson<ProjectNameRequest>()
             .WithName("RenameProject").WithSummary("Rename a project");
         one.MapDelete("", DeleteProject).RequireScope(Scopes.Admin)
             .WithName("DeleteProject").WithSummary("Delete a project")
@@ -66,12 +63,13 @@ public static class ProjectsEndpoints
         HttpRequest request, Tenant tenant, SwitchboardDb db, IStoreWriter writer, CancellationToken ct)
     {
         var accountId = tenant.AccountId;
-        var (name, problem) = await ReadNameAsync(request, ct);
+        var (body, problem) = await JsonRequests.ReadAsync<ProjectNameRequest>(request, ct);
         if (problem is not null) return problem;
-        if (await db.Projects.AnyAsync(p => p.AccountId == accountId && p.Name == name, ct)) return NameTaken(name!);
+        var name = body!.Name;
+        if (await db.Projects.AnyAsync(p => p.AccountId == accountId && p.Name == name, ct)) return NameTaken(name);
 
         var now = DateTime.UtcNow;
-        var project = new Project { Id = Ids.New("prj"), AccountId = accountId, Name = name!, CreatedAt = now, UpdatedAt = now };
+        var project = new Project { Id = Ids.New("prj"), AccountId = accountId, Name = name, CreatedAt = now, UpdatedAt = now };
         try
         {
             await writer.WriteAsync(async (tx, token) =>
@@ -83,7 +81,7 @@ public static class ProjectsEndpoints
         }
         catch (DbUpdateException)
         {
-            if (await NameTakenAsync(db, accountId, name!, project.Id, ct)) return NameTaken(name!);
+            if (await NameTakenAsync(db, accountId, name, project.Id, ct)) return NameTaken(name);
             throw;
         }
         return TypedResults.Created($"/api/v1/projects/{project.Id}", Envelope.Of(ProjectView.From(project)));
@@ -95,10 +93,11 @@ public static class ProjectsEndpoints
         var accountId = tenant.AccountId;
         var project = await FindAsync(tenant, db, ct);
         if (project is null) return Problems.NotFound("project", tenant.ProjectId);
-        var (name, problem) = await ReadNameAsync(request, ct);
+        var (body, problem) = await JsonRequests.ReadAsync<ProjectNameRequest>(request, ct);
         if (problem is not null) return problem;
+        var name = body!.Name;
         if (project.Name == name) return TypedResults.Ok(Envelope.Of(ProjectView.From(project)));
-        if (await db.Projects.AnyAsync(p => p.AccountId == accountId && p.Name == name && p.Id != project.Id, ct)) return NameTaken(name!);
+        if (await db.Projects.AnyAsync(p => p.AccountId == accountId && p.Name == name && p.Id != project.Id, ct)) return NameTaken(name);
 
         var projectId = project.Id;
         Project? renamed;
@@ -109,7 +108,7 @@ public static class ProjectsEndpoints
                 var row = await tx.Db.Projects.FirstOrDefaultAsync(p => p.AccountId == accountId && p.Id == projectId, token);
                 if (row is null) return null;
                 var before = row.Name;
-                row.Name = name!;
+                row.Name = name;
                 row.UpdatedAt = DateTime.UtcNow;
                 AuditLog.Record(tx.Db, tenant.Actor, accountId, "project.renamed", row.Id, targetId: row.Id,
                     data: new { Before = new { Name = before }, After = new { row.Name } });
@@ -119,7 +118,7 @@ public static class ProjectsEndpoints
         }
         catch (DbUpdateException)
         {
-            if (await NameTakenAsync(db, accountId, name!, projectId, ct)) return NameTaken(name!);
+            if (await NameTakenAsync(db, accountId, name, projectId, ct)) return NameTaken(name);
             throw;
         }
         return renamed is null ? Problems.NotFound("project", projectId) : TypedResults.Ok(Envelope.Of(ProjectView.From(renamed)));
@@ -170,20 +169,6 @@ public static class ProjectsEndpoints
         var (accountId, projectId) = (tenant.AccountId, tenant.ProjectId);
         var query = db.Projects.Where(p => p.AccountId == accountId && p.Id == projectId);
         return await query.AsNoTracking().FirstOrDefaultAsync(ct);
-    }
-
-    private static async Task<(string? Name, ProblemHttpResult? Problem)> ReadNameAsync(HttpRequest request, CancellationToken ct)
-    {
-        var body = await JsonBody.ReadAsync(request, allowEmpty: false, ct);
-        if (body.Problem is not null) return (null, body.Problem);
-        var root = body.Root!.Value;
-        if (root.ValueKind != JsonValueKind.Object) return (null, Problems.Validation([new("$", "wrong_type", "The body must be a JSON object.")]));
-        if (!root.TryGetProperty("name", out var n) || n.ValueKind != JsonValueKind.String)
-            return (null, Problems.Validation([new("name", "required", "name is required and must be a string.")]));
-        var name = n.GetString()!.Trim();
-        if (name.Length is 0 or > MaxNameLength || name.Any(char.IsControl))
-            return (null, Problems.Validation([new("name", "invalid", $"name must be 1-{MaxNameLength} characters without control characters.")]));
-        return (name, null);
     }
 
     /// <summary>After a failed save: was it a concurrent create/rename to the same name (the unique index), or something else?</summary>

@@ -18,25 +18,29 @@ public static class ProvidersEndpoints
         var g = api.MapGroup("/providers").WithTags("Custom providers");
         // Custom providers belong to the whole account (every project's catalog shows them): project-restricted keys
         // may read them but not create, change or delete them.
-        g.MapPost("/", Create).RequireScope(Scopes.IntegrationsWrite).AccountWide().ReadsBody()
+        g.MapPost("/", Create).RequireScope(Scopes.IntegrationsWrite).AccountWide().ReadsBody().AcceptsJson<ProviderDefinition>()
             .WithName("CreateProvider").WithSummary("Define a custom provider (a catalog entry for this account only)");
         g.MapGet("/", List).RequireScope(Scopes.Read).WithName("ListProviders").WithSummary("List this account's custom providers");
         g.MapGet("/{name}", Get).RequireScope(Scopes.Read).WithName("GetProvider").WithSummary("Get a custom provider");
-        g.MapPut("/{name}", Update).RequireScope(Scopes.IntegrationsWrite).AccountWide().ReadsBody()
+        g.MapPut("/{name}", Update).RequireScope(Scopes.IntegrationsWrite).AccountWide().ReadsBody().AcceptsJson<ProviderDefinition>()
             .WithName("UpdateProvider").WithSummary("Replace a custom provider's definition (the name cannot change)");
         g.MapDelete("/{name}", Delete).RequireScope(Scopes.IntegrationsWrite).AccountWide()
             .WithName("DeleteProvider").WithSummary("Delete a custom provider (refused while it is installed)");
         return api;
     }
 
-    public static async Task<Results<Created<JsonObject>, ProblemHttpResult>> Create(HttpRequest request, Tenant tenant, SwitchboardDb db,
-        ProviderCatalog builtIn, CustomProviderValidator validator, AccountCatalog catalog, IStoreWriter writer, CancellationToken ct)
+    /// <summary>What the custom-provider handlers use.</summary>
+    public sealed record ProviderServices(Tenant Tenant, SwitchboardDb Db, IStoreWriter Writer, AccountCatalog Catalog, CustomProviderValidator Validator,
+        CancellationToken Aborted);
+
+    public static async Task<Results<Created<JsonObject>, ProblemHttpResult>> Create(HttpRequest request, [AsParameters] ProviderServices s)
     {
+        var (tenant, db, writer, catalog, validator, ct) = (s.Tenant, s.Db, s.Writer, s.Catalog, s.Validator, s.Aborted);
         var body = await JsonBody.ReadAsync(request, allowEmpty: false, ct);
         if (body.Problem is not null) return body.Problem;
         var (provider, errors) = validator.Validate(body.Root!.Value);
         if (provider is null) return Problems.Validation(errors);
-        if (builtIn.Find(provider.Name) is not null)
+        if (catalog.BuiltIn.Find(provider.Name) is not null)
             return Problems.Conflict("provider_exists", "Provider exists", $"'{provider.Name}' is a built-in provider; choose another name.");
         var accountId = tenant.AccountId;
         if (await db.Set<CustomProvider>().AnyAsync(c => c.AccountId == accountId && c.Name == provider.Name, ct))
@@ -78,9 +82,9 @@ public static class ProvidersEndpoints
         return row is null ? Problems.NotFound("provider", name) : TypedResults.Ok(View(row));
     }
 
-    public static async Task<Results<Ok<JsonObject>, ProblemHttpResult>> Update(string name, HttpRequest request, Tenant tenant,
-        SwitchboardDb db, CustomProviderValidator validator, AccountCatalog catalog, IStoreWriter writer, CancellationToken ct)
+    public static async Task<Results<Ok<JsonObject>, ProblemHttpResult>> Update(string name, HttpRequest request, [AsParameters] ProviderServices s)
     {
+        var (tenant, db, writer, catalog, validator, ct) = (s.Tenant, s.Db, s.Writer, s.Catalog, s.Validator, s.Aborted);
         var accountId = tenant.AccountId;
         if (!await db.Set<CustomProvider>().AnyAsync(c => c.AccountId == accountId && c.Name == name, ct)) return Problems.NotFound("provider", name);
         var body = await JsonBody.ReadAsync(request, allowEmpty: false, ct);
