@@ -61,7 +61,8 @@ public static class ConnectPages
         try { form = await request.ReadFormAsync(ct); }
         catch (BadHttpRequestException e) when (e.StatusCode == 413)
         { return Message(413, "Form too large", "The form data is larger than this service accepts. Nothing was saved."); }
-        catch (Exception e) when (e is InvalidDataException or BadHttpRequestException)
+        // A truncated multipart body is an IOException from the multipart reader.
+        catch (Exception e) when (e is InvalidDataException or BadHttpRequestException or IOException)
         { return Message(400, "Form could not be read", "The form data was malformed. Nothing was saved."); }
 
         var (link, refusal) = await FindUsableLinkAsync(db, token, ct);

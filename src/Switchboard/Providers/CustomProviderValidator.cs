@@ -70,7 +70,15 @@ public sealed class CustomProviderValidator
             return (null, errors);
         }
         var text = body.GetRawText();
-        foreach (var e in _schema.Validate(text))
+        ICollection<NJsonSchema.Validation.ValidationError> schemaErrors;
+        // NJsonSchema throws (InvalidCastException) on an integer beyond 64 bits where it checks a number or a string.
+        try { schemaErrors = _schema.Validate(text); }
+        catch (Exception e) when (e is InvalidCastException or OverflowException or FormatException)
+        {
+            errors.Add(new("$", "schema", "A number is out of range (integers must fit in 64 bits)."));
+            return (null, errors);
+        }
+        foreach (var e in schemaErrors)
             errors.Add(new(string.IsNullOrEmpty(e.Path) ? "$" : e.Path.TrimStart('#', '/').Replace('/', '.'), "schema", e.Kind.ToString()));
         if (errors.Count > 0) return (null, errors);
         ProviderDefinition? provider;
