@@ -30,6 +30,9 @@ public static class RedirectUris
         if (!StartsWithScheme(raw, out var scheme)) return "must be an absolute https URL";
         if (!Uri.TryCreate(raw, UriKind.Absolute, out var uri) || uri.Host.Length == 0) return "must be an absolute https URL";
         if (uri.UserInfo.Length > 0 || Authority(raw, scheme).Contains('@')) return "must not contain credentials (user info)";
+        // Switchboard appends status (and error) when the flow ends; one already there would be read first by the app.
+        var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(uri.Query);
+        if (query.ContainsKey("status") || query.ContainsKey("error")) return "must not carry its own status or error query parameter";
         if (scheme == Uri.UriSchemeHttps) return null;
         if (scheme == Uri.UriSchemeHttp && allowLoopbackHttp && IsLoopback(uri)) return null;
         return allowLoopbackHttp ? "must be an https URL (plain http only to a loopback host)" : "must be an https URL";

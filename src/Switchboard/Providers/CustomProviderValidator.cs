@@ -59,6 +59,17 @@ public sealed class CustomProviderValidator
         };
         foreach (var (field, url) in urls)
             if (url is not null && _outbound.CheckUrl(field, url) is { } error) yield return error;
+        // An install that leaves a host param out gets its default, and an enum is the whole choice: check them as hosts too.
+        var wholeHosts = ProviderRules.WholeHostParams(p).ToHashSet(StringComparer.Ordinal);
+        for (var i = 0; i < p.Params.Count; i++)
+        {
+            var f = p.Params[i];
+            if (f.Format != FieldFormats.Host && !wholeHosts.Contains(f.Name)) continue;
+            if (f.Default is { ValueKind: JsonValueKind.String } d && _outbound.CheckHost($"params[{i}].default", d.GetString()!) is { } bad)
+                yield return bad;
+            for (var j = 0; j < (f.Enum?.Count ?? 0); j++)
+                if (_outbound.CheckHost($"params[{i}].enum[{j}]", f.Enum![j]) is { } badEnum) yield return badEnum;
+        }
     }
 
     public (ProviderDefinition? Provider, List<FieldError> Errors) Validate(JsonElement body)
