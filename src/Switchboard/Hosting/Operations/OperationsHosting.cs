@@ -37,7 +37,8 @@ public static class OperationsHosting
         var otlp = !string.IsNullOrWhiteSpace(builder.Configuration[OtlpEndpointKey]);
         if (!prometheus && !otlp) return;
 
-        var telemetry = services.AddOpenTelemetry().ConfigureResource(r => r.AddService("switchboard"));
+        var serviceName = builder.Configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } name ? name : "switchboard";
+        var telemetry = services.AddOpenTelemetry().ConfigureResource(r => r.AddService(serviceName));
         telemetry.WithMetrics(metrics =>
         {
             metrics.AddMeter(SwitchboardMetrics.MeterName)
