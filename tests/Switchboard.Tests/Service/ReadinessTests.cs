@@ -106,7 +106,7 @@ public sealed class ReadinessAfterStartTests
         }
     }
 
-    /// <summary>PostgreSQL: the database is dropped (its sessions ended). SQLite: the file becomes a directory.</summary>
+    /// <summary>PostgreSQL: the database is dropped (its sessions ended). SQLite: the file is no longer a database.</summary>
     private static async Task MakeUnreachable(TestDatabase database)
     {
         if (database.Provider == "postgres")
@@ -121,7 +121,9 @@ public sealed class ReadinessAfterStartTests
         }
         var file = new SqliteConnectionStringBuilder(database.ConnectionString).DataSource;
         SqliteConnection.ClearAllPools();
-        foreach (var f in new[] { file, file + "-wal", file + "-shm" }) File.Delete(f);
-        Directory.CreateDirectory(file);
+        // Overwritten in place (the node's background pollers may open the file at any moment; a deleted file is re-created).
+        await File.WriteAllBytesAsync(file, new byte[8192]);
+        foreach (var f in new[] { file + "-wal", file + "-shm" })
+            try { File.Delete(f); } catch (IOException) { }
     }
 }

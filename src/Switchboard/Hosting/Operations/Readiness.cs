@@ -51,13 +51,26 @@ public static class Readiness
     public sealed record CheckView(string Status, string? Detail);
     public sealed record ReadyView(string Status, IReadOnlyDictionary<string, CheckView> Checks);
 
+    /// <summary>A real round trip (SELECT 1; a SQLite file that exists is not yet a database that answers), in plain ADO.NET.</summary>
     private sealed class DatabaseCheck(SwitchboardDb db) : IHealthCheck
     {
         public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
         {
             try
             {
-                return await db.Database.CanConnectAsync(ct) ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("unreachable");
+                var connection = db.Database.GetDbConnection();
+                await connection.OpenAsync(ct);
+                try
+                {
+                    await using var command = connection.CreateCommand();
+                    command.CommandText = "SELECT 1";
+                    await command.ExecuteScalarAsync(ct);
+                }
+                finally
+                {
+                    await connection.CloseAsync();
+                }
+                return HealthCheckResult.Healthy();
             }
             catch (Exception e) when (e is DbException or InvalidOperationException or TimeoutException)
             {
