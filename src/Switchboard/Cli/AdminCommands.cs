@@ -22,7 +22,7 @@ public static class AdminCommands
     public static Command Migrate(CliEnvironment env)
     {
         var command = new Command("migrate", "Apply pending database migrations (waiting for the database like serve does), then exit.");
-        command.SetAction((parse, ct) => WithServices(env, parse, migrate: true, _ => Task.FromResult(Print(env, new { migrated = true }))));
+        command.SetAction((parse, ct) => WithServices(env, migrate: true, _ => Task.FromResult(Print(env, new { migrated = true }))));
         return command;
     }
 
@@ -30,7 +30,7 @@ public static class AdminCommands
     {
         var name = new Option<string>("--name") { Required = true, HelpName = "NAME", Description = "The account's display name." };
         var create = new Command("create", "Create an account with its default project and an API key with every scope (the key is shown once).") { name };
-        create.SetAction((parse, ct) => WithServices(env, parse, migrate: true, async sp =>
+        create.SetAction((parse, ct) => WithServices(env, migrate: true, async sp =>
         {
             var created = await AccountProvisioning.CreateAsync(sp.GetRequiredService<SwitchboardDb>(), parse.GetRequiredValue(name), ct);
             return Print(env, new
@@ -40,7 +40,7 @@ public static class AdminCommands
         }));
 
         var list = new Command("list", "List the accounts (id, name, created_at).");
-        list.SetAction((parse, ct) => WithServices(env, parse, migrate: true, async sp =>
+        list.SetAction((parse, ct) => WithServices(env, migrate: true, async sp =>
             Print(env, await sp.GetRequiredService<SwitchboardDb>().Accounts.AsNoTracking().OrderBy(a => a.CreatedAt)
                 .Select(a => new { account_id = a.Id, a.Name, created_at = a.CreatedAt }).ToListAsync(ct))));
 
@@ -67,7 +67,7 @@ public static class AdminCommands
         var project = new Option<string>("--project") { HelpName = "PROJECT_ID", Description = "Restrict the key to this project (prj_…) of the account." };
         var keyName = new Option<string>("--name") { HelpName = "NAME", Description = "A name to recognise the key by.", DefaultValueFactory = _ => "cli" };
         var create = new Command("create", "Create an API key (the value is printed once).") { account, scopes, project, keyName };
-        create.SetAction((parse, ct) => WithServices(env, parse, migrate: true, async sp =>
+        create.SetAction((parse, ct) => WithServices(env, migrate: true, async sp =>
         {
             var db = sp.GetRequiredService<SwitchboardDb>();
             var accountId = parse.GetRequiredValue(account);
@@ -83,7 +83,7 @@ public static class AdminCommands
 
         var keyId = new Argument<string>("KEY_ID") { Description = "The key to revoke (key_…)." };
         var revoke = new Command("revoke", "Revoke an API key; every node refuses it within ApiKeyRevocationPollInterval.") { keyId };
-        revoke.SetAction((parse, ct) => WithServices(env, parse, migrate: true, async sp =>
+        revoke.SetAction((parse, ct) => WithServices(env, migrate: true, async sp =>
         {
             var db = sp.GetRequiredService<SwitchboardDb>();
             var id = parse.GetRequiredValue(keyId);
@@ -95,7 +95,7 @@ public static class AdminCommands
 
         var listAccount = new Option<string>("--account") { Required = true, HelpName = "ACCOUNT_ID", Description = "The account (acc_…) whose keys to list." };
         var list = new Command("list", "List an account's API keys (never their values).") { listAccount };
-        list.SetAction((parse, ct) => WithServices(env, parse, migrate: true, async sp =>
+        list.SetAction((parse, ct) => WithServices(env, migrate: true, async sp =>
         {
             var db = sp.GetRequiredService<SwitchboardDb>();
             var accountId = parse.GetRequiredValue(listAccount);
@@ -110,7 +110,7 @@ public static class AdminCommands
     public static Command Crypto(CliEnvironment env)
     {
         var newKey = new Command("new-key", "Add a fresh key to the key file and make it active (restart the nodes, then run 'crypto rotate').");
-        newKey.SetAction((parse, ct) => WithServices(env, parse, migrate: false, sp =>
+        newKey.SetAction((parse, ct) => WithServices(env, migrate: false, sp =>
         {
             var options = sp.GetRequiredService<IOptions<SwitchboardOptions>>().Value.Crypto;
             if (!string.IsNullOrWhiteSpace(options.Keys))
@@ -126,7 +126,7 @@ public static class AdminCommands
             if (result.GetValueOrDefault<int>() < 1) result.AddError("--batch must be at least 1");
         });
         var rotate = new Command("rotate", "Re-encrypt every stored secret to the active key (safe to interrupt and run again).") { batch };
-        rotate.SetAction((parse, ct) => WithServices(env, parse, migrate: true, async sp =>
+        rotate.SetAction((parse, ct) => WithServices(env, migrate: true, async sp =>
         {
             var box = sp.GetRequiredService<SecretBox>();
             if (!box.IsAvailable) throw new CliException("encryption unavailable: " + box.Ring.Problem);
@@ -148,7 +148,7 @@ public static class AdminCommands
     /// Runs <paramref name="work"/> with the services of a host built for this command (never started), or with the
     /// test's services. Commands that use the database wait for it and apply migrations first.
     /// </summary>
-    private static async Task<int> WithServices(CliEnvironment env, ParseResult parse, bool migrate, Func<IServiceProvider, Task<int>> work)
+    private static async Task<int> WithServices(CliEnvironment env, bool migrate, Func<IServiceProvider, Task<int>> work)
     {
         WebApplication? app = null;
         var services = env.Services;
