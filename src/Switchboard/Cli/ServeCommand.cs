@@ -42,7 +42,7 @@ public static class ServeCommand
                 throw new CliException(failed.Message);
             }
             app.UseSwitchboard();
-            // The host handles SIGTERM/Ctrl+C itself (graceful shutdown); the parser's own handling is off (see SwitchboardCli).
+            // The host handles SIGTERM/Ctrl+C itself (graceful shutdown); the parser's handling is off (SwitchboardCli).
             await app.RunAsync();
             return SwitchboardCli.Ok;
         });

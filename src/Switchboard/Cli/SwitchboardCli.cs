@@ -34,6 +34,8 @@ public static class SwitchboardCli
             // Exceptions are ours to report (one line, the right code); the test host also relies on its abort exception
             // leaving Main untouched.
             EnableDefaultExceptionHandler = false,
+            // SIGTERM/Ctrl+C belong to the host (graceful shutdown, however long it takes); the parser would return 2 s later.
+            ProcessTerminationTimeout = null,
         };
 
         // Help and --version clear parse errors (`keys create --help` needs no --account).
