@@ -11,6 +11,7 @@ using Switchboard.OAuth;
 using Switchboard.Providers;
 using Microsoft.Extensions.Options;
 using static Switchboard.Http.HtmlPage;
+using Switchboard.Telemetry;
 
 namespace Switchboard.Dashboard;
 
@@ -124,6 +125,7 @@ public static class ConnectPages
                 oauth.Value.SessionLifetime, ct);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
+        if (install is not null) SwitchboardMetrics.Installs.Add(1);
         // The browser goes on to Switchboard's OAuth start URL, which redirects to the provider with state and PKCE.
         if (handle is not null) return TypedResults.Redirect(OAuthFlow.StartUrl(options.Value.PublicBaseUrl, handle));
 
