@@ -3,7 +3,7 @@ using Switchboard.Http;
 
 namespace Switchboard.ApiKeys;
 
-/// <summary>POST /api-keys: a name (1-200 characters), one or more scopes, and optionally the project the key is restricted to.</summary>
+/// <summary>POST /api-keys: a name (1-200 characters, no control characters), one or more scopes, and optionally the project the key is restricted to.</summary>
 public sealed record CreateApiKeyRequest(string Name, IReadOnlyList<string> Scopes, string? ProjectId) : IJsonRequest<CreateApiKeyRequest>
 {
     public const int MaxNameLength = 200;
@@ -13,7 +13,8 @@ public sealed record CreateApiKeyRequest(string Name, IReadOnlyList<string> Scop
     {
         var errors = new List<FieldError>();
         var name = root.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : null;
-        if (name is null || name.Length is 0 or > MaxNameLength) errors.Add(new("name", "required", $"name is required (1-{MaxNameLength} characters)."));
+        if (name is null || name.Length is 0 or > MaxNameLength || name.Any(char.IsControl))
+            errors.Add(new("name", "required", $"name is required (1-{MaxNameLength} characters, no control characters)."));
         var scopes = new List<string>();
         if (!root.TryGetProperty("scopes", out var s) || s.ValueKind != JsonValueKind.Array || s.GetArrayLength() == 0)
             errors.Add(new("scopes", "required", $"scopes must be a non-empty array of: {string.Join(", ", Tenancy.Scopes.All)}."));

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Switchboard.Telemetry;
 
 namespace Switchboard.Audit;
 
@@ -16,6 +17,7 @@ public static class AuditLog
     {
         var e = Event(actor, accountId, action, projectId, provider, targetId, data);
         db.Add(e);
+        SwitchboardMetrics.AuditAppends.Add(1);
         return e;
     }
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Switchboard.Audit;
 using Switchboard.Catalog;
 using Switchboard.Store;
+using Switchboard.Telemetry;
 
 namespace Switchboard.Credentials;
 
@@ -59,6 +60,7 @@ public sealed class CredentialService(TokenRefresher refresher, IStoreWriter wri
                 new { user_id = userId, integration_id = integration.Id });
             await tx.Db.SaveChangesAsync(token);
         }, ct);
+        SwitchboardMetrics.CredentialReads.Add(1);
         return result;
     }
 

@@ -6,6 +6,7 @@ using Switchboard.Catalog;
 using Switchboard.Jobs;
 using Switchboard.Sealing;
 using Switchboard.Store;
+using Switchboard.Telemetry;
 
 namespace Switchboard.Credentials;
 
@@ -162,6 +163,7 @@ public sealed class TokenRefresher(SecretBox box, TokenClient tokens, AccountCat
             logger.LogWarning("Refresh lease on connection {Id} was lost before the result was stored", row.Id);
             return Unavailable("The refresh took too long; retry.");
         }
+        SwitchboardMetrics.RecordRefresh(action["oauth.".Length..]);
         logger.LogInformation("Connection {Id}: {Action}", row.Id, action);
 
         if (outcome.Tokens is { } ok)

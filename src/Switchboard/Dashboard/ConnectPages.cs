@@ -7,6 +7,7 @@ using Switchboard.Http;
 using Switchboard.Http.Outbound;
 using Switchboard.Sealing;
 using Switchboard.Store;
+using Switchboard.Telemetry;
 using static Switchboard.Http.HtmlPage;
 
 namespace Switchboard.Dashboard;
@@ -62,7 +63,8 @@ public static class ConnectPages
         try { form = await request.ReadFormAsync(ct); }
         catch (BadHttpRequestException e) when (e.StatusCode == 413)
         { return Message(413, "Form too large", "The form data is larger than this service accepts. Nothing was saved."); }
-        catch (Exception e) when (e is InvalidDataException or BadHttpRequestException)
+        // A truncated multipart body is an IOException from the multipart reader.
+        catch (Exception e) when (e is InvalidDataException or BadHttpRequestException or IOException)
         { return Message(400, "Form could not be read", "The form data was malformed. Nothing was saved."); }
 
         var (link, refusal) = await FindUsableLinkAsync(db, token, ct);
@@ -126,6 +128,7 @@ public static class ConnectPages
                 .Select(l => l.UsedAt).FirstOrDefaultAsync(ct) is not null);
         if (written.Missing is { } stillMissing) return FormPage(400, link, provider, submitted.ParamValues, stillMissing, oauthOrigin);
         var handle = written.Handle;
+        if (command is not null) SwitchboardMetrics.Installs.Add(1);
         // The browser goes on to Switchboard's OAuth start URL, which redirects to the provider with state and PKCE.
         if (handle is not null) return TypedResults.Redirect(OAuthHandles.StartUrl(options.Value.PublicBaseUrl, handle));
 

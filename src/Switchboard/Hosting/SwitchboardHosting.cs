@@ -7,6 +7,7 @@ using Switchboard.Catalog;
 using Switchboard.Credentials;
 using Switchboard.Dashboard;
 using Switchboard.Health;
+using Switchboard.Hosting.Operations;
 using Switchboard.Http;
 using Switchboard.Http.Outbound;
 using Switchboard.Idempotency;
@@ -74,6 +75,7 @@ public static class SwitchboardHosting
         });
         services.AddValidation();
         services.AddOpenApi(o => o.AddDocumentTransformer<BearerSecurityTransformer>());
+        builder.AddSwitchboardOperations();
     }
 
     /// <summary>Migrations, catalog and key ring checks, first-run bootstrap: before the first request.</summary>
@@ -90,9 +92,10 @@ public static class SwitchboardHosting
 
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<SwitchboardDb>();
+        if (options.Database.MigrateOnStartup || options.Bootstrap) await DatabaseStartup.WaitAndPrepareAsync(db, options.Database, logger);
         if (options.Database.MigrateOnStartup) await StoreServices.MigrateAsync(db);
         if (options.Bootstrap && await Bootstrap.RunAsync(app.Services.GetRequiredService<IStoreWriter>(), logger, CancellationToken.None) is { } created)
-            Bootstrap.PrintBannerWhenStarted(app, created);
+            StartupBanner.PrintWhenStarted(app, created);
     }
 
     public static void UseSwitchboard(this WebApplication app)
@@ -115,8 +118,9 @@ public static class SwitchboardHosting
         app.UseIdempotency();
 
         app.MapOpenApi();
-        app.MapScalarApiReference("/docs");
+        app.MapScalarApiReference("/docs", ApiDocs.Configure);
         app.MapLiveness();
+        app.MapSwitchboardOperations();
 
         app.MapConnectPages();
         var api = app.MapGroup("/api/v1").WithProblemResponses();

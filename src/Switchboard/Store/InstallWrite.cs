@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Switchboard.Audit;
 using Switchboard.Http;
+using Switchboard.Telemetry;
 
 namespace Switchboard.Store;
 
@@ -135,6 +136,7 @@ internal static class InstallWrite
                 After = new { row.Status },
             });
         sql.AppendInsert(text, cmd, audit, "e");
+        SwitchboardMetrics.AuditAppends.Add(1);
         statements++;
 
         await using var write = ReusableCommands.Get(connection, transaction, text.ToString());

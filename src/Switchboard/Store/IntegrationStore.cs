@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Switchboard.Audit;
+using Switchboard.Telemetry;
 
 namespace Switchboard.Store;
 
@@ -19,7 +20,9 @@ public sealed partial class IntegrationStore(IStoreWriter writer, AccountChanges
         {
             try
             {
-                return await writer.WriteAsync((tx, token) => InstallAsync(tx, command, token), ct);
+                var outcome = await writer.WriteAsync((tx, token) => InstallAsync(tx, command, token), ct);
+                if (outcome.Row is not null) SwitchboardMetrics.Installs.Add(1);
+                return outcome;
             }
             // PostgreSQL: two first installs of one provider race on the unique (account, project, provider) index, and the
             // loser finds the winner's row on its next try. (SQLite has one writer and reads inside the write transaction.)

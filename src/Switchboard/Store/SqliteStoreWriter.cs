@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Switchboard.Telemetry;
 
 namespace Switchboard.Store;
 
@@ -76,6 +77,7 @@ public sealed class SqliteStoreWriter : StoreWriter, IAsyncDisposable
     {
         Interlocked.Increment(ref _batches);
         Interlocked.Add(ref _writes, batch.Count);
+        SwitchboardMetrics.GroupCommitBatchSize.Record(batch.Count);
         try
         {
             var connection = await WriterConnectionAsync();
