@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -20,7 +21,15 @@ public sealed class SqliteStoreWriter : StoreWriter, IAsyncDisposable
     /// <summary>At most this many writes share a transaction, so one batch never holds the file lock for long.</summary>
     public const int MaxBatch = 64;
 
+    /// <summary>
+    /// One turn per database file for the writers of this process. A process normally has one writer per file; hosts
+    /// that share a file in one process (two nodes in a test) take turns here, because SQLite's busy handler can let one
+    /// writer that keeps committing starve the other past its timeout. Another process still waits on the file lock.
+    /// </summary>
+    private static readonly ConcurrentDictionary<string, SemaphoreSlim> FileTurns = new(StringComparer.Ordinal);
+
     private readonly string _connectionString;
+    private readonly SemaphoreSlim _turn;
     private readonly IInterceptor[] _interceptors;
     private readonly Channel<Work> _queue = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _writer;
@@ -37,6 +46,7 @@ public sealed class SqliteStoreWriter : StoreWriter, IAsyncDisposable
     public SqliteStoreWriter(string connectionString, IEnumerable<IInterceptor>? interceptors = null)
     {
         _connectionString = connectionString;
+        _turn = FileTurns.GetOrAdd(FileOf(connectionString), _ => new SemaphoreSlim(1, 1));
         _interceptors = interceptors?.ToArray() ?? [];
         _writer = Task.Run(WriteLoopAsync);
     }
@@ -78,6 +88,7 @@ public sealed class SqliteStoreWriter : StoreWriter, IAsyncDisposable
         Interlocked.Increment(ref _batches);
         Interlocked.Add(ref _writes, batch.Count);
         SwitchboardMetrics.GroupCommitBatchSize.Record(batch.Count);
+        await _turn.WaitAsync();
         try
         {
             var connection = await WriterConnectionAsync();
@@ -115,6 +126,16 @@ public sealed class SqliteStoreWriter : StoreWriter, IAsyncDisposable
             foreach (var item in batch) item.Fail(new GroupCommitException(e));
             await CloseWriterConnectionAsync();
         }
+        finally
+        {
+            _turn.Release();
+        }
+    }
+
+    private static string FileOf(string connectionString)
+    {
+        var source = new SqliteConnectionStringBuilder(connectionString).DataSource;
+        return source is "" or ":memory:" || source.StartsWith("file:", StringComparison.OrdinalIgnoreCase) ? connectionString : Path.GetFullPath(source);
     }
 
     /// <summary>An EF Core context on the writer's connection, inside the batch's transaction (and so inside the write's savepoint).</summary>
