@@ -11,6 +11,7 @@ using Switchboard.Http;
 using Switchboard.Http.Outbound;
 using Switchboard.Idempotency;
 using Switchboard.Integrations;
+using Switchboard.Invocation;
 using Switchboard.Jobs;
 using Switchboard.Lifecycle;
 using Switchboard.Mcp;
@@ -56,6 +57,7 @@ public static class SwitchboardHosting
         services.AddCatalog(builder.Configuration);
         services.AddTenancy(builder.Configuration);
         services.AddCredentials(builder.Configuration);
+        services.AddInvocation(builder.Configuration);
 
         services.AddSingleton<IntegrationListCache>();
         services.AddSingleton<InstallRules>();
