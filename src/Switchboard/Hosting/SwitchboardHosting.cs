@@ -18,6 +18,7 @@ using Switchboard.Mcp;
 using Switchboard.OAuth;
 using Switchboard.Projects;
 using Switchboard.Providers;
+using Switchboard.Proxy;
 using Switchboard.RateLimiting;
 using Switchboard.Sealing;
 using Switchboard.Store;
@@ -125,6 +126,7 @@ public static class SwitchboardHosting
         api.MapIntegrations();
         api.MapMcp();
         api.MapTools();
+        api.MapProxy();
         api.MapApiKeys();
         api.MapProjects();
         api.MapProjectIntegrations();

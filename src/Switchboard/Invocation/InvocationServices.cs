@@ -16,6 +16,7 @@ public static class InvocationServices
         services.AddSingleton<ProviderSender>();
         services.AddScoped<ProjectTools>();
         services.AddScoped<ToolInvoker>();
+        services.AddScoped<ProviderAccess>();
         return services;
     }
 }
