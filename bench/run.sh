@@ -8,6 +8,9 @@
 #      bytes as a static file: req/s and ratio (target >= 0.5).
 #   2. POST /api/v1/integrations/stripe/install (params + encrypted secrets, durable commit) vs plain
 #      single-row INSERT transactions into the same SQLite file at the same concurrency (target >= 0.7).
+#   3. A tool call (POST /api/v1/native-tools/stripe.get_customer/invoke) and a proxied GET
+#      (/api/v1/proxy/stripe/v1/customers/cus_bench) vs calling their stand-in (nginx) directly, at the
+#      same concurrency: p50 overhead (target < 1 ms) and req/s ratio (target >= 0.5).
 #
 #   --smoke            CI mode: 2 s runs, one 1 s warm-up; always exits 0 (it only reports).
 #   --duration N       seconds per measured run (default 15).
@@ -224,6 +227,7 @@ sb_env=(env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning
   "Switchboard__Database__Provider=sqlite" "Switchboard__Database__ConnectionString=Data Source=$DB"
   "Switchboard__Crypto__Keys=k1:$MASTER_KEY" Switchboard__Bootstrap=true Switchboard__RateLimit__Enabled=false
   Switchboard__Health__Enabled=false Switchboard__Health__CheckOnInstall=false
+  Switchboard__Outbound__AllowedNetworks=127.0.0.1/32 Switchboard__Health__AllowBaseUrlOverride=true
   "HTTP_PROXY=http://127.0.0.1:$DEAD_PORT" "HTTPS_PROXY=http://127.0.0.1:$DEAD_PORT" "ALL_PROXY=http://127.0.0.1:$DEAD_PORT"
   "http_proxy=http://127.0.0.1:$DEAD_PORT" "https_proxy=http://127.0.0.1:$DEAD_PORT" "all_proxy=http://127.0.0.1:$DEAD_PORT"
   NO_PROXY= no_proxy=)
@@ -278,6 +282,8 @@ http {
   server {
     listen 127.0.0.1:$NGINX_PORT;
     location = $LIST_PATH { alias $TMP/www/integrations.json; }
+    # The stand-in provider of section 3: Stripe's GET /v1/customers/{id}.
+    location = /v1/customers/cus_bench { return 200 '{"id":"cus_bench","object":"customer","email":"bench@example.com","name":"Bench"}'; }
   }
 }
 EOF
@@ -393,7 +399,6 @@ for round in $(seq 1 "$LIST_ROUNDS"); do
 done
 combine_runs list-sb "${sb_parts[@]}"
 combine_runs list-nginx "${nginx_parts[@]}"
-stop_group "$NGINX_PID"
 CPU_PGID="$SB_PID"
 
 say "diagnostic GETs, ${DIAG_DURATION}s each: /healthz, /api/v1/native-tools, /api/v1/integrations/stripe, $LIST_PATH?limit=1"
@@ -455,6 +460,35 @@ say "baseline (2/2): ${B2}s"
 run_baseline after "$B2"
 INSTALLED_STATUS="$(curl -s -H "Authorization: Bearer $API_KEY" "$SB_URL/api/v1/integrations/stripe" | grep -o '"status":"[a-z]*"' | head -n 1 | cut -d'"' -f4)"
 
+# ------------------------------------------------------------------ invoke and proxy
+# stripe points at nginx (base_url_override), which answers GET /v1/customers/cus_bench itself: the same request
+# three ways at the same concurrency — straight to nginx, as a tool call, through the proxy.
+export BENCH_DIR
+INVOKE_PATH="/api/v1/native-tools/stripe.get_customer/invoke"
+PROXY_PATH="/api/v1/proxy/stripe/v1/customers/cus_bench"
+DIRECT_PATH="/v1/customers/cus_bench"
+curl -s -o /dev/null -H "Authorization: Bearer $API_KEY" -H 'Content-Type: application/json' \
+  -d "{\"secrets\":{\"api_key\":\"sk_test_abcdefghijklmnopqrstuvwx\"},\"base_url_override\":\"$NGINX_URL\"}" "$SB_URL$INSTALL_PATH"
+INVOKE_CHECK="$(curl -s -H "Authorization: Bearer $API_KEY" -H 'Content-Type: application/json' -d '{"input":{"customer_id":"cus_bench"}}' "$SB_URL$INVOKE_PATH" | cut -c1-120)"
+PROXY_CHECK="$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $API_KEY" "$SB_URL$PROXY_PATH")"
+say "invoke and proxy vs calling nginx directly at -t$WRITE_THREADS -c$WRITERS: warm-up rounds until the rate settles"
+warm_up invoke "$WRITE_THREADS" "$WRITERS" "$SB_URL$INVOKE_PATH" "$BENCH_DIR/invoke.lua"
+warm_up proxy "$WRITE_THREADS" "$WRITERS" "$SB_URL$PROXY_PATH"
+MIN_ROUNDS=1 MAX_ROUNDS=1 warm_up direct "$WRITE_THREADS" "$WRITERS" "$NGINX_URL$DIRECT_PATH"
+INV_ROUNDS=$(( SMOKE == 1 || DURATION < 6 ? 1 : 3 ))
+INV_ROUND_SECS=$(( DURATION / INV_ROUNDS ))
+direct_parts=(); invoke_parts=(); proxy_parts=()
+for round in $(seq 1 "$INV_ROUNDS"); do
+  CPU_PGID="$NGINX_PID" run_wrk "direct-$round" "$WRITE_THREADS" "$WRITERS" "$INV_ROUND_SECS" "$NGINX_URL$DIRECT_PATH"
+  CPU_PGID="$SB_PID" run_wrk "invoke-$round" "$WRITE_THREADS" "$WRITERS" "$INV_ROUND_SECS" "$SB_URL$INVOKE_PATH" "$BENCH_DIR/invoke.lua"
+  CPU_PGID="$SB_PID" run_wrk "proxy-$round" "$WRITE_THREADS" "$WRITERS" "$INV_ROUND_SECS" "$SB_URL$PROXY_PATH"
+  direct_parts+=("direct-$round"); invoke_parts+=("invoke-$round"); proxy_parts+=("proxy-$round")
+done
+combine_runs direct "${direct_parts[@]}"
+combine_runs invoke "${invoke_parts[@]}"
+combine_runs proxy "${proxy_parts[@]}"
+stop_group "$NGINX_PID"
+
 say "stopping Switchboard"
 stop_group "$SB_PID"
 # What the server logged as errors, counted: category, exception type, and SQLite's message if any.
@@ -482,6 +516,10 @@ BASE_RPS="$(awk -v r1="$(bfield rows before)" -v s1="$(bfield seconds before)" -
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b == "n/a" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
 verdict() { awk -v r="$1" -v t="$2" 'BEGIN { if (r == "n/a") print "NOT MEASURED"; else if (r + 0 >= t) print "met"; else print "MISSED" }'; }
 LIST_RATIO="$(ratio "$SB_RPS" "$NGINX_RPS")"; INSTALL_RATIO="$(ratio "$INSTALL_RPS" "$BASE_RPS")"
+DIRECT_RPS="$(ok_rps direct)"; INVOKE_RPS="$(ok_rps invoke)"; PROXY_RPS="$(ok_rps proxy)"
+INVOKE_RATIO="$(ratio "$INVOKE_RPS" "$DIRECT_RPS")"; PROXY_RATIO="$(ratio "$PROXY_RPS" "$DIRECT_RPS")"
+overhead() { awk -v a="$(field "$1" p50_ms)" -v b="$(field direct p50_ms)" 'BEGIN { if (a == "" || b == "") print "n/a"; else printf "%.2f", a - b }'; }
+INVOKE_OVERHEAD="$(overhead invoke)"; PROXY_OVERHEAD="$(overhead proxy)"
 BUSY_AFTER="$(cpu_busy_sample)"
 row() { printf '  %-46s %12s  %s\n' "$1" "$2" "${3:-}"; }
 extra() { local e; e="$(errs "$1")"; echo "server CPU $(cpu_per_req "$1") ms/req, $(lat "$1"), load $(sed -n 's/^load=//p' "$TMP/wrk-$1.txt")${e:+, $e}"; }
@@ -523,10 +561,21 @@ report() {
     echo "   server log errors:"; sed 's/^/     /' "$TMP/server-errors.txt"
   fi
   echo
+  echo "3. a provider call at concurrency $WRITERS: nginx standing in for Stripe (GET $DIRECT_PATH), the sides alternating in $INV_ROUNDS round(s) of ${INV_ROUND_SECS}s"
+  echo "   first answers: invoke ${INVOKE_CHECK:-?}…; proxy status ${PROXY_CHECK:-?}"
+  row "direct to nginx" "$DIRECT_RPS req/s" "$(extra direct)"
+  row "POST $INVOKE_PATH" "$INVOKE_RPS req/s" "$(extra invoke)"
+  row "GET $PROXY_PATH" "$PROXY_RPS req/s" "$(extra proxy)"
+  echo "   warm-up rounds (${WARM_ROUND}s each, req/s): invoke $(warm_rates invoke); proxy $(warm_rates proxy)"
+  row "p50 overhead invoke / proxy (target < 1 ms)" "$INVOKE_OVERHEAD / $PROXY_OVERHEAD ms"
+  row "throughput ratio invoke / proxy (target 0.5)" "$INVOKE_RATIO / $PROXY_RATIO" "$(verdict "$INVOKE_RATIO" 0.5) / $(verdict "$PROXY_RATIO" 0.5)"
+  echo
   printf '  %-28s %14s %14s %8s %8s\n' "figure" "Switchboard" "baseline" "ratio" "target"
   printf '  %-28s %14s %14s %8s %8s\n' "list GET (req/s)" "$SB_RPS" "$NGINX_RPS" "$LIST_RATIO" "0.5"
   printf '  %-28s %14s %14s %8s %8s\n' "install POST (req/s, rows/s)" "$INSTALL_RPS" "$BASE_RPS" "$INSTALL_RATIO" "0.7"
-  echo "bench: list ratio $LIST_RATIO (target 0.5), install ratio $INSTALL_RATIO (target 0.7)"
+  printf '  %-28s %14s %14s %8s %8s\n' "invoke POST (req/s)" "$INVOKE_RPS" "$DIRECT_RPS" "$INVOKE_RATIO" "0.5"
+  printf '  %-28s %14s %14s %8s %8s\n' "proxy GET (req/s)" "$PROXY_RPS" "$DIRECT_RPS" "$PROXY_RATIO" "0.5"
+  echo "bench: list ratio $LIST_RATIO (target 0.5), install ratio $INSTALL_RATIO (target 0.7), invoke ratio $INVOKE_RATIO / p50 +$INVOKE_OVERHEAD ms, proxy ratio $PROXY_RATIO / p50 +$PROXY_OVERHEAD ms (targets 0.5, < 1 ms)"
 }
 
 OUT_DIR="$BENCH_DIR/out"
