@@ -63,6 +63,7 @@ public static class SwitchboardHosting
         services.AddRateLimits(builder.Configuration);
         services.AddIdempotency(builder.Configuration);
         services.AddCredentialHealth(builder.Configuration);
+        services.AddMcpFeature(builder.Configuration);
         services.AddLiveness();
 
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemDefaults.Apply);
@@ -121,7 +122,7 @@ public static class SwitchboardHosting
         app.MapConnectPages();
         var api = app.MapGroup("/api/v1").WithProblemResponses();
         api.MapIntegrations();
-        api.MapMcp();
+        app.MapMcpFeature(api);
         api.MapTools();
         api.MapApiKeys();
         api.MapProjects();

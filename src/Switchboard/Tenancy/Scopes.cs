@@ -7,9 +7,11 @@ public static class Scopes
     public const string Read = "read";
     public const string IntegrationsWrite = "integrations:write";
     public const string CredentialsRead = "credentials:read";
+    /// <summary>Invoke tools: the native tools and Switchboard's MCP server (/mcp).</summary>
+    public const string ToolsInvoke = "tools:invoke";
     public const string Admin = "admin";
 
-    public static readonly string[] All = [Read, IntegrationsWrite, CredentialsRead, Admin];
+    public static readonly string[] All = [Read, IntegrationsWrite, CredentialsRead, ToolsInvoke, Admin];
 
     public static bool IsKnown(string scope) => All.Contains(scope, StringComparer.Ordinal);
 }
