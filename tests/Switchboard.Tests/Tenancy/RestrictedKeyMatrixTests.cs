@@ -15,18 +15,29 @@ public sealed class RestrictedKeyMatrixTests(TenancyApp app, ITestOutputHelper o
 {
     /// <summary>
     /// Reads a restricted key may make: they show its own project (its catalog, projects list, keys, audit events), the
-    /// account's custom providers (they are in every project's catalog), or nothing yet (MCP, tools).
+    /// account's custom providers (they are in every project's catalog), its MCP connections, or nothing yet (tools).
     /// </summary>
     private static readonly HashSet<string> OwnProjectReads =
     [
         "GET /api/v1/integrations/",
-        "GET /api/v1/mcp-connections",
+        "GET /api/v1/mcp-connections/",
         "GET /api/v1/native-tools",
         "GET /api/v1/projects/",
         "GET /api/v1/api-keys/",
         "GET /api/v1/audit-log",
         "GET /api/v1/providers/",
         "GET /api/v1/providers/{name}",
+    ];
+
+    /// <summary>
+    /// Routes that act on the key's own project only, whatever is asked (MCP tests cover what they serve): a create with
+    /// no body (refused as invalid, so nothing is written), and Switchboard's MCP server, which answers a bare HTTP call
+    /// with a protocol error. Any status below 500, no trace of the default project, nothing written.
+    /// </summary>
+    private static readonly HashSet<string> OwnProjectOnly =
+    [
+        "POST /api/v1/mcp-connections/",
+        "POST /mcp/",
     ];
 
     /// <summary>Plausible bodies: each would succeed if the key could reach the resource.</summary>
@@ -77,6 +88,7 @@ public sealed class RestrictedKeyMatrixTests(TenancyApp app, ITestOutputHelper o
                 if (response.Content.Headers.ContentType?.MediaType != "application/problem+json") failures.Add("not problem+json: " + verdict);
             }
             else if (status is >= 200 and < 300 && OwnProjectReads.Contains(route.Name)) { }
+            else if (OwnProjectOnly.Contains(route.Name)) { }
             else failures.Add("expected 403/404: " + verdict);
 
             // A 404 may name the id it was asked for; anything else of the default project must not show.
