@@ -24,35 +24,37 @@ public sealed class CredentialService(TokenRefresher refresher, IStoreWriter wri
     /// role) the user does not matter: that token is served.
     /// </summary>
     public async Task<CredentialResult> ForUserAsync(SwitchboardDb db, Integration integration, ProviderDefinition provider, string userId,
-        AuditActor actor, CancellationToken ct)
+        AuditActor actor, CancellationToken ct, bool audit = true)
     {
-        if (provider.AuthType != AuthTypes.OAuth2) return await ForIntegrationAsync(db, integration, provider, actor, ct);
+        if (provider.AuthType != AuthTypes.OAuth2) return await ForIntegrationAsync(db, integration, provider, actor, ct, audit);
         if (integration.Status != IntegrationStatus.Active) return CredentialResult.Fail(CredentialFailureKind.IntegrationNotActive, integration.Status);
         var (accountId, integrationId) = (integration.AccountId, integration.Id);
         var connectionId = await db.Set<OAuthConnection>().AsNoTracking()
             .Where(c => c.AccountId == accountId && c.IntegrationId == integrationId && c.UserId == userId)
             .Select(c => (Guid?)c.Id).FirstOrDefaultAsync(ct);
         if (connectionId is null) return CredentialResult.Fail(CredentialFailureKind.UserNotFound, userId);
-        return await ReadAsync(db, integration, provider, connectionId.Value, userId, actor, ct);
+        return await ReadAsync(db, integration, provider, connectionId.Value, userId, actor, audit, ct);
     }
 
     /// <summary>The integration's own token, fetched on first use and cached sealed until near expiry.</summary>
+    /// <remarks><paramref name="audit"/> false: the caller audits the use itself (a tool call or proxied request records
+    /// one event for the whole call, not a credentials.read besides).</remarks>
     public async Task<CredentialResult> ForIntegrationAsync(SwitchboardDb db, Integration integration, ProviderDefinition provider, AuditActor actor,
-        CancellationToken ct)
+        CancellationToken ct, bool audit = true)
     {
         if (!HasMachineToken(provider.AuthType))
             return CredentialResult.Fail(CredentialFailureKind.UnsupportedAuthType, provider.AuthType,
                 $"'{provider.Name}' uses {provider.AuthType}; tokens are served for OAuth, service-account and assume-role integrations.");
         if (integration.Status != IntegrationStatus.Active) return CredentialResult.Fail(CredentialFailureKind.IntegrationNotActive, integration.Status);
         var connectionId = await MachineConnectionAsync(db, integration, ct);
-        return await ReadAsync(db, integration, provider, connectionId, null, actor, ct);
+        return await ReadAsync(db, integration, provider, connectionId, null, actor, audit, ct);
     }
 
     private async Task<CredentialResult> ReadAsync(SwitchboardDb db, Integration integration, ProviderDefinition provider, Guid connectionId,
-        string? userId, AuditActor actor, CancellationToken ct)
+        string? userId, AuditActor actor, bool audit, CancellationToken ct)
     {
         var result = await refresher.GetAsync(db, actor, integration.AccountId, connectionId, options.Value.RefreshMargin, TokenRefresher.Trigger.Read, ct);
-        if (result.Value is null) return result;
+        if (result.Value is null || !audit) return result;
         await writer.WriteAsync(async (tx, token) =>
         {
             AuditLog.Record(tx.Db, actor, integration.AccountId, "credentials.read", integration.ProjectId, provider.Name, connectionId.ToString(),

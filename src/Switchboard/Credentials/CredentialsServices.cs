@@ -10,6 +10,7 @@ public static class CredentialsServices
         services.AddSingleton<AwsAssumeRole>();
         services.AddSingleton<TokenRefresher>();
         services.AddSingleton<CredentialService>();
+        services.AddSingleton<UsableCredentials>();
         services.AddSingleton<RefreshWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<RefreshWorker>());
         return services;

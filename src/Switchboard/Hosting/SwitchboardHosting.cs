@@ -11,12 +11,14 @@ using Switchboard.Http;
 using Switchboard.Http.Outbound;
 using Switchboard.Idempotency;
 using Switchboard.Integrations;
+using Switchboard.Invocation;
 using Switchboard.Jobs;
 using Switchboard.Lifecycle;
 using Switchboard.Mcp;
 using Switchboard.OAuth;
 using Switchboard.Projects;
 using Switchboard.Providers;
+using Switchboard.Proxy;
 using Switchboard.RateLimiting;
 using Switchboard.Sealing;
 using Switchboard.Store;
@@ -56,6 +58,7 @@ public static class SwitchboardHosting
         services.AddCatalog(builder.Configuration);
         services.AddTenancy(builder.Configuration);
         services.AddCredentials(builder.Configuration);
+        services.AddInvocation(builder.Configuration);
 
         services.AddSingleton<IntegrationListCache>();
         services.AddSingleton<InstallRules>();
@@ -124,6 +127,7 @@ public static class SwitchboardHosting
         api.MapIntegrations();
         app.MapMcpFeature(api);
         api.MapTools();
+        api.MapProxy();
         api.MapApiKeys();
         api.MapProjects();
         api.MapProjectIntegrations();

@@ -12,3 +12,15 @@ public static class IdempotencyKeyEndpointExtensions
     public static TBuilder RefusesIdempotencyKey<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new RefusesIdempotencyKey());
 }
+
+/// <summary>
+/// Endpoint metadata: the route forwards Idempotency-Key to someone else (the proxy passes it to the provider, which
+/// keeps its own idempotency), so Switchboard neither stores nor replays the response.
+/// </summary>
+public sealed class PassesIdempotencyKeyThrough;
+
+public static class PassesIdempotencyKeyThroughExtensions
+{
+    public static TBuilder PassesIdempotencyKeyThrough<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new PassesIdempotencyKeyThrough());
+}

@@ -29,7 +29,8 @@ public sealed class IdempotencyMiddleware(
     {
         var request = http.Request;
         if (!options.Value.Enabled || !IsWrite(request.Method) || !request.Path.StartsWithSegments("/api/v1")
-            || !request.Headers.TryGetValue(Header, out var values) || http.RequestServices.GetRequiredService<Tenant>() is not { IsAuthenticated: true } tenant)
+            || !request.Headers.TryGetValue(Header, out var values) || http.RequestServices.GetRequiredService<Tenant>() is not { IsAuthenticated: true } tenant
+            || http.GetEndpoint()?.Metadata.GetMetadata<PassesIdempotencyKeyThrough>() is not null)
         {
             await next(http);
             return;

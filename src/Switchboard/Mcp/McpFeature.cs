@@ -23,7 +23,7 @@ public static class McpFeature
         services.Configure<McpOptions>(configuration.GetSection(McpOptions.Section));
         services.AddSingleton<RemoteMcpServer>();
         services.AddSingleton<McpConnections>();
-        services.AddSingleton<ProjectMcpTools>();
+        services.AddScoped<ProjectMcpTools>();
         services.AddSingleton<McpConnectionMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<McpConnectionMonitor>());
         services.AddMcpServer(o =>

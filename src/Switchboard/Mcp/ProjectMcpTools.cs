@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using Switchboard.Audit;
+using Switchboard.Invocation;
 using Switchboard.Sealing;
 using Switchboard.Store;
 using Switchboard.Tenancy;
@@ -12,17 +13,29 @@ namespace Switchboard.Mcp;
 
 /// <summary>
 /// What Switchboard's /mcp serves one request: the tools of the caller's project, built per request from the database
-/// (no cache, so a disabled connection's tools are gone from the very next tools/list), and their calls. A name that is
-/// not one of them — unknown, another project's or account's, no longer permitted — is the same InvalidParams
-/// "unknown tool", which does not tell whether it exists elsewhere.
+/// (no cache, so a paused integration, a revoked permission or a disabled connection is gone from the very next
+/// tools/list), and their calls. Native tools are the project's permitted tools (<see cref="ProjectTools"/>, the filter
+/// of GET /native-tools) under their openai_name, run by the one <see cref="ToolInvoker"/>; remote tools are
+/// {connection}__{tool} (<see cref="ToolNames"/>). A name that is not one of them — unknown, another project's or
+/// account's, no longer permitted or active — is the same InvalidParams "unknown tool", which does not tell whether it
+/// exists elsewhere.
 /// </summary>
-public sealed class ProjectMcpTools(McpConnections connections, RemoteMcpServer remote, IStoreWriter writer, ILogger<ProjectMcpTools> logger)
+public sealed class ProjectMcpTools(
+    McpConnections connections, RemoteMcpServer remote, ProjectTools projectTools, ToolInvoker invoker, IStoreWriter writer, ILogger<ProjectMcpTools> logger)
 {
     public const string AuditAction = "mcp.tool.called";
 
     public async Task<ListToolsResult> ListAsync(Tenant tenant, SwitchboardDb db, CancellationToken ct)
     {
         var tools = new List<Tool>();
+        foreach (var native in await projectTools.ListAsync(tenant, new ToolFilter(AllowedOnly: true), ct))
+            tools.Add(new Tool
+            {
+                Name = native.Tool.OpenaiName,
+                Title = native.Tool.Title,
+                Description = native.Tool.Description,
+                InputSchema = native.Tool.InputSchema,
+            });
         foreach (var c in await EnabledAsync(tenant, db, ct))
             foreach (var (exposed, tool) in McpConnectionRows.ExposedTools(c))
                 tools.Add(new Tool
@@ -37,6 +50,8 @@ public sealed class ProjectMcpTools(McpConnections connections, RemoteMcpServer 
 
     public async Task<CallToolResult> CallAsync(Tenant tenant, SwitchboardDb db, string name, IDictionary<string, JsonElement>? arguments, CancellationToken ct)
     {
+        var native = (await projectTools.ListAsync(tenant, new ToolFilter(AllowedOnly: true), ct)).FirstOrDefault(t => t.Tool.OpenaiName == name);
+        if (native is not null) return await CallNativeAsync(tenant, native, arguments, ct);
         var sep = name.IndexOf(ToolNames.Separator, StringComparison.Ordinal);
         if (sep > 0)
         {
@@ -46,6 +61,44 @@ public sealed class ProjectMcpTools(McpConnections connections, RemoteMcpServer 
             if (c is not null && match.Tool is not null) return await CallRemoteAsync(tenant, c, match.Exposed, match.Tool, arguments, ct);
         }
         throw UnknownTool();
+    }
+
+    private async Task<CallToolResult> CallNativeAsync(Tenant tenant, ProjectTool native, IDictionary<string, JsonElement>? arguments, CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var input = JsonSerializer.SerializeToElement(arguments ?? new Dictionary<string, JsonElement>());
+        var outcome = await invoker.InvokeAsync(tenant, new ToolCall(native.Tool.OpenaiName, input, UserId: null, AuditAction), ct);
+        var result = outcome switch
+        {
+            ToolOutcome.Completed c => Completed(c),
+            ToolOutcome.ValidationFailed v => Error("The input does not match the tool's input_schema: " +
+                string.Join("; ", v.Errors.Select(e => $"{e.Field}: {e.Message}"))),
+            // Paused, revoked or removed between the listing above and the call: as if it had not been listed.
+            ToolOutcome.NotFound or ToolOutcome.NotPermitted or ToolOutcome.NotActive => throw UnknownTool(),
+            ToolOutcome.ConnectionRequired r => Error($"The end user '{r.UserId}' has no usable {r.Provider} connection ({r.Reason}); create one with POST {r.AuthUrlRoute}."),
+            ToolOutcome.CredentialUnavailable => Error($"No usable {native.Provider} credential could be had for this call."),
+            ToolOutcome.Blocked b => Error($"Outbound request to '{b.Host}' refused: it is not an allowed destination."),
+            ToolOutcome.Unreachable u => Error($"The provider {u.Provider} could not be reached."),
+            ToolOutcome.TimedOut t => Error($"The provider {t.Provider} did not answer within {t.After.TotalSeconds:0.#} s."),
+            ToolOutcome.TooLarge l => Error($"The provider {l.Provider}'s answer was larger than {l.Limit} bytes."),
+            _ => Error("The call failed."),
+        };
+        // The invoker audits every call it sends; one refused before anything was sent is audited here.
+        if (outcome is ToolOutcome.ValidationFailed or ToolOutcome.ConnectionRequired or ToolOutcome.CredentialUnavailable)
+            await AuditAsync(tenant, native.Tool.OpenaiName, new { Tool = native.Tool.OpenaiName, Integration = native.IntegrationId, native.Provider,
+                Outcome = Invocations.OutcomeCode(outcome), DurationMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds });
+        return result;
+    }
+
+    /// <summary>The provider's answer as text (its JSON or text body); isError unless the tool's success rules hold.</summary>
+    private static CallToolResult Completed(ToolOutcome.Completed c)
+    {
+        var body = c.Body?.ToJsonString() ?? c.Text ?? "";
+        return new CallToolResult
+        {
+            IsError = !c.Ok,
+            Content = [new TextContentBlock { Text = c.Ok ? body : $"The provider answered HTTP {c.Status}: {body}" }],
+        };
     }
 
     public static McpProtocolException UnknownTool() => new("unknown tool", McpErrorCode.InvalidParams);
@@ -72,12 +125,17 @@ public sealed class ProjectMcpTools(McpConnections connections, RemoteMcpServer 
     private async Task<CallToolResult> FinishAsync(Tenant tenant, McpConnection c, string exposed, string outcome, long started, CallToolResult result, CancellationToken ct)
     {
         var duration = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        await AuditAsync(tenant, exposed, new { Tool = exposed, Connection = c.Name, ConnectionId = c.Id, Outcome = outcome, DurationMs = duration });
+        return result;
+    }
+
+    private async Task AuditAsync(Tenant tenant, string tool, object data)
+    {
         try
         {
             await writer.WriteAsync(async (tx, token) =>
             {
-                AuditLog.Record(tx.Db, tenant.Actor, tenant.AccountId, AuditAction, tenant.ProjectId, targetId: exposed,
-                    data: new { Tool = exposed, Connection = c.Name, ConnectionId = c.Id, Outcome = outcome, DurationMs = duration });
+                AuditLog.Record(tx.Db, tenant.Actor, tenant.AccountId, AuditAction, tenant.ProjectId, targetId: tool, data: data);
                 await tx.Db.SaveChangesAsync(token);
             }, CancellationToken.None);
         }
@@ -86,7 +144,6 @@ public sealed class ProjectMcpTools(McpConnections connections, RemoteMcpServer 
             // The call has happened (the remote may have acted): its result is the truth the caller needs; the lost audit row is logged.
             logger.LogWarning("Audit of an MCP tool call failed: {Error}", e.GetType().Name);
         }
-        return result;
     }
 
     private static CallToolResult Error(string message) => new() { IsError = true, Content = [new TextContentBlock { Text = message }] };

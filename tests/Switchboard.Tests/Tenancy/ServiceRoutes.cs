@@ -62,6 +62,7 @@ public static class ServiceRoutes
         (_, "customerIntegrationId") => r.GithubIntegrationId,
         (_, "userId") => DefaultProjectResources.EndUser,
         (_, "provider") => "stripe",
+        (var x, "name") when x.Contains("/native-tools/") => "stripe.list_customers",
         (_, "name") => DefaultProjectResources.CustomProvider,
         // Capabilities in the URL, not the key, open these anonymous routes: a well-formed unknown one.
         (_, "handle") => "h" + new string('x', 42),
