@@ -6,7 +6,7 @@
 #
 # Does everything on a fresh Debian 12 machine (as root): installs missing
 # apt packages (postgresql, chromium, nodejs/npm), restores dotnet tools and
-# the OAuth test server's npm packages, builds Release once, checks that both
+# the npm packages of the OAuth and MCP test parts, builds Release once, checks that both
 # EF Core contexts have no pending model changes, starts a throwaway
 # PostgreSQL 15 cluster and runs the test suite twice: against SQLite and
 # against PostgreSQL. Before the suite it runs the README walkthrough
@@ -37,7 +37,8 @@ source "$ROOT/scripts/lib/pg.sh"
 SOLUTION="Switchboard.slnx"
 APP_PROJECT="src/Switchboard"
 TEST_PROJECT="tests/Switchboard.Tests/Switchboard.Tests.csproj"
-OAUTH_DIR="tests/oauth-server"
+# npm packages of real parts the tests run: the OAuth server (oidc-provider) and the MCP client/server (official SDK, server-everything).
+NPM_DIRS=("tests/oauth-server" "tests/mcp-clients")
 CHROMIUM="${SWITCHBOARD_TEST_CHROMIUM:-/usr/bin/chromium}"
 RESULTS="${SWITCHBOARD_TEST_RESULTS:-$ROOT/TestResults}"
 RUN_TIMEOUT="${SWITCHBOARD_TEST_RUN_TIMEOUT:-900}"
@@ -236,14 +237,15 @@ fi
 say "dotnet tool restore"
 dotnet tool restore || die "dotnet tool restore failed"
 
-if [ -f "$OAUTH_DIR/package.json" ]; then
-    say "npm packages for $OAUTH_DIR"
-    if [ -f "$OAUTH_DIR/package-lock.json" ]; then
-        (cd "$OAUTH_DIR" && npm ci --no-audit --no-fund </dev/null) || die "npm ci in $OAUTH_DIR failed"
+for npm_dir in "${NPM_DIRS[@]}"; do
+    [ -f "$npm_dir/package.json" ] || continue
+    say "npm packages for $npm_dir"
+    if [ -f "$npm_dir/package-lock.json" ]; then
+        (cd "$npm_dir" && npm ci --no-audit --no-fund </dev/null) || die "npm ci in $npm_dir failed"
     else
-        (cd "$OAUTH_DIR" && npm install --no-audit --no-fund </dev/null) || die "npm install in $OAUTH_DIR failed"
+        (cd "$npm_dir" && npm install --no-audit --no-fund </dev/null) || die "npm install in $npm_dir failed"
     fi
-fi
+done
 
 # ---------------------------------------------------------------- build
 

@@ -67,6 +67,7 @@ public static class SwitchboardHosting
         services.AddRateLimits(builder.Configuration);
         services.AddIdempotency(builder.Configuration);
         services.AddCredentialHealth(builder.Configuration);
+        services.AddMcpFeature(builder.Configuration);
         services.AddLiveness();
 
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemDefaults.Apply);
@@ -128,7 +129,7 @@ public static class SwitchboardHosting
         app.MapConnectPages();
         var api = app.MapGroup("/api/v1").WithProblemResponses();
         api.MapIntegrations();
-        api.MapMcp();
+        app.MapMcpFeature(api);
         api.MapTools();
         api.MapProxy();
         api.MapApiKeys();

@@ -23,6 +23,10 @@ public static class SealedFields
     public static SecretContext VerifierAad(string accountId, Guid sessionId) =>
         new(accountId, OAuthSession.Table, sessionId.ToString(), "code_verifier");
 
+    /// <summary>An MCP connection's header values (one JSON object): bound to its account and connection.</summary>
+    public static SecretContext McpHeadersAad(string accountId, Guid connectionId) =>
+        new(accountId, McpConnection.Table, connectionId.ToString(), "headers");
+
     public static readonly SealedColumn<IntegrationSecret> SecretValue =
         new("ciphertext", s => s.Ciphertext, s => SecretAad(s.AccountId, s.IntegrationId, s.Name));
 
@@ -35,6 +39,9 @@ public static class SealedFields
     public static readonly SealedColumn<OAuthSession> CodeVerifier =
         new("code_verifier", s => s.CodeVerifier, s => VerifierAad(s.AccountId, s.Id));
 
+    public static readonly SealedColumn<McpConnection> McpHeaders =
+        new("headers", c => c.HeadersCiphertext, c => McpHeadersAad(c.AccountId, c.Id));
+
     public static readonly IReadOnlyList<ISealedTable> All =
     [
         // The key id is a column: rows still to re-wrap are found by an indexed query.
@@ -42,6 +49,7 @@ public static class SealedFields
         // A connection being refreshed (leased) is left alone: the refresher is about to replace its tokens.
         new SealedTable<OAuthConnection>(OAuthConnection.Table, [AccessToken, RefreshToken], busy: c => c.LeaseOwner != null),
         new SealedTable<OAuthSession>(OAuthSession.Table, [CodeVerifier]),
+        new SealedTable<McpConnection>(McpConnection.Table, [McpHeaders]),
     ];
 
     /// <summary>The token column a revocation hint names.</summary>

@@ -119,7 +119,8 @@ public sealed class ApiKeyAuthenticationHandler(
             _ => Problems.Make(401, "missing_credentials", "Missing credentials",
                 "Send an API key as 'Authorization: Bearer sk_live_…' or 'X-API-Key: sk_live_…'."),
         };
-        if (problem.StatusCode == 401) Response.Headers.WWWAuthenticate = "Bearer";
+        if (problem.StatusCode == 401)
+            Response.Headers.WWWAuthenticate = Context.GetEndpoint()?.Metadata.GetMetadata<BearerChallenge>()?.Header ?? "Bearer";
         return problem.ExecuteAsync(Context);
     }
 
@@ -147,6 +148,9 @@ public sealed class ApiKeyAuthenticationHandler(
 
 /// <summary>Endpoint metadata naming the scope a route needs (for the 403 message and the OpenAPI doc).</summary>
 public sealed record RequiredScope(string Scope);
+
+/// <summary>Endpoint metadata: the WWW-Authenticate value a 401 of this route carries (e.g. with RFC 9728 resource_metadata).</summary>
+public sealed record BearerChallenge(string Header);
 
 /// <summary>Endpoint metadata: the route creates, changes or deletes something of the whole account (not of one project).</summary>
 public sealed record AccountWideWrite;

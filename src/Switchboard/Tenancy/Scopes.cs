@@ -7,7 +7,7 @@ public static class Scopes
     public const string Read = "read";
     public const string IntegrationsWrite = "integrations:write";
     public const string CredentialsRead = "credentials:read";
-    /// <summary>Calling native tools and the credential-injecting proxy.</summary>
+    /// <summary>Calling native tools (also through Switchboard's MCP server, /mcp) and the credential-injecting proxy.</summary>
     public const string ToolsInvoke = "tools:invoke";
     public const string Admin = "admin";
 

@@ -60,6 +60,8 @@ public class SwitchboardApp : WebApplicationFactory<Program>, IAsyncLifetime
         // Tests never call real providers: credential checks run only in fixtures that point them at a loopback stand-in.
         builder.UseSetting("Switchboard:Health:Enabled", "false");
         builder.UseSetting("Switchboard:Health:CheckOnInstall", "false");
+        // MCP connection checks run when a test calls McpConnectionMonitor.RunDueChecksAsync itself.
+        builder.UseSetting("Switchboard:Mcp:MonitorEnabled", "false");
         builder.UseSetting("Switchboard:Crypto:KeyFile", Path.Combine(Path.GetTempPath(), "switchboard-tests", "absent-" + Guid.NewGuid().ToString("N") + ".json"));
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
         builder.ConfigureLogging(l => l.AddProvider(Logs).SetMinimumLevel(LogLevel.Debug));

@@ -15,12 +15,12 @@ public sealed class RestrictedKeyMatrixTests(TenancyApp app, ITestOutputHelper o
 {
     /// <summary>
     /// Reads a restricted key may make: they show its own project (its catalog, projects list, keys, audit events), the
-    /// account's custom providers (they are in every project's catalog), or nothing yet (MCP, tools).
+    /// account's custom providers (they are in every project's catalog), its MCP connections and native tools.
     /// </summary>
     private static readonly HashSet<string> OwnProjectReads =
     [
         "GET /api/v1/integrations/",
-        "GET /api/v1/mcp-connections",
+        "GET /api/v1/mcp-connections/",
         "GET /api/v1/native-tools/",
         "GET /api/v1/projects/",
         "GET /api/v1/api-keys/",
@@ -37,6 +37,17 @@ public sealed class RestrictedKeyMatrixTests(TenancyApp app, ITestOutputHelper o
     [
         "POST /api/v1/native-tools/{name}/invoke",
         .. new[] { "GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE" }.Select(m => m + " /api/v1/proxy/{provider}/{**path}"),
+    ];
+
+    /// <summary>
+    /// Routes that act on the key's own project only, whatever is asked (MCP tests cover what they serve): a create with
+    /// no body (refused as invalid, so nothing is written), and Switchboard's MCP server, which answers a bare HTTP call
+    /// with a protocol error. Any status below 500, no trace of the default project, nothing written.
+    /// </summary>
+    private static readonly HashSet<string> OwnProjectOnly =
+    [
+        "POST /api/v1/mcp-connections/",
+        "POST /mcp/",
     ];
 
     /// <summary>Plausible bodies: each would succeed if the key could reach the resource.</summary>
@@ -88,6 +99,7 @@ public sealed class RestrictedKeyMatrixTests(TenancyApp app, ITestOutputHelper o
             }
             else if (status is >= 200 and < 300 && OwnProjectReads.Contains(route.Name)) { }
             else if (status == 409 && OwnProjectCalls.Contains(route.Name) && text.Contains("\"integration_not_active\"", StringComparison.Ordinal)) { }
+            else if (OwnProjectOnly.Contains(route.Name)) { }
             else failures.Add("expected 403/404: " + verdict);
 
             // A 404 may name the id it was asked for; anything else of the default project must not show.

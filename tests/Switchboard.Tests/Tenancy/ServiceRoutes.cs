@@ -57,6 +57,7 @@ public static class ServiceRoutes
     {
         (_, "projectId") => r.Account.ProjectId,
         (var x, "id") when x.Contains("/api-keys/") => r.DefaultKeyId,
+        (var x, "id") when x.Contains("/mcp-connections/") => r.McpConnectionId,
         (var x, "id") when x.Contains("/integrations/") => r.StripeIntegrationId,
         (_, "customerIntegrationId") => r.GithubIntegrationId,
         (_, "userId") => DefaultProjectResources.EndUser,
