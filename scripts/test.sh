@@ -36,6 +36,8 @@ SOLUTION="Switchboard.slnx"
 APP_PROJECT="src/Switchboard"
 TEST_PROJECT="tests/Switchboard.Tests/Switchboard.Tests.csproj"
 OAUTH_DIR="tests/oauth-server"
+# Test helpers with npm packages: the OAuth server, the webhook receiver (standardwebhooks verifier).
+NPM_DIRS=("$OAUTH_DIR" "tests/webhook-receiver")
 CHROMIUM="${SWITCHBOARD_TEST_CHROMIUM:-/usr/bin/chromium}"
 RESULTS="${SWITCHBOARD_TEST_RESULTS:-$ROOT/TestResults}"
 RUN_TIMEOUT="${SWITCHBOARD_TEST_RUN_TIMEOUT:-900}"
@@ -231,14 +233,15 @@ fi
 say "dotnet tool restore"
 dotnet tool restore || die "dotnet tool restore failed"
 
-if [ -f "$OAUTH_DIR/package.json" ]; then
-    say "npm packages for $OAUTH_DIR"
-    if [ -f "$OAUTH_DIR/package-lock.json" ]; then
-        (cd "$OAUTH_DIR" && npm ci --no-audit --no-fund </dev/null) || die "npm ci in $OAUTH_DIR failed"
+for NPM_DIR in "${NPM_DIRS[@]}"; do
+    [ -f "$NPM_DIR/package.json" ] || continue
+    say "npm packages for $NPM_DIR"
+    if [ -f "$NPM_DIR/package-lock.json" ]; then
+        (cd "$NPM_DIR" && npm ci --no-audit --no-fund </dev/null) || die "npm ci in $NPM_DIR failed"
     else
-        (cd "$OAUTH_DIR" && npm install --no-audit --no-fund </dev/null) || die "npm install in $OAUTH_DIR failed"
+        (cd "$NPM_DIR" && npm install --no-audit --no-fund </dev/null) || die "npm install in $NPM_DIR failed"
     fi
-fi
+done
 
 # ---------------------------------------------------------------- build
 

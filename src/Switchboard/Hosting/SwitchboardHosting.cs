@@ -22,6 +22,7 @@ using Switchboard.Sealing;
 using Switchboard.Store;
 using Switchboard.Tenancy;
 using Switchboard.Tools;
+using Switchboard.Webhooks;
 
 namespace Switchboard.Hosting;
 
@@ -63,6 +64,7 @@ public static class SwitchboardHosting
         services.AddRateLimits(builder.Configuration);
         services.AddIdempotency(builder.Configuration);
         services.AddCredentialHealth(builder.Configuration);
+        services.AddWebhooks(builder.Configuration);
         services.AddLiveness();
 
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemDefaults.Apply);
@@ -132,6 +134,7 @@ public static class SwitchboardHosting
         api.MapProviders();
         api.MapIntegrationUsers();
         api.MapOAuthFlow();
+        api.MapWebhooks();
     }
 
     private static readonly PathString ApiPrefix = "/api/v1";

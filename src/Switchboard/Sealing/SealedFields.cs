@@ -23,6 +23,10 @@ public static class SealedFields
     public static SecretContext VerifierAad(string accountId, Guid sessionId) =>
         new(accountId, OAuthSession.Table, sessionId.ToString(), "code_verifier");
 
+    /// <summary>A webhook endpoint's signing secret: bound to its account, endpoint and field (secret, previous_secret).</summary>
+    public static SecretContext WebhookSecretAad(string accountId, Guid endpointId, string field) =>
+        new(accountId, WebhookEndpoint.Table, endpointId.ToString(), field);
+
     public static readonly SealedColumn<IntegrationSecret> SecretValue =
         new("ciphertext", s => s.Ciphertext, s => SecretAad(s.AccountId, s.IntegrationId, s.Name));
 
@@ -35,6 +39,12 @@ public static class SealedFields
     public static readonly SealedColumn<OAuthSession> CodeVerifier =
         new("code_verifier", s => s.CodeVerifier, s => VerifierAad(s.AccountId, s.Id));
 
+    public static readonly SealedColumn<WebhookEndpoint> WebhookSecret =
+        new("secret", e => e.Secret, e => WebhookSecretAad(e.AccountId, e.Id, "secret"));
+
+    public static readonly SealedColumn<WebhookEndpoint> WebhookPreviousSecret =
+        new("previous_secret", e => e.PreviousSecret, e => WebhookSecretAad(e.AccountId, e.Id, "previous_secret"));
+
     public static readonly IReadOnlyList<ISealedTable> All =
     [
         // The key id is a column: rows still to re-wrap are found by an indexed query.
@@ -42,6 +52,7 @@ public static class SealedFields
         // A connection being refreshed (leased) is left alone: the refresher is about to replace its tokens.
         new SealedTable<OAuthConnection>(OAuthConnection.Table, [AccessToken, RefreshToken], busy: c => c.LeaseOwner != null),
         new SealedTable<OAuthSession>(OAuthSession.Table, [CodeVerifier]),
+        new SealedTable<WebhookEndpoint>(WebhookEndpoint.Table, [WebhookSecret, WebhookPreviousSecret]),
     ];
 
     /// <summary>The token column a revocation hint names.</summary>

@@ -7,9 +7,11 @@ public static class Scopes
     public const string Read = "read";
     public const string IntegrationsWrite = "integrations:write";
     public const string CredentialsRead = "credentials:read";
+    /// <summary>Create, change, delete webhook endpoints, rotate their secrets, replay deliveries (reading them needs read).</summary>
+    public const string WebhooksWrite = "webhooks:write";
     public const string Admin = "admin";
 
-    public static readonly string[] All = [Read, IntegrationsWrite, CredentialsRead, Admin];
+    public static readonly string[] All = [Read, IntegrationsWrite, CredentialsRead, WebhooksWrite, Admin];
 
     public static bool IsKnown(string scope) => All.Contains(scope, StringComparer.Ordinal);
 }
