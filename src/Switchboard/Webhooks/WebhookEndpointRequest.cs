@@ -7,9 +7,11 @@ namespace Switchboard.Webhooks;
 
 /// <summary>
 /// POST /webhook-endpoints (url required) and PATCH /webhook-endpoints/{id} (every member optional): the URL events are
-/// POSTed to, the event types it receives (empty or left out on creation: all), whether it is enabled.
+/// POSTed to, the event types it receives (empty or left out on creation: all), whether it is enabled, and on creation
+/// the project whose events it receives (project_id; ignored by PATCH).
 /// </summary>
-public sealed record WebhookEndpointRequest(string? Url, IReadOnlyList<string>? EventTypes, bool? Enabled) : IJsonRequest<WebhookEndpointRequest>
+public sealed record WebhookEndpointRequest(string? Url, IReadOnlyList<string>? EventTypes, bool? Enabled, string? ProjectId = null)
+    : IJsonRequest<WebhookEndpointRequest>
 {
     public static (WebhookEndpointRequest? Request, IReadOnlyList<FieldError> Errors) Parse(JsonElement root)
     {
@@ -42,6 +44,12 @@ public sealed record WebhookEndpointRequest(string? Url, IReadOnlyList<string>? 
             if (e.ValueKind is JsonValueKind.True or JsonValueKind.False) enabled = e.GetBoolean();
             else errors.Add(new("enabled", "wrong_type", "enabled must be true or false."));
         }
-        return (new WebhookEndpointRequest(url, types, enabled), errors);
+        string? projectId = null;
+        if (root.TryGetProperty("project_id", out var p) && p.ValueKind != JsonValueKind.Null)
+        {
+            projectId = p.ValueKind == JsonValueKind.String ? p.GetString() : null;
+            if (projectId is null) errors.Add(new("project_id", "wrong_type", "project_id must be a string."));
+        }
+        return (new WebhookEndpointRequest(url, types, enabled, projectId), errors);
     }
 }

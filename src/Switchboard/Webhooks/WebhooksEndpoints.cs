@@ -12,9 +12,10 @@ using Switchboard.Tenancy;
 namespace Switchboard.Webhooks;
 
 /// <summary>
-/// The project's webhook endpoints (Standard Webhooks): CRUD, secret rotation, the delivery log and replay. Endpoints
-/// belong to the project the request acts on (a restricted key's project, else the account's default project);
-/// another account's or project's endpoint is 404.
+/// Webhook endpoints (Standard Webhooks): CRUD, secret rotation, the delivery log and replay. An endpoint belongs to one
+/// project and receives that project's events; as for API keys, a key restricted to a project sees and creates only its
+/// project's endpoints, other keys the account's (created in the project named by project_id, else the default one).
+/// Another account's endpoint, or another project's for a restricted key, is a 404.
 /// </summary>
 public static class WebhooksEndpoints
 {
@@ -39,9 +40,9 @@ public static class WebhooksEndpoints
 
     public static async Task<Ok<WebhookEndpointList>> List(Tenant tenant, SwitchboardDb db, TimeProvider time, CancellationToken ct)
     {
-        var (accountId, projectId) = (tenant.AccountId, tenant.ProjectId);
+        var (accountId, restricted) = (tenant.AccountId, tenant.RestrictedProjectId);
         var rows = await db.Set<WebhookEndpoint>().AsNoTracking()
-            .Where(e => e.AccountId == accountId && e.ProjectId == projectId).OrderBy(e => e.CreatedAt).ToListAsync(ct);
+            .Where(e => e.AccountId == accountId && (restricted == null || e.ProjectId == restricted)).OrderBy(e => e.CreatedAt).ToListAsync(ct);
         var now = time.GetUtcNow().UtcDateTime;
         return TypedResults.Ok(new WebhookEndpointList(rows.Select(e => WebhookEndpointView.From(e, now)).ToList()));
     }
@@ -60,7 +61,12 @@ public static class WebhooksEndpoints
         if (body!.Url is null) return Problems.Validation([new("url", "required", "url is required (an absolute https URL).")]);
         if (CheckUrl(s.Policy, body.Url) is { } bad) return Problems.Validation([bad]);
         if (!s.Box.IsAvailable) return Problems.EncryptionUnavailable();
-        var (accountId, projectId) = (tenant.AccountId, tenant.ProjectId);
+        var accountId = tenant.AccountId;
+        // As for API keys: project_id left out means the project the request acts on; another project the key may not
+        // see (or that does not exist) is a 404.
+        var projectId = body.ProjectId ?? tenant.ProjectId;
+        if (body.ProjectId is { } asked && (!tenant.MaySee(asked) || !await db.Projects.AnyAsync(p => p.AccountId == accountId && p.Id == asked, ct)))
+            return Problems.NotFound("project", asked);
         var max = s.Options.Value.MaxEndpointsPerProject;
         if (await db.Set<WebhookEndpoint>().CountAsync(e => e.AccountId == accountId && e.ProjectId == projectId, ct) >= max)
             return Problems.Conflict("too_many_webhook_endpoints", "Too many webhook endpoints", $"A project has at most {max} webhook endpoints (Switchboard:Webhooks:MaxEndpointsPerProject).");
@@ -93,11 +99,11 @@ public static class WebhooksEndpoints
         if (problem is not null) return problem;
         if (body!.Url is not null && CheckUrl(s.Policy, body.Url) is { } bad) return Problems.Validation([bad]);
         if (!Guid.TryParse(id, out var guid)) return NotFound(id);
-        var (accountId, projectId) = (tenant.AccountId, tenant.ProjectId);
+        var (accountId, restricted) = (tenant.AccountId, tenant.RestrictedProjectId);
         var now = s.Time.GetUtcNow().UtcDateTime;
         var updated = await s.Writer.WriteAsync(async (tx, token) =>
         {
-            var row = await tx.Db.Set<WebhookEndpoint>().FirstOrDefaultAsync(e => e.AccountId == accountId && e.ProjectId == projectId && e.Id == guid, token);
+            var row = await tx.Db.Set<WebhookEndpoint>().FirstOrDefaultAsync(e => e.AccountId == accountId && (restricted == null || e.ProjectId == restricted) && e.Id == guid, token);
             if (row is null) return null;
             var before = new { row.Url, row.EventTypesJson, row.Enabled };
             if (body.Url is not null) row.Url = body.Url;
@@ -111,7 +117,7 @@ public static class WebhooksEndpoints
             if (before.Equals(new { row.Url, row.EventTypesJson, row.Enabled })) return row;
             row.UpdatedAt = now;
             row.Version++;
-            AuditLog.Record(tx.Db, tenant.Actor, accountId, "webhook.endpoint.updated", projectId, targetId: row.Id.ToString(), data: new
+            AuditLog.Record(tx.Db, tenant.Actor, accountId, "webhook.endpoint.updated", row.ProjectId, targetId: row.Id.ToString(), data: new
             {
                 before = new { host = new Uri(before.Url).Host, event_types = JsonSerializer.Deserialize<string[]>(before.EventTypesJson), before.Enabled },
                 after = new { host = new Uri(row.Url).Host, event_types = JsonSerializer.Deserialize<string[]>(row.EventTypesJson), row.Enabled },
@@ -127,11 +133,13 @@ public static class WebhooksEndpoints
     public static async Task<Results<NoContent, ProblemHttpResult>> Delete(string id, Tenant tenant, IStoreWriter writer, CancellationToken ct)
     {
         if (!Guid.TryParse(id, out var guid)) return NotFound(id);
-        var (accountId, projectId) = (tenant.AccountId, tenant.ProjectId);
+        var (accountId, restricted) = (tenant.AccountId, tenant.RestrictedProjectId);
         var deleted = await writer.WriteAsync(async (tx, token) =>
         {
             var db = tx.Db;
-            if (!await db.Set<WebhookEndpoint>().AnyAsync(e => e.AccountId == accountId && e.ProjectId == projectId && e.Id == guid, token)) return false;
+            var projectId = await db.Set<WebhookEndpoint>().Where(e => e.AccountId == accountId && (restricted == null || e.ProjectId == restricted) && e.Id == guid)
+                .Select(e => e.ProjectId).FirstOrDefaultAsync(token);
+            if (projectId is null) return false;
             var deliveries = db.Set<WebhookDelivery>().Where(d => d.AccountId == accountId && d.EndpointId == guid).Select(d => d.Id);
             await db.Set<WebhookAttempt>().Where(a => a.AccountId == accountId && deliveries.Contains(a.DeliveryId)).ExecuteDeleteAsync(token);
             await db.Set<WebhookDelivery>().Where(d => d.AccountId == accountId && d.EndpointId == guid).ExecuteDeleteAsync(token);
@@ -148,14 +156,14 @@ public static class WebhooksEndpoints
     {
         if (!Guid.TryParse(id, out var guid)) return NotFound(id);
         if (!s.Box.IsAvailable) return Problems.EncryptionUnavailable();
-        var (accountId, projectId) = (tenant.AccountId, tenant.ProjectId);
+        var (accountId, restricted) = (tenant.AccountId, tenant.RestrictedProjectId);
         var now = s.Time.GetUtcNow().UtcDateTime;
         var secret = WebhookSignature.NewSecret();
         var sealedNew = s.Box.EncryptString(secret, SealedFields.WebhookSecretAad(accountId, guid, "secret"));
         var overlap = s.Options.Value.SecretOverlap;
         var rotated = await s.Writer.WriteAsync(async (tx, token) =>
         {
-            var row = await tx.Db.Set<WebhookEndpoint>().FirstOrDefaultAsync(e => e.AccountId == accountId && e.ProjectId == projectId && e.Id == guid, token);
+            var row = await tx.Db.Set<WebhookEndpoint>().FirstOrDefaultAsync(e => e.AccountId == accountId && (restricted == null || e.ProjectId == restricted) && e.Id == guid, token);
             if (row is null) return null;
             // The current secret becomes the previous one, re-sealed to its own field.
             row.PreviousSecret = SealedFields.WebhookPreviousSecret.Seal(s.Box, row, SealedFields.WebhookSecret.Open(s.Box, row));
@@ -163,7 +171,7 @@ public static class WebhooksEndpoints
             row.Secret = sealedNew;
             row.UpdatedAt = now;
             row.Version++;
-            AuditLog.Record(tx.Db, tenant.Actor, accountId, "webhook.endpoint.secret_rotated", projectId, targetId: id,
+            AuditLog.Record(tx.Db, tenant.Actor, accountId, "webhook.endpoint.secret_rotated", row.ProjectId, targetId: id,
                 data: new { previous_secret_expires_at = row.PreviousSecretUntil });
             await tx.Db.SaveChangesAsync(token);
             return row;
@@ -198,19 +206,19 @@ public static class WebhooksEndpoints
     {
         if (!Guid.TryParse(id, out var endpointId)) return NotFound(id);
         if (!Guid.TryParse(deliveryId, out var original)) return Problems.NotFound("webhook delivery", deliveryId);
-        var (accountId, projectId) = (tenant.AccountId, tenant.ProjectId);
+        var (accountId, restricted) = (tenant.AccountId, tenant.RestrictedProjectId);
         var now = s.Time.GetUtcNow().UtcDateTime;
         var (replay, endpointFound) = await s.Writer.WriteAsync(async (tx, token) =>
         {
             var db = tx.Db;
-            if (!await db.Set<WebhookEndpoint>().AnyAsync(e => e.AccountId == accountId && e.ProjectId == projectId && e.Id == endpointId, token))
+            if (!await db.Set<WebhookEndpoint>().AnyAsync(e => e.AccountId == accountId && (restricted == null || e.ProjectId == restricted) && e.Id == endpointId, token))
                 return ((WebhookDelivery?)null, false);
             var d = await db.Set<WebhookDelivery>().AsNoTracking()
                 .FirstOrDefaultAsync(x => x.AccountId == accountId && x.EndpointId == endpointId && x.Id == original, token);
             if (d is null) return (null, true);
             var copy = WebhookOutbox.NewDelivery(accountId, d.ProjectId, endpointId, d.EventId, d.EventType, d.MessageId, now, replayOf: d.Id);
             db.Add(copy);
-            AuditLog.Record(db, tenant.Actor, accountId, "webhook.delivery.replayed", projectId, targetId: d.Id.ToString(),
+            AuditLog.Record(db, tenant.Actor, accountId, "webhook.delivery.replayed", d.ProjectId, targetId: d.Id.ToString(),
                 data: new { replay_id = copy.Id, webhook_id = d.MessageId, event_type = d.EventType });
             await db.SaveChangesAsync(token);
             tx.OnCommitted(Events.EventSignal.Pulse);
@@ -224,8 +232,9 @@ public static class WebhooksEndpoints
     private static async Task<WebhookEndpoint?> FindAsync(SwitchboardDb db, Tenant tenant, string id, CancellationToken ct)
     {
         if (!Guid.TryParse(id, out var guid)) return null;
-        var (accountId, projectId) = (tenant.AccountId, tenant.ProjectId);
-        return await db.Set<WebhookEndpoint>().AsNoTracking().FirstOrDefaultAsync(e => e.AccountId == accountId && e.ProjectId == projectId && e.Id == guid, ct);
+        var (accountId, restricted) = (tenant.AccountId, tenant.RestrictedProjectId);
+        return await db.Set<WebhookEndpoint>().AsNoTracking()
+            .FirstOrDefaultAsync(e => e.AccountId == accountId && (restricted == null || e.ProjectId == restricted) && e.Id == guid, ct);
     }
 
     private static ProblemHttpResult NotFound(string id) => Problems.NotFound("webhook endpoint", id);
