@@ -37,8 +37,10 @@ source "$ROOT/scripts/lib/pg.sh"
 SOLUTION="Switchboard.slnx"
 APP_PROJECT="src/Switchboard"
 TEST_PROJECT="tests/Switchboard.Tests/Switchboard.Tests.csproj"
-# npm packages of real parts the tests run: the OAuth server (oidc-provider) and the MCP client/server (official SDK, server-everything).
-NPM_DIRS=("tests/oauth-server" "tests/mcp-clients")
+OAUTH_DIR="tests/oauth-server"
+# npm packages of real parts the tests run: the OAuth server (oidc-provider), the MCP client/server (official SDK,
+# server-everything) and the webhook receiver (standardwebhooks verifier).
+NPM_DIRS=("$OAUTH_DIR" "tests/mcp-clients" "tests/webhook-receiver")
 CHROMIUM="${SWITCHBOARD_TEST_CHROMIUM:-/usr/bin/chromium}"
 RESULTS="${SWITCHBOARD_TEST_RESULTS:-$ROOT/TestResults}"
 RUN_TIMEOUT="${SWITCHBOARD_TEST_RUN_TIMEOUT:-900}"
@@ -237,13 +239,13 @@ fi
 say "dotnet tool restore"
 dotnet tool restore || die "dotnet tool restore failed"
 
-for npm_dir in "${NPM_DIRS[@]}"; do
-    [ -f "$npm_dir/package.json" ] || continue
-    say "npm packages for $npm_dir"
-    if [ -f "$npm_dir/package-lock.json" ]; then
-        (cd "$npm_dir" && npm ci --no-audit --no-fund </dev/null) || die "npm ci in $npm_dir failed"
+for NPM_DIR in "${NPM_DIRS[@]}"; do
+    [ -f "$NPM_DIR/package.json" ] || continue
+    say "npm packages for $NPM_DIR"
+    if [ -f "$NPM_DIR/package-lock.json" ]; then
+        (cd "$NPM_DIR" && npm ci --no-audit --no-fund </dev/null) || die "npm ci in $NPM_DIR failed"
     else
-        (cd "$npm_dir" && npm install --no-audit --no-fund </dev/null) || die "npm install in $npm_dir failed"
+        (cd "$NPM_DIR" && npm install --no-audit --no-fund </dev/null) || die "npm install in $NPM_DIR failed"
     fi
 done
 

@@ -7,6 +7,7 @@ using Switchboard.Jobs;
 using Switchboard.Sealing;
 using Switchboard.Store;
 using Switchboard.Telemetry;
+using Switchboard.Events;
 
 namespace Switchboard.Credentials;
 
@@ -111,6 +112,7 @@ public sealed class TokenRefresher(SecretBox box, TokenClient tokens, AccountCat
             int updated;
             string action;
             object data;
+            string statusAfter;
             if (outcome.Tokens is { } t)
             {
                 var scopes = t.Scope ?? row.Scopes;
@@ -123,6 +125,7 @@ public sealed class TokenRefresher(SecretBox box, TokenClient tokens, AccountCat
                     .SetProperty(c => c.FailureCount, 0).SetProperty(c => c.FirstFailureAt, (DateTime?)null)
                     .SetProperty(c => c.NextAttemptAt, (DateTime?)null).SetProperty(c => c.LastError, (string?)null)
                     .SetProperty(c => c.RefreshedAt, now).SetProperty(c => c.UpdatedAt, now), token);
+                statusAfter = ConnectionStatus.Active;
                 action = row.AccessToken is null ? "oauth.token.issued" : "oauth.token.refreshed";
                 data = new { audience.user_id, audience.trigger, rotated = t.RefreshToken is not null, expires_at = t.ExpiresAt, generation = row.Generation + 1 };
             }
@@ -137,8 +140,9 @@ public sealed class TokenRefresher(SecretBox box, TokenClient tokens, AccountCat
                 var backoff = TimeSpan.FromSeconds(Math.Min(O.MaxBackoff.TotalSeconds, Math.Pow(2, Math.Min(failures, 20))));
                 DateTime? next = giveUp ? null : now + backoff;
                 var keepTokens = f.Kind != TokenFailureKind.InvalidGrant;
+                statusAfter = row.UserId.Length == 0 ? ConnectionStatus.Active : status;
                 updated = await q.ExecuteUpdateAsync(s => s
-                    .SetProperty(c => c.Status, row.UserId.Length == 0 ? ConnectionStatus.Active : status)
+                    .SetProperty(c => c.Status, statusAfter)
                     .SetProperty(c => c.AccessToken, c => keepTokens ? c.AccessToken : null)
                     .SetProperty(c => c.RefreshToken, c => keepTokens ? c.RefreshToken : null)
                     .SetProperty(c => c.Generation, c => c.Generation + 1)
@@ -153,6 +157,17 @@ public sealed class TokenRefresher(SecretBox box, TokenClient tokens, AccountCat
             // Another node stored newer tokens (or took over our expired lease after a failure); ours are discarded.
             if (updated == 0) return null;
             AuditLog.Record(tx.Db, actor, row.AccountId, action, row.ProjectId, app?.Provider.Name, row.Id.ToString(), data);
+            // The first token of a connection is issued by the callback (connection.created); only a refresh reports here.
+            var recovered = outcome.Tokens is not null && row.FailureCount > 0;
+            if (outcome.Failure is not null || recovered)
+                EventOutbox.Add(tx, new(recovered ? EventTypes.ConnectionRefreshRecovered : EventTypes.ConnectionRefreshFailed,
+                    new EventData(row.AccountId, row.ProjectId)
+                    {
+                        IntegrationId = row.IntegrationId.ToString(), Provider = app?.Provider.Name, EndUserId = audience.user_id,
+                        ConnectionId = row.Id.ToString(), PreviousStatus = row.Status,
+                        Status = statusAfter,
+                        Error = outcome.Failure?.Error,
+                    }));
             if (outcome.Failure is { Kind: TokenFailureKind.Blocked, BlockedHost: { } blockedHost })
                 AuditLog.OutboundBlocked(tx.Db, actor, row.AccountId, row.ProjectId, app?.Provider.Name, row.Id.ToString(), FeatureOf(app), blockedHost);
             await tx.Db.SaveChangesAsync(token);

@@ -25,6 +25,7 @@ using Switchboard.Sealing;
 using Switchboard.Store;
 using Switchboard.Tenancy;
 using Switchboard.Tools;
+using Switchboard.Webhooks;
 
 namespace Switchboard.Hosting;
 
@@ -68,6 +69,7 @@ public static class SwitchboardHosting
         services.AddIdempotency(builder.Configuration);
         services.AddCredentialHealth(builder.Configuration);
         services.AddMcpFeature(builder.Configuration);
+        services.AddWebhooks(builder.Configuration);
         services.AddLiveness();
 
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemDefaults.Apply);
@@ -141,6 +143,7 @@ public static class SwitchboardHosting
         api.MapProviders();
         api.MapIntegrationUsers();
         api.MapOAuthFlow();
+        api.MapWebhooks();
     }
 
     private static readonly PathString ApiPrefix = "/api/v1";

@@ -10,6 +10,7 @@ using Switchboard.Http;
 using Switchboard.Sealing;
 using Switchboard.Store;
 using Switchboard.Tenancy;
+using Switchboard.Events;
 
 namespace Switchboard.OAuth;
 
@@ -177,6 +178,11 @@ public static class IntegrationUsersEndpoints
             await tx.Db.Set<OAuthConnection>().Where(c => c.AccountId == accountId && c.Id == row.Id).ExecuteDeleteAsync(token);
             AuditLog.Record(tx.Db, tenant.Actor, accountId, "oauth.user.deleted", row.ProjectId, target.Provider.Name, row.Id.ToString(),
                 new { user_id = userId, revoked_at_provider = revoked, before = new { status = row.Status } });
+            EventOutbox.Add(tx, new(EventTypes.ConnectionDeleted, new EventData(accountId, row.ProjectId)
+            {
+                IntegrationId = row.IntegrationId.ToString(), Provider = target.Provider.Name, EndUserId = userId,
+                ConnectionId = row.Id.ToString(), PreviousStatus = row.Status,
+            }));
             // The user is deleted all the same; the refused revocation is on record.
             if (blockedHost is not null)
                 AuditLog.OutboundBlocked(tx.Db, tenant.Actor, accountId, row.ProjectId, target.Provider.Name, row.Id.ToString(), "oauth.revoke", blockedHost);

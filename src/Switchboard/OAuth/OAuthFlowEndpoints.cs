@@ -6,6 +6,7 @@ using Switchboard.Credentials;
 using Switchboard.Http;
 using Switchboard.Sealing;
 using Switchboard.Store;
+using Switchboard.Events;
 
 namespace Switchboard.OAuth;
 
@@ -173,6 +174,7 @@ public static class OAuthFlowEndpoints
                 .FirstOrDefaultAsync(c => c.AccountId == session.AccountId && c.Id == session.ConnectionId, token);
             if (connection is null) return false;
             var before = connection.Status;
+            var firstConnect = connection.ConnectedAt is null;
             connection.AccessToken = access;
             connection.RefreshToken = refresh;
             connection.TokenType = t.TokenType;
@@ -191,6 +193,13 @@ public static class OAuthFlowEndpoints
             AuditLog.Record(tx.Db, actor, session.AccountId, "oauth.user.connected", session.ProjectId, providerName, connection.Id.ToString(),
                 new { user_id = connection.UserId, session_id = session.Id, before = new { status = before }, after = new { status = connection.Status },
                     scopes = connection.Scopes, has_refresh_token = t.RefreshToken is not null, expires_at = t.ExpiresAt });
+            // Once per connection: authorising it again later changes its tokens, not its existence.
+            if (firstConnect)
+                EventOutbox.Add(tx, new(EventTypes.ConnectionCreated, new EventData(session.AccountId, session.ProjectId)
+                {
+                    IntegrationId = session.IntegrationId.ToString(), Provider = providerName, EndUserId = connection.UserId,
+                    ConnectionId = connection.Id.ToString(), Status = connection.Status, PreviousStatus = before,
+                }));
             await SetOutcomeAsync(tx.Db, session, OAuthSession.Succeeded, now, token);
             await tx.Db.SaveChangesAsync(token);
             return true;
@@ -222,6 +231,11 @@ public static class OAuthFlowEndpoints
             }
             AuditLog.Record(tx.Db, actor, session.AccountId, "oauth.callback.failed", session.ProjectId, provider, session.ConnectionId.ToString(),
                 new { user_id = connection?.UserId, session_id = session.Id, error, provider_error = providerError });
+            EventOutbox.Add(tx, new(EventTypes.ConnectionFailed, new EventData(session.AccountId, session.ProjectId)
+            {
+                IntegrationId = session.IntegrationId.ToString(), Provider = provider, EndUserId = connection?.UserId,
+                ConnectionId = session.ConnectionId.ToString(), Status = connection?.Status, Error = error,
+            }));
             if (blockedHost is not null)
                 AuditLog.OutboundBlocked(tx.Db, actor, session.AccountId, session.ProjectId, provider, session.ConnectionId.ToString(), "oauth.code_exchange", blockedHost);
             await SetOutcomeAsync(tx.Db, session, error, now, token);

@@ -27,6 +27,10 @@ public static class SealedFields
     public static SecretContext McpHeadersAad(string accountId, Guid connectionId) =>
         new(accountId, McpConnection.Table, connectionId.ToString(), "headers");
 
+    /// <summary>A webhook endpoint's signing secret: bound to its account, endpoint and field (secret, previous_secret).</summary>
+    public static SecretContext WebhookSecretAad(string accountId, Guid endpointId, string field) =>
+        new(accountId, WebhookEndpoint.Table, endpointId.ToString(), field);
+
     public static readonly SealedColumn<IntegrationSecret> SecretValue =
         new("ciphertext", s => s.Ciphertext, s => SecretAad(s.AccountId, s.IntegrationId, s.Name));
 
@@ -42,6 +46,12 @@ public static class SealedFields
     public static readonly SealedColumn<McpConnection> McpHeaders =
         new("headers", c => c.HeadersCiphertext, c => McpHeadersAad(c.AccountId, c.Id));
 
+    public static readonly SealedColumn<WebhookEndpoint> WebhookSecret =
+        new("secret", e => e.Secret, e => WebhookSecretAad(e.AccountId, e.Id, "secret"));
+
+    public static readonly SealedColumn<WebhookEndpoint> WebhookPreviousSecret =
+        new("previous_secret", e => e.PreviousSecret, e => WebhookSecretAad(e.AccountId, e.Id, "previous_secret"));
+
     public static readonly IReadOnlyList<ISealedTable> All =
     [
         // The key id is a column: rows still to re-wrap are found by an indexed query.
@@ -50,6 +60,7 @@ public static class SealedFields
         new SealedTable<OAuthConnection>(OAuthConnection.Table, [AccessToken, RefreshToken], busy: c => c.LeaseOwner != null),
         new SealedTable<OAuthSession>(OAuthSession.Table, [CodeVerifier]),
         new SealedTable<McpConnection>(McpConnection.Table, [McpHeaders]),
+        new SealedTable<WebhookEndpoint>(WebhookEndpoint.Table, [WebhookSecret, WebhookPreviousSecret]),
     ];
 
     /// <summary>The token column a revocation hint names.</summary>

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Switchboard.Audit;
+using Switchboard.Events;
 
 namespace Switchboard.Store;
 
@@ -26,11 +27,15 @@ public sealed partial class IntegrationStore
             if (blockedHost is not null)
                 AuditLog.OutboundBlocked(tx.Db, actor, accountId, checkedRow.ProjectId, checkedRow.Provider, target, "health.check", blockedHost);
             if (previousStatus != status)
+            {
                 AuditLog.Record(tx.Db, actor, accountId, "integration.health_changed", checkedRow.ProjectId, checkedRow.Provider, target, new
                 {
                     Before = new { HealthStatus = previousStatus },
                     After = new { HealthStatus = status, ErrorMessage = errorMessage },
                 });
+                EventOutbox.Add(tx, new(EventTypes.IntegrationHealthChanged, new EventData(accountId, checkedRow.ProjectId)
+                    { IntegrationId = target, Provider = checkedRow.Provider, Status = status, PreviousStatus = previousStatus, Error = errorMessage }));
+            }
             await tx.Db.SaveChangesAsync(token);
             var now = DateTime.UtcNow;
             await tx.Db.Integrations.Where(i => i.AccountId == accountId && i.Id == id).ExecuteUpdateAsync(s =>

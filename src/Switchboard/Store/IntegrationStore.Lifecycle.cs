@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Switchboard.Audit;
 using Switchboard.Http;
+using Switchboard.Events;
 
 namespace Switchboard.Store;
 
@@ -93,9 +94,15 @@ public sealed partial class IntegrationStore
         if (lifecycleEvent)
             AuditLog.Record(tx.Db, actor, row.AccountId, "integration.lifecycle.updated", row.ProjectId, row.Provider, target,
                 LifecycleSnapshot.Diff(before, after));
+        var data = new EventData(row.AccountId, row.ProjectId)
+            { IntegrationId = target, Provider = row.Provider, Status = after.Status, PreviousStatus = before.Status };
+        if (lifecycleEvent) EventOutbox.Add(tx, new(EventTypes.IntegrationLifecycleUpdated, data));
         if (before.Status != IntegrationStatus.Disconnected && after.Status == IntegrationStatus.Disconnected)
+        {
             AuditLog.Record(tx.Db, actor, row.AccountId, "integration.disconnected", row.ProjectId, row.Provider, target,
                 new { Before = new { before.Status, before.SidebarEnabled, before.HealthStatus }, After = new { after.Status, after.SidebarEnabled, after.HealthStatus } });
+            EventOutbox.Add(tx, new(EventTypes.IntegrationDisconnected, data));
+        }
         // A concurrent write to the same row fails the Version check: answered 409 concurrent_modification.
         await tx.Db.SaveChangesAsync(ct);
         changes.Changed(tx, row.AccountId);

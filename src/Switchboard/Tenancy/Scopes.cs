@@ -7,11 +7,13 @@ public static class Scopes
     public const string Read = "read";
     public const string IntegrationsWrite = "integrations:write";
     public const string CredentialsRead = "credentials:read";
+    /// <summary>Create, change, delete webhook endpoints, rotate their secrets, replay deliveries (reading them needs read).</summary>
+    public const string WebhooksWrite = "webhooks:write";
     /// <summary>Calling native tools (also through Switchboard's MCP server, /mcp) and the credential-injecting proxy.</summary>
     public const string ToolsInvoke = "tools:invoke";
     public const string Admin = "admin";
 
-    public static readonly string[] All = [Read, IntegrationsWrite, CredentialsRead, ToolsInvoke, Admin];
+    public static readonly string[] All = [Read, IntegrationsWrite, CredentialsRead, ToolsInvoke, WebhooksWrite, Admin];
 
     public static bool IsKnown(string scope) => All.Contains(scope, StringComparer.Ordinal);
 }

@@ -27,6 +27,7 @@ public sealed class RestrictedKeyMatrixTests(TenancyApp app, ITestOutputHelper o
         "GET /api/v1/audit-log",
         "GET /api/v1/providers/",
         "GET /api/v1/providers/{name}",
+        "GET /api/v1/webhook-endpoints/",
     ];
 
     /// <summary>
@@ -59,6 +60,8 @@ public sealed class RestrictedKeyMatrixTests(TenancyApp app, ITestOutputHelper o
         "PATCH /api/v1/projects/{projectId}" => new JsonObject { ["name"] = "renamed" },
         "POST /api/v1/api-keys/" => new JsonObject { ["name"] = "escalate", ["scopes"] = new JsonArray("admin"), ["project_id"] = r.Account.ProjectId },
         "POST /api/v1/providers/" => DefaultProjectResources.CustomDefinition("p2_provider"),
+        "POST /api/v1/webhook-endpoints/" => new JsonObject { ["url"] = "https://attacker.example.net/hook", ["project_id"] = r.Account.ProjectId },
+        "PATCH /api/v1/webhook-endpoints/{id}" => new JsonObject { ["url"] = "https://attacker.example.net/hook" },
         "PUT /api/v1/providers/{name}" => DefaultProjectResources.CustomDefinition(DefaultProjectResources.CustomProvider, "https://attacker.example.net/token"),
         "POST /api/v1/integrations/{customerIntegrationId}/users/{userId}/auth-url" => new JsonObject { ["redirectUri"] = "https://attacker.example.net/done" },
         _ => null,

@@ -59,6 +59,9 @@ public static class ServiceRoutes
         (var x, "id") when x.Contains("/api-keys/") => r.DefaultKeyId,
         (var x, "id") when x.Contains("/mcp-connections/") => r.McpConnectionId,
         (var x, "id") when x.Contains("/integrations/") => r.StripeIntegrationId,
+        (var x, "id") when x.Contains("/webhook-endpoints/") => r.WebhookEndpointId,
+        // No delivery exists in the fixture: a well-formed unknown one (the endpoint is what must stay out of reach).
+        (_, "deliveryId") => "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
         (_, "customerIntegrationId") => r.GithubIntegrationId,
         (_, "userId") => DefaultProjectResources.EndUser,
         (_, "provider") => "stripe",

@@ -32,7 +32,8 @@ public sealed record DefaultProjectResources(
     string OtherProjectId,
     string RestrictedKey,
     string RestrictedKeyId,
-    string McpConnectionId)
+    string McpConnectionId,
+    string WebhookEndpointId)
 {
     public const string CustomProvider = "internal_api";
     public const string EndUser = "alice";
@@ -44,7 +45,7 @@ public sealed record DefaultProjectResources(
     /// may: it created P2 and its key, so it is the actor of events in P2's audit log.)
     /// </summary>
     public IEnumerable<string> Canaries =>
-        [Account.ProjectId, StripeIntegrationId, CustomIntegrationId, GithubIntegrationId, DefaultKeyId, RogerIq.StripeKey, McpConnectionId, McpHeaderValue];
+        [Account.ProjectId, StripeIntegrationId, CustomIntegrationId, GithubIntegrationId, DefaultKeyId, RogerIq.StripeKey, McpConnectionId, McpHeaderValue, WebhookEndpointId];
 
     public const string McpHeaderValue = "Bearer mcp-canary-header-0042";
 
@@ -90,10 +91,12 @@ public sealed record DefaultProjectResources(
         var mcp = await (await admin.PostJson("/api/v1/mcp-connections",
             new { name = "remote_tools", url = "https://mcp.example.net/mcp", headers = new Dictionary<string, string> { ["Authorization"] = McpHeaderValue } }))
             .ShouldBe(HttpStatusCode.Created);
+        var webhook = await (await admin.PostJson("/api/v1/webhook-endpoints", new { url = "https://hooks.example.com/switchboard" })).ShouldBe(HttpStatusCode.Created);
 
         var other = await admin.CreateProjectAsync("p2");
         var (restricted, restrictedId) = await admin.CreateKeyAsync(other, "admin");
-        return new DefaultProjectResources(account, stripe["id"].S(), custom["id"].S(), githubId, defaultKeyId, other, restricted, restrictedId, mcp["id"].S());
+        return new DefaultProjectResources(account, stripe["id"].S(), custom["id"].S(), githubId, defaultKeyId, other, restricted, restrictedId, mcp["id"].S(),
+            webhook["webhook_endpoint"]!["id"].S());
     }
 }
 
