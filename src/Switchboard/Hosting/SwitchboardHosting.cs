@@ -5,6 +5,7 @@ using Switchboard.ApiKeys;
 using Switchboard.AuditTrail;
 using Switchboard.Catalog;
 using Switchboard.Credentials;
+using Switchboard.Connect;
 using Switchboard.Dashboard;
 using Switchboard.Health;
 using Switchboard.Http;
@@ -132,6 +133,7 @@ public static class SwitchboardHosting
         api.MapProviders();
         api.MapIntegrationUsers();
         api.MapOAuthFlow();
+        app.MapConnect(api);
     }
 
     private static readonly PathString ApiPrefix = "/api/v1";
