@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Switchboard.Audit;
+using Switchboard.Events;
 using Switchboard.Http;
 
 namespace Switchboard.Store;
@@ -135,6 +136,14 @@ internal static class InstallWrite
                 After = new { row.Status },
             });
         sql.AppendInsert(text, cmd, audit, "e");
+        statements++;
+        EventOutbox.AppendInsert(tx, text, cmd, new EventEnvelope(EventTypes.IntegrationInstalled, new EventData(command.AccountId, command.ProjectId)
+        {
+            IntegrationId = row.Id.ToString(),
+            Provider = command.Provider,
+            Status = row.Status,
+            PreviousStatus = before,
+        }), "o");
         statements++;
 
         await using var write = ReusableCommands.Get(connection, transaction, text.ToString());

@@ -716,6 +716,49 @@ namespace Switchboard.Store.Migrations.Postgres
                     b.ToTable("oauth_sessions", (string)null);
                 });
 
+            modelBuilder.Entity("Switchboard.Store.OutboxEvent", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("AccountId")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid?>("FanOutId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime?>("FannedOutAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("PayloadJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("ProjectId")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("FannedOutAt", "CreatedAt");
+
+                    b.HasIndex("AccountId", "ProjectId", "CreatedAt");
+
+                    b.ToTable("events", (string)null);
+                });
+
             modelBuilder.Entity("Switchboard.Store.Project", b =>
                 {
                     b.Property<string>("Id")

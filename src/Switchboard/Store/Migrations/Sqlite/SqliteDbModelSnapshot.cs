@@ -711,6 +711,49 @@ namespace Switchboard.Store.Migrations.Sqlite
                     b.ToTable("oauth_sessions", (string)null);
                 });
 
+            modelBuilder.Entity("Switchboard.Store.OutboxEvent", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("AccountId")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("FanOutId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("FannedOutAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PayloadJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ProjectId")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("FannedOutAt", "CreatedAt");
+
+                    b.HasIndex("AccountId", "ProjectId", "CreatedAt");
+
+                    b.ToTable("events", (string)null);
+                });
+
             modelBuilder.Entity("Switchboard.Store.Project", b =>
                 {
                     b.Property<string>("Id")
