@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Switchboard.Audit;
 using Switchboard.Catalog;
 using Switchboard.Credentials;
+using Switchboard.Events;
 using Switchboard.Http;
 using Switchboard.Http.Outbound;
 using Switchboard.Sealing;
@@ -206,6 +207,13 @@ public static class ConnectSessionPages
             AuditLog.Record(tx.Db, actor, accountId, "connect.user.connected", session.ProjectId, provider.Name, connection.Id.ToString(),
                 new { user_id = userId, connect_session_id = session.Id, before = new { status = before }, after = new { status = connection.Status },
                     @params = (install.Params ?? []).Select(p => p.Key).ToList(), secrets = (install.Secrets ?? []).Keys.ToList() });
+            // Usable for the first time (or again, after it had expired or failed): in the same transaction as the credential.
+            if (before != ConnectionStatus.Active)
+                EventOutbox.Add(tx, new EventEnvelope(EventTypes.ConnectionCreated, new EventData(accountId, integration.ProjectId)
+                {
+                    IntegrationId = integration.Id.ToString(), Provider = provider.Name, EndUserId = userId, ConnectionId = connection.Id.ToString(),
+                    Status = connection.Status, PreviousStatus = before,
+                }));
             await tx.Db.SaveChangesAsync(ct);
             return true;
         }, s.Aborted);

@@ -29,7 +29,10 @@ public sealed class ConnectBrowserFixture : IAsyncLifetime
         {
             ExecutablePath = Environment.GetEnvironmentVariable("SWITCHBOARD_TEST_CHROMIUM") ?? "/usr/bin/chromium",
             Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            // The application pages are public https origins and Switchboard listens on loopback: Chromium's local-network
+            // access checks would ask the (absent) user for permission before the page may load /connect.js from it.
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessSendPreflights"],
         });
     }
 
@@ -54,7 +57,7 @@ public sealed class ConnectBrowserFixture : IAsyncLifetime
           window.received = [];
           window.addEventListener("message", function (e) { window.received.push({ origin: e.origin, data: e.data }); });
           document.getElementById("connect").addEventListener("click", function () {
-            SwitchboardConnect.open("{{token}}").then(function (r) { window.result = r; document.getElementById("result").textContent = JSON.stringify(r); });
+            SwitchboardConnect.open("{{token}}").then(function (r) { window.connectResult = r; document.getElementById("result").textContent = JSON.stringify(r); });
           });
         </script>
         </body></html>

@@ -179,6 +179,14 @@ public sealed class ConnectSessionApiTests(SwitchboardApp app) : IClassFixture<S
         Assert.Contains(await app.WithDbAsync(db => db.AuditEvents.AsNoTracking().Where(e => e.AccountId == account.AccountId).Select(e => e.Action).ToListAsync()),
             a => a == "connect.user.connected");
 
+        // One connection.created event, in the outbox with the change; it names the end user and holds no secret.
+        var events = await app.WithDbAsync(db => db.Set<OutboxEvent>().AsNoTracking().Where(e => e.AccountId == account.AccountId && e.Type == "connection.created")
+            .Select(e => e.PayloadJson).ToListAsync());
+        var payload = JsonNode.Parse(Assert.Single(events))!;
+        Assert.Equal("u_123", payload["data"]!["end_user_id"]!.GetValue<string>());
+        Assert.Equal("stripe", payload["data"]!["provider"]!.GetValue<string>());
+        Assert.DoesNotContain(StripeKey, events[0]);
+
         // Single use: the page, the form and a second post are refused, and nothing changes.
         var again = await SubmitAsync(browser, formPath, Nonce(form), ("secrets.api_key", "sk_test_SecondAttempt0123456789"));
         Assert.Equal(HttpStatusCode.Gone, again.StatusCode);
@@ -186,6 +194,12 @@ public sealed class ConnectSessionApiTests(SwitchboardApp app) : IClassFixture<S
         Assert.Equal(HttpStatusCode.Gone, (await browser.GetAsync(new Uri(url).AbsolutePath)).StatusCode);
         var unchanged = await app.WithDbAsync(db => db.Set<OAuthConnection>().AsNoTracking().SingleAsync(c => c.AccountId == account.AccountId && c.UserId == "u_123"));
         Assert.Equal(row.Credential, unchanged.Credential);
+
+        // A new session for the same end user replaces the credential; the connection was already usable, so no second event.
+        var (token2, _, _) = await CreateAsync(account, new { end_user = new { id = "u_123" } });
+        var nonce2 = Nonce(await (await browser.GetAsync($"/connect/s/{token2}/stripe")).Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, (await SubmitAsync(browser, $"/connect/s/{token2}/stripe", nonce2, ("secrets.api_key", "sk_test_Replacement0123456789"))).StatusCode);
+        Assert.Equal(1, await app.WithDbAsync(db => db.Set<OutboxEvent>().CountAsync(e => e.AccountId == account.AccountId && e.Type == "connection.created")));
     }
 
     [Fact]
