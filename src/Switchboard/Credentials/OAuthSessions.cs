@@ -11,6 +11,11 @@ namespace Switchboard.Credentials;
 public static class OAuthSessions
 {
     public static async Task<string> AddAsync(SwitchboardDb db, AuditActor actor, string accountId, Integration integration,
+        string userId, string? redirectUri, TimeSpan lifetime, CancellationToken ct) =>
+        (await StartAsync(db, actor, accountId, integration, userId, redirectUri, lifetime, ct)).Handle;
+
+    /// <summary>As <see cref="AddAsync"/>, also naming the session (a caller that follows how it ends keeps its id).</summary>
+    public static async Task<(string Handle, Guid SessionId)> StartAsync(SwitchboardDb db, AuditActor actor, string accountId, Integration integration,
         string userId, string? redirectUri, TimeSpan lifetime, CancellationToken ct)
     {
         var now = DateTime.UtcNow;
@@ -37,6 +42,6 @@ public static class OAuthSessions
         db.Add(session);
         AuditLog.Record(db, actor, accountId, "oauth.auth_url.created", integration.ProjectId, integration.Provider,
             connection.Id.ToString(), new { user_id = userId, session_id = session.Id, expires_at = session.ExpiresAt, redirect_uri = redirectUri });
-        return handle;
+        return (handle, session.Id);
     }
 }

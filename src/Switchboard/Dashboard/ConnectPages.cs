@@ -39,10 +39,10 @@ public static class ConnectPages
             var installed = await ReadyForOAuthAsync(db, link, provider, ct);
             return installed is not null
                 ? OAuthPage(link, provider, installed)
-                : FormPage(200, link, provider, ConnectForm.Defaults(provider), [], oauthOrigin: AuthorizeOrigin(provider, null));
+                : FormPage(200, link, provider, CredentialForm.Defaults(provider), [], oauthOrigin: OAuthReadiness.AuthorizeOrigin(provider, null));
         }
         if (provider.Secrets.Count > 0 && !box.IsAvailable) return EncryptionUnavailable();
-        return FormPage(200, link, provider, ConnectForm.Defaults(provider), []);
+        return FormPage(200, link, provider, CredentialForm.Defaults(provider), []);
     }
 
     /// <summary>What the page's form post uses.</summary>
@@ -69,16 +69,16 @@ public static class ConnectPages
 
         var (link, refusal) = await FindUsableLinkAsync(db, token, ct);
         if (link is null) return refusal!;
-        if (!InstallLinkTokens.NonceMatches(link.FormNonce, form[ConnectForm.NonceField].FirstOrDefault())) return FormOutdated();
+        if (!InstallLinkTokens.NonceMatches(link.FormNonce, form[CredentialForm.NonceField].FirstOrDefault())) return FormOutdated();
         var provider = await catalog.FindAsync(db, link.AccountId, link.Provider, ct);
         if (provider is null) return ProviderGone();
         var isOAuth = provider.AuthType == AuthTypes.OAuth2;
-        var oauthOrigin = isOAuth ? AuthorizeOrigin(provider, null) : null;
+        var oauthOrigin = isOAuth ? OAuthReadiness.AuthorizeOrigin(provider, null) : null;
         if (isOAuth && !box.IsAvailable) return EncryptionUnavailable();
         var ready = isOAuth ? await ReadyForOAuthAsync(db, link, provider, ct) : null;
 
         InstallRequest? install = null;
-        var submitted = ConnectForm.ToInstallBody(form, provider);
+        var submitted = CredentialForm.ToInstallBody(form, provider);
         // An OAuth integration already installed with its app credentials goes straight on to the provider.
         if (ready is null)
         {
@@ -151,20 +151,7 @@ public static class ConnectPages
     {
         var row = await db.Integrations.AsNoTracking().Include(i => i.Secrets)
             .FirstOrDefaultAsync(i => i.AccountId == link.AccountId && i.ProjectId == link.ProjectId && i.Provider == provider.Name, ct);
-        if (row is null || row.Status != IntegrationStatus.Active) return null;
-        var parameters = System.Text.Json.Nodes.JsonNode.Parse(row.ParamsJson) as System.Text.Json.Nodes.JsonObject ?? [];
-        return InstallRequest.MissingRequired(provider, parameters, row.Secrets.Select(s => s.Name)).Any() ? null : row;
-    }
-
-    /// <summary>
-    /// The origin the OAuth redirect chain ends at, for the page's form-action. An authorize URL that depends on
-    /// params not known yet (e.g. a Shopify shop) allows any https origin.
-    /// </summary>
-    private static string AuthorizeOrigin(ProviderDefinition provider, string? resolvedUrl)
-    {
-        var url = resolvedUrl ?? provider.Oauth?.AuthorizeUrl;
-        if (url is null || url.Contains('{') || !Uri.TryCreate(url, UriKind.Absolute, out var uri)) return "https:";
-        return uri.GetLeftPart(UriPartial.Authority);
+        return row is not null && OAuthReadiness.IsConfigured(row, provider) ? row : null;
     }
 
     /// <summary>
@@ -196,7 +183,7 @@ public static class ConnectPages
             <p>{H(provider.Description)}</p>
             <p class="meta">Project <code>{H(link.ProjectId)}</code>. This link works once and expires at {H(link.ExpiresAt.ToString("yyyy-MM-dd HH:mm"))} UTC.
             <a href="{H(provider.DocsUrl)}" rel="noopener noreferrer">{H(provider.DisplayName)} documentation</a></p>
-            {ConnectForm.Render(provider, submit, link.FormNonce, values, errors)}
+            {CredentialForm.Render(provider, submit, link.FormNonce, values, errors)}
             """, oauthOrigin);
     }
 
@@ -205,13 +192,10 @@ public static class ConnectPages
         <p>{H(provider.Description)}</p>
         <p class="meta">Project <code>{H(link.ProjectId)}</code>. You will be sent to {H(provider.DisplayName)} to approve access.</p>
         <form method="post">
-        <input type="hidden" name="{ConnectForm.NonceField}" value="{H(link.FormNonce)}">
+        <input type="hidden" name="{CredentialForm.NonceField}" value="{H(link.FormNonce)}">
         <button type="submit">Continue to {H(provider.DisplayName)}</button>
         </form>
-        """, AuthorizeOrigin(provider, ResolvedAuthorizeUrl(provider, installed)));
-
-    private static string? ResolvedAuthorizeUrl(ProviderDefinition provider, Integration installed) =>
-        provider.Oauth?.AuthorizeUrl is { } template ? IntegrationApp.WithoutSecrets(installed, provider).Url(template)?.AbsoluteUri : null;
+        """, OAuthReadiness.AuthorizeOrigin(provider, installed));
 
     private static HtmlPage LinkNotFound() =>
         Message(404, "Link not found", "This install link does not exist. Check that you copied all of it, or ask for a new one.");

@@ -5,6 +5,7 @@ using Switchboard.ApiKeys;
 using Switchboard.AuditTrail;
 using Switchboard.Catalog;
 using Switchboard.Credentials;
+using Switchboard.Connect;
 using Switchboard.Dashboard;
 using Switchboard.Health;
 using Switchboard.Hosting.Operations;
@@ -144,6 +145,7 @@ public static class SwitchboardHosting
         api.MapIntegrationUsers();
         api.MapOAuthFlow();
         api.MapWebhooks();
+        app.MapConnect(api);
     }
 
     private static readonly PathString ApiPrefix = "/api/v1";

@@ -40,6 +40,10 @@ public static class SealedFields
     public static readonly SealedColumn<OAuthConnection> RefreshToken =
         new("refresh_token", c => c.RefreshToken, c => TokenAad(c.AccountId, c.Id, "refresh_token"));
 
+    /// <summary>An end user's own API-key/basic credential (the secrets as a JSON object): bound to its account and connection.</summary>
+    public static readonly SealedColumn<OAuthConnection> EndUserCredential =
+        new("credential", c => c.Credential, c => TokenAad(c.AccountId, c.Id, "credential"));
+
     public static readonly SealedColumn<OAuthSession> CodeVerifier =
         new("code_verifier", s => s.CodeVerifier, s => VerifierAad(s.AccountId, s.Id));
 
@@ -57,7 +61,7 @@ public static class SealedFields
         // The key id is a column: rows still to re-wrap are found by an indexed query.
         new SealedTable<IntegrationSecret>(IntegrationSecret.Table, [SecretValue], keyId: s => s.KeyId),
         // A connection being refreshed (leased) is left alone: the refresher is about to replace its tokens.
-        new SealedTable<OAuthConnection>(OAuthConnection.Table, [AccessToken, RefreshToken], busy: c => c.LeaseOwner != null),
+        new SealedTable<OAuthConnection>(OAuthConnection.Table, [AccessToken, RefreshToken, EndUserCredential], busy: c => c.LeaseOwner != null),
         new SealedTable<OAuthSession>(OAuthSession.Table, [CodeVerifier]),
         new SealedTable<McpConnection>(McpConnection.Table, [McpHeaders]),
         new SealedTable<WebhookEndpoint>(WebhookEndpoint.Table, [WebhookSecret, WebhookPreviousSecret]),

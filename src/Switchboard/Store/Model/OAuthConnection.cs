@@ -21,6 +21,13 @@ public sealed class OAuthConnection : IAccountRow
     public string? TokenType { get; set; }
     public byte[]? AccessToken { get; set; }
     public byte[]? RefreshToken { get; set; }
+    /// <summary>
+    /// An end user's own credential for an API-key or basic provider (entered on the connect page): the secrets as a
+    /// JSON object, SecretBox ciphertext; null for OAuth connections.
+    /// </summary>
+    public byte[]? Credential { get; set; }
+    /// <summary>The end user's plaintext params for that credential, a JSON object.</summary>
+    public string? ParamsJson { get; set; }
     public DateTime? ExpiresAt { get; set; }
     public int Generation { get; set; }
     public string? LeaseOwner { get; set; }
@@ -55,6 +62,7 @@ public sealed class OAuthConnectionConfiguration : IEntityTypeConfiguration<OAut
         e.Property(x => x.TokenType).HasMaxLength(40);
         e.Property(x => x.LeaseOwner).HasMaxLength(80);
         e.Property(x => x.LastError).HasMaxLength(500);
+        e.Property(x => x.ParamsJson).HasMaxLength(20000);
         e.HasIndex(x => new { x.AccountId, x.IntegrationId, x.UserId }).IsUnique();
         // The refresh worker scans across accounts for tokens that expire soon.
         e.HasIndex(x => new { x.Status, x.ExpiresAt });

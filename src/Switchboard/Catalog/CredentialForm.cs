@@ -2,18 +2,19 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Switchboard.Catalog;
 using Switchboard.Http;
 using static Switchboard.Http.HtmlPage;
 
-namespace Switchboard.Dashboard;
+namespace Switchboard.Catalog;
 
 /// <summary>
-/// The install form of one provider, built from its params and secrets schema: rendering (labels, hints,
+/// The credential form of one provider, built from its params and secrets schema: rendering (labels, hints,
 /// errors next to their fields) and turning a posted form into the JSON body the Kataven install takes.
-/// Field names are "params.NAME" and "secrets.NAME", as in the validation error paths.
+/// Field names are "params.NAME" and "secrets.NAME", as in the validation error paths. Shared by the operator's
+/// install page (Dashboard) and the end user's connect page (Connect); for end users (<see cref="FormAudience.EndUser"/>)
+/// hints are plain language (never a regular expression) and errors name the field by its label, never by its key.
 /// </summary>
-public static class ConnectForm
+public static class CredentialForm
 {
     public const string NonceField = "_nonce";
 
@@ -60,8 +61,10 @@ public static class ConnectForm
             .ToDictionary(f => f.Name, f => f.Default!.Value.ValueKind == JsonValueKind.String ? f.Default.Value.GetString()! : f.Default.Value.GetRawText());
 
     public static string Render(ProviderDefinition provider, string submitLabel, string nonce,
-        IReadOnlyDictionary<string, string> values, IReadOnlyList<FieldError> errors)
+        IReadOnlyDictionary<string, string> values, IReadOnlyList<FieldError> errors, FormAudience audience = FormAudience.Operator)
     {
+        if (audience == FormAudience.EndUser) errors = errors.Select(e => ForEndUser(e, provider)).ToList();
+        var endUser = audience == FormAudience.EndUser;
         var byField = errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToList());
         var html = new StringBuilder();
         if (errors.Count > 0) html.Append(Summary(errors, provider));
@@ -70,14 +73,14 @@ public static class ConnectForm
         if (provider.Params.Count > 0)
         {
             html.Append("<fieldset>\n<legend>Settings</legend>\n");
-            foreach (var f in provider.Params) html.Append(Field("params", f, values.GetValueOrDefault(f.Name), byField.GetValueOrDefault("params." + f.Name)));
+            foreach (var f in provider.Params) html.Append(Field("params", f, values.GetValueOrDefault(f.Name), byField.GetValueOrDefault("params." + f.Name), endUser));
             html.Append("</fieldset>\n");
         }
         if (provider.Secrets.Count > 0)
         {
             html.Append("<fieldset aria-describedby=\"secrets-note\">\n<legend>Credentials</legend>\n");
             html.Append("<p class=\"hint\" id=\"secrets-note\">Stored encrypted. They are never shown again, not even on this page.</p>\n");
-            foreach (var f in provider.Secrets) html.Append(Field("secrets", f, null, byField.GetValueOrDefault("secrets." + f.Name)));
+            foreach (var f in provider.Secrets) html.Append(Field("secrets", f, null, byField.GetValueOrDefault("secrets." + f.Name), endUser));
             html.Append("</fieldset>\n");
         }
         if (provider.Params.Count == 0 && provider.Secrets.Count == 0)
@@ -111,7 +114,7 @@ public static class ConnectForm
             """;
     }
 
-    private static string Field(string group, FieldDefinition f, string? value, List<string>? errors)
+    private static string Field(string group, FieldDefinition f, string? value, List<string>? errors, bool endUser)
     {
         var id = Id(group, f.Name);
         var secret = group == "secrets";
@@ -120,8 +123,9 @@ public static class ConnectForm
         html.Append($"<label for=\"{H(id)}\">{H(Label(f.Name))}{(f.Required ? " <span class=\"req\">(required)</span>" : "")}</label>\n");
 
         var hint = new StringBuilder(H(f.Description));
-        if (f.Pattern is not null) hint.Append($" Expected format (regular expression): <code>{H(f.Pattern)}</code>");
-        if (f.Enum is { Count: > 0 }) hint.Append($" One of: {H(string.Join(", ", f.Enum))}.");
+        if (endUser) hint.Append(H(PlainFormat(f) is { } plain ? " " + plain : ""));
+        else if (f.Pattern is not null) hint.Append($" Expected format (regular expression): <code>{H(f.Pattern)}</code>");
+        if (f.Enum is { Count: > 0 } && !endUser) hint.Append($" One of: {H(string.Join(", ", f.Enum))}.");
         if (hint.Length > 0)
         {
             described.Add(id + "-hint");
@@ -169,6 +173,59 @@ public static class ConnectForm
         _ => "text",
     };
 
+    /// <summary>
+    /// A validation error as an end user reads it: the field by its label, what to do in plain words; the message
+    /// never quotes a pattern or a field key.
+    /// </summary>
+    public static FieldError ForEndUser(FieldError e, ProviderDefinition provider)
+    {
+        var dot = e.Field.IndexOf('.');
+        var name = dot < 0 ? e.Field : e.Field[(dot + 1)..];
+        var field = (e.Field.StartsWith("secrets.", StringComparison.Ordinal) ? provider.Secrets : provider.Params).FirstOrDefault(f => f.Name == name);
+        if (field is null) return e with { Message = "This form could not be accepted. Reload the page and try again." };
+        var label = Label(field.Name);
+        var message = e.Code switch
+        {
+            "required" => $"Enter your {label}.",
+            "pattern_mismatch" => $"{label} is not in the expected format." + (PlainFormat(field) is { } plain ? " " + plain : ""),
+            "wrong_type" when field.Type == "integer" => $"{label} must be a whole number.",
+            "wrong_type" when field.Type == "number" => $"{label} must be a number.",
+            "wrong_type" when field.Type == "boolean" => $"Choose Yes or No for {label}.",
+            "not_allowed" => $"Choose one of the options for {label}.",
+            "invalid_url" => $"{label} must be a web address starting with https://.",
+            "invalid_email" => $"{label} must be an email address, like name@example.com.",
+            _ when field.Format == FieldFormats.Host => $"{label} must be a public server name, like example.com.",
+            _ => $"{label} is not valid.",
+        };
+        return e with { Message = message };
+    }
+
+    /// <summary>
+    /// What a catalog pattern asks for, in words, when that can be said simply: the literal text it starts with
+    /// (e.g. "sk_" for Stripe keys). Otherwise nothing: a regular expression is no hint for an end user.
+    /// </summary>
+    public static string? PlainFormat(FieldDefinition f)
+    {
+        if (f.Pattern is not { } pattern || !pattern.StartsWith('^')) return null;
+        var prefix = new StringBuilder();
+        for (var i = 1; i < pattern.Length; i++)
+        {
+            var c = pattern[i];
+            if (char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or ':' or '/' or '@') prefix.Append(c);
+            else if (c == '\\' && i + 1 < pattern.Length && pattern[i + 1] is '.' or '-' or '/') prefix.Append(pattern[++i]);
+            else
+            {
+                // A quantifier after the last literal makes that literal optional or repeated: it is not part of the prefix.
+                if (c is '?' or '*' or '{' && prefix.Length > 0) prefix.Length--;
+                break;
+            }
+        }
+        return prefix.Length >= 2 ? $"It starts with “{prefix}”." : null;
+    }
+
     /// <summary>PEM keys span several lines, which a password input cannot hold.</summary>
     private static bool IsMultiline(FieldDefinition f) => f.Pattern?.Contains("-----BEGIN", StringComparison.Ordinal) == true;
 }
+
+/// <summary>Who fills a <see cref="CredentialForm"/>: the operator installing (technical hints) or an end user connecting.</summary>
+public enum FormAudience { Operator, EndUser }
