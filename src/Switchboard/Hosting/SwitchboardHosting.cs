@@ -7,6 +7,7 @@ using Switchboard.Catalog;
 using Switchboard.Credentials;
 using Switchboard.Dashboard;
 using Switchboard.Health;
+using Switchboard.Hosting.OpenApi;
 using Switchboard.Http;
 using Switchboard.Http.Outbound;
 using Switchboard.Idempotency;
@@ -73,7 +74,7 @@ public static class SwitchboardHosting
             o.SerializerOptions.DictionaryKeyPolicy = null;
         });
         services.AddValidation();
-        services.AddOpenApi(o => o.AddDocumentTransformer<BearerSecurityTransformer>());
+        services.AddContractOpenApi();
     }
 
     /// <summary>Migrations, catalog and key ring checks, first-run bootstrap: before the first request.</summary>
@@ -119,7 +120,7 @@ public static class SwitchboardHosting
         app.MapLiveness();
 
         app.MapConnectPages();
-        var api = app.MapGroup("/api/v1").WithProblemResponses();
+        var api = app.MapGroup("/api/v1");
         api.MapIntegrations();
         api.MapMcp();
         api.MapTools();
