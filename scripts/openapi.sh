@@ -21,7 +21,7 @@ done
 [ "$BUILD" -eq 1 ] && dotnet build src/Switchboard -c Release -nodeReuse:false -v quiet </dev/null >/dev/null
 DLL="$ROOT/src/Switchboard/bin/Release/net10.0/Switchboard.dll"
 WORK="$(mktemp -d)"
-PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+PORT="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
 # Defaults everywhere (the server URL in the document is the default Switchboard:PublicBaseUrl); a throwaway database.
 (cd "$WORK" && exec dotnet "$DLL" --urls "http://127.0.0.1:$PORT" --Switchboard:Bootstrap=false \
     --Switchboard:Database:ConnectionString="Data Source=$WORK/doc.db" --Switchboard:Crypto:KeyFile="$WORK/none.json" \
@@ -36,7 +36,7 @@ for _ in $(seq 1 120); do
 done
 mkdir -p openapi
 curl -sf "http://127.0.0.1:$PORT/openapi/v1.json" -o "$WORK/v1.json"
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); open(sys.argv[2],"w").write(json.dumps(d, indent=2, ensure_ascii=False) + "\n")' \
+node -e 'const fs=require("fs"); fs.writeFileSync(process.argv[2], JSON.stringify(JSON.parse(fs.readFileSync(process.argv[1], "utf8")), null, 2) + "\n")' \
     "$WORK/v1.json" openapi/v1.json
 echo "wrote openapi/v1.json"
 

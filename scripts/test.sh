@@ -5,8 +5,8 @@
 #   scripts/test.sh --trx-summary FILE...     # only print the summary of existing TRX files
 #
 # Does everything on a fresh Debian 12 machine (as root): installs missing
-# apt packages (postgresql, chromium, nodejs/npm), restores dotnet tools and
-# the OAuth test server's npm packages, builds Release once, checks that both
+# apt packages (postgresql, chromium, nodejs/npm), restores dotnet tools (dotnet-ef,
+# Kiota) and the npm packages of the OAuth test server and the contract tools, builds Release once, checks that both
 # EF Core contexts have no pending model changes, starts a throwaway
 # PostgreSQL 15 cluster and runs the test suite twice: against SQLite and
 # against PostgreSQL. The last line printed is "N passed, N failed, N skipped"
@@ -36,6 +36,7 @@ SOLUTION="Switchboard.slnx"
 APP_PROJECT="src/Switchboard"
 TEST_PROJECT="tests/Switchboard.Tests/Switchboard.Tests.csproj"
 OAUTH_DIR="tests/oauth-server"
+CONTRACT_DIR="tests/contract"
 CHROMIUM="${SWITCHBOARD_TEST_CHROMIUM:-/usr/bin/chromium}"
 RESULTS="${SWITCHBOARD_TEST_RESULTS:-$ROOT/TestResults}"
 RUN_TIMEOUT="${SWITCHBOARD_TEST_RUN_TIMEOUT:-900}"
@@ -231,14 +232,16 @@ fi
 say "dotnet tool restore"
 dotnet tool restore || die "dotnet tool restore failed"
 
-if [ -f "$OAUTH_DIR/package.json" ]; then
-    say "npm packages for $OAUTH_DIR"
-    if [ -f "$OAUTH_DIR/package-lock.json" ]; then
-        (cd "$OAUTH_DIR" && npm ci --no-audit --no-fund </dev/null) || die "npm ci in $OAUTH_DIR failed"
+# The OAuth test server, and the contract's third-party tools (redocly, prism, openapi-typescript, tsc).
+for npm_dir in "$OAUTH_DIR" "$CONTRACT_DIR"; do
+    [ -f "$npm_dir/package.json" ] || continue
+    say "npm packages for $npm_dir"
+    if [ -f "$npm_dir/package-lock.json" ]; then
+        (cd "$npm_dir" && npm ci --no-audit --no-fund </dev/null) || die "npm ci in $npm_dir failed"
     else
-        (cd "$OAUTH_DIR" && npm install --no-audit --no-fund </dev/null) || die "npm install in $OAUTH_DIR failed"
+        (cd "$npm_dir" && npm install --no-audit --no-fund </dev/null) || die "npm install in $npm_dir failed"
     fi
-fi
+done
 
 # ---------------------------------------------------------------- build
 

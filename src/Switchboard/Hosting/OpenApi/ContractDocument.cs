@@ -67,6 +67,7 @@ public sealed class ContractDocument(IOptions<SwitchboardOptions> options, IOpti
         document.Components.Schemas[ProblemSchema] = Problem();
         document.Components.Schemas.Remove("ProblemDetails");
         AddSummarySchema(document);
+        NameToolregistryItems(document);
         OptionalRequestMembers(document, context);
 
         var used = document.Paths.Values.SelectMany(p => p.Operations?.Values.AsEnumerable() ?? []).SelectMany(o => o.Tags?.AsEnumerable() ?? [])
@@ -84,7 +85,7 @@ public sealed class ContractDocument(IOptions<SwitchboardOptions> options, IOpti
         Required = new HashSet<string> { "type", "title", "status", "code" },
         Properties = new Dictionary<string, IOpenApiSchema>
         {
-            ["type"] = new OpenApiSchema { Type = JsonSchemaType.String, Format = "uri" },
+            ["type"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "A URI naming the problem type." },
             ["title"] = new OpenApiSchema { Type = JsonSchemaType.String },
             ["status"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "400", Maximum = "599" },
             ["detail"] = new OpenApiSchema { Type = JsonSchemaType.String },
@@ -134,6 +135,20 @@ public sealed class ContractDocument(IOptions<SwitchboardOptions> options, IOpti
         list.Properties!["integrations"] = new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchemaReference(SummarySchema, document) };
     }
 
+    /// <summary>The toolregistry list's items as a named schema (generated clients get a ToolregistryIntegration type).</summary>
+    private static void NameToolregistryItems(OpenApiDocument document)
+    {
+        if (!document.Paths.TryGetValue("/api/v1/integrations", out var item) || item.Operations is null
+            || !item.Operations.TryGetValue(HttpMethod.Get, out var list) || list.Responses is null
+            || !list.Responses.TryGetValue("200", out var ok) || ok.Content is null || !ok.Content.TryGetValue("application/json", out var media)
+            || media.Schema is not OpenApiSchema { OneOf: { } shapes }) return;
+            foreach (var shape in shapes.OfType<OpenApiSchema>().Where(s => s.Items is OpenApiSchema))
+            {
+                document.Components!.Schemas![nameof(ToolregistryIntegration)] = shape.Items!;
+                shape.Items = new OpenApiSchemaReference(nameof(ToolregistryIntegration), document);
+            }
+    }
+
     /// <summary>
     /// A request record's nullable member may be left out (the readers treat absent and null alike), although the
     /// schema generator lists every constructor parameter as required.
@@ -145,7 +160,14 @@ public sealed class ContractDocument(IOptions<SwitchboardOptions> options, IOpti
         {
             if (description.ActionDescriptor.EndpointMetadata.OfType<JsonRequestBodyType>().FirstOrDefault() is not { } body) continue;
             if (Operation(document, description) is not { RequestBody.Content: { } content }) continue;
-            if (!content.TryGetValue("application/json", out var media) || Resolve(document, media.Schema) is not { Required: { } required }) continue;
+            if (!content.TryGetValue("application/json", out var media) || Resolve(document, media.Schema) is not { } schema) continue;
+            // A named component, so generated clients get a named type (InstallIntegrationRequest, not PostRequestBody).
+            if (media.Schema is OpenApiSchema)
+            {
+                document.Components!.Schemas![body.Type.Name] = schema;
+                media.Schema = new OpenApiSchemaReference(body.Type.Name, document);
+            }
+            if (schema.Required is not { } required) continue;
             foreach (var property in json.Value.SerializerOptions.GetTypeInfo(body.Type).Properties)
             {
                 var nullable = property.AttributeProvider switch

@@ -60,6 +60,9 @@ public sealed class ContractSchemas : IOpenApiSchemaTransformer
             schema.Pattern = null;
         }
 
+        // A free JSON object (params, settings, audit data) takes any members.
+        if (context.JsonTypeInfo.Type == typeof(JsonObject) && schema.AdditionalProperties is null) schema.AdditionalProperties = new OpenApiSchema();
+
         if (context.JsonPropertyInfo is { } property && Enums.TryGetValue((property.DeclaringType, property.Name), out var values))
         {
             var target = schema.Type?.HasFlag(JsonSchemaType.Array) == true && schema.Items is OpenApiSchema items ? items : schema;

@@ -107,7 +107,7 @@ public static class RouteSpecifics
             Description = redirect,
             Headers = new Dictionary<string, IOpenApiHeader>
             {
-                ["Location"] = new OpenApiHeader { Required = true, Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "uri" } },
+                ["Location"] = new OpenApiHeader { Required = true, Description = "Where the browser goes next.", Schema = new OpenApiSchema { Type = JsonSchemaType.String } },
             },
         };
         if (success)
