@@ -23,7 +23,7 @@ DLL="$ROOT/src/Switchboard/bin/Release/net10.0/Switchboard.dll"
 WORK="$(mktemp -d)"
 PORT="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
 # Defaults everywhere (the server URL in the document is the default Switchboard:PublicBaseUrl); a throwaway database.
-(cd "$WORK" && exec dotnet "$DLL" --urls "http://127.0.0.1:$PORT" --Switchboard:Bootstrap=false \
+(cd "$WORK" && exec dotnet "$DLL" --urls "http://127.0.0.1:$PORT" --Switchboard:Bootstrap=false --Switchboard:PublicBaseUrl=http://127.0.0.1:5080 \
     --Switchboard:Database:ConnectionString="Data Source=$WORK/doc.db" --Switchboard:Crypto:KeyFile="$WORK/none.json" \
     >"$WORK/log" 2>&1) &
 PID=$!

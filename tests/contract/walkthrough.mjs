@@ -1,5 +1,4 @@
-// Replays the README's walkthrough (every curl line of its bash blocks from "A walk through the API" up to
-// "Authentication and tenancy", in order, as written) against API=<base>/api/v1 — in the tests, Prism's proxy with
+// Replays the README's walkthrough (every curl line of its walkthrough bash blocks, in order, as written) against API=<base>/api/v1 — in the tests, Prism's proxy with
 // --errors in front of the live service — and reports each answer. Fails on any Prism violation (request or response
 // not as the contract says), any 5xx, or a command that did not run.
 //   node walkthrough.mjs README.md http://127.0.0.1:PRISM_PORT   (env SWITCHBOARD_KEY, SWITCHBOARD_PROJECT)
@@ -10,9 +9,12 @@ import { join } from "node:path";
 
 const [readme, base] = process.argv.slice(2);
 const text = readFileSync(readme, "utf8");
+// The walkthrough's blocks: those marked `<!-- walkthrough -->` when the README marks them, else the section span.
+const marked = [...text.matchAll(/<!-- walkthrough -->\s*\n```bash\n([\s\S]*?)```/g)].map((m) => m[1]);
 const section = text.slice(text.indexOf("## A walk through the API"), text.indexOf("## Authentication and tenancy"));
+const blocks = marked.length > 0 ? marked : [...section.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => m[1]);
 const commands = [];
-for (const [, block] of section.matchAll(/```bash\n([\s\S]*?)```/g)) {
+for (const block of blocks) {
   for (const line of block.replace(/\\\n/g, " ").split("\n")) {
     const l = line.trim();
     if (l.startsWith("curl ") || /^[A-Z]+=\$\(curl /.test(l)) commands.push(l);

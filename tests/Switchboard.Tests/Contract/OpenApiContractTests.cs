@@ -17,7 +17,7 @@ namespace Switchboard.Tests.Contract;
 /// </summary>
 public sealed class OpenApiContractTests(SwitchboardApp app) : IClassFixture<SwitchboardApp>
 {
-    private static readonly string[] Anonymous = ["/healthz", "/api/v1/oauth/start/{handle}", "/api/v1/oauth/callback"];
+    private static readonly string[] Anonymous = ["/healthz", "/readyz", "/api/v1/oauth/start/{handle}", "/api/v1/oauth/callback"];
 
     private async Task<JsonNode> ServedAsync() =>
         await (await app.CreateClient().GetAsync("/openapi/v1.json")).ShouldBe(HttpStatusCode.OK);
