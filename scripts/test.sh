@@ -5,8 +5,8 @@
 #   scripts/test.sh --trx-summary FILE...     # only print the summary of existing TRX files
 #
 # Does everything on a fresh Debian 12 machine (as root): installs missing
-# apt packages (postgresql, chromium, nodejs/npm), restores dotnet tools and
-# the npm packages of the OAuth and MCP test parts, builds Release once, checks that both
+# apt packages (postgresql, chromium, nodejs/npm), restores dotnet tools (dotnet-ef, Kiota) and the npm packages of
+# the OAuth, MCP, webhook and contract test parts, builds Release once, checks that both
 # EF Core contexts have no pending model changes, starts a throwaway
 # PostgreSQL 15 cluster and runs the test suite twice: against SQLite and
 # against PostgreSQL. Before the suite it runs the README walkthrough
@@ -38,9 +38,11 @@ SOLUTION="Switchboard.slnx"
 APP_PROJECT="src/Switchboard"
 TEST_PROJECT="tests/Switchboard.Tests/Switchboard.Tests.csproj"
 OAUTH_DIR="tests/oauth-server"
+CONTRACT_DIR="tests/contract"
 # npm packages of real parts the tests run: the OAuth server (oidc-provider), the MCP client/server (official SDK,
-# server-everything) and the webhook receiver (standardwebhooks verifier).
-NPM_DIRS=("$OAUTH_DIR" "tests/mcp-clients" "tests/webhook-receiver")
+# server-everything), the webhook receiver (standardwebhooks verifier) and the contract tools (redocly, prism,
+# openapi-typescript, tsc).
+NPM_DIRS=("$OAUTH_DIR" "tests/mcp-clients" "tests/webhook-receiver" "$CONTRACT_DIR")
 CHROMIUM="${SWITCHBOARD_TEST_CHROMIUM:-/usr/bin/chromium}"
 RESULTS="${SWITCHBOARD_TEST_RESULTS:-$ROOT/TestResults}"
 RUN_TIMEOUT="${SWITCHBOARD_TEST_RUN_TIMEOUT:-900}"

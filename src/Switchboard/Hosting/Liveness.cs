@@ -71,6 +71,7 @@ public static class Liveness
                     [HttpMethod.Get] = new OpenApiOperation
                     {
                         Summary = "Liveness and encryption status",
+                        OperationId = "GetLiveness",
                         Tags = new HashSet<OpenApiTagReference> { new("Service", document) },
                         Security = [],
                         Responses = new OpenApiResponses

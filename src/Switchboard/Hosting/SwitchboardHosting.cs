@@ -9,6 +9,7 @@ using Switchboard.Connect;
 using Switchboard.Dashboard;
 using Switchboard.Health;
 using Switchboard.Hosting.Operations;
+using Switchboard.Hosting.OpenApi;
 using Switchboard.Http;
 using Switchboard.Http.Outbound;
 using Switchboard.Idempotency;
@@ -81,7 +82,7 @@ public static class SwitchboardHosting
             o.SerializerOptions.DictionaryKeyPolicy = null;
         });
         services.AddValidation();
-        services.AddOpenApi(o => o.AddDocumentTransformer<BearerSecurityTransformer>());
+        services.AddContractOpenApi();
         builder.AddSwitchboardOperations();
     }
 
@@ -130,7 +131,7 @@ public static class SwitchboardHosting
         app.MapSwitchboardOperations();
 
         app.MapConnectPages();
-        var api = app.MapGroup("/api/v1").WithProblemResponses();
+        var api = app.MapGroup("/api/v1");
         api.MapIntegrations();
         app.MapMcpFeature(api);
         api.MapTools();

@@ -39,7 +39,8 @@ public static class JsonRequests
     /// document: the handler reads the body itself, so the answers above stay what they are.
     /// </summary>
     public static TBuilder AcceptsJson<TBuilder, T>(this TBuilder builder, bool required = true) where TBuilder : IEndpointConventionBuilder =>
-        builder.WithMetadata(new ProducesResponseTypeMetadata(StatusCodes.Status413PayloadTooLarge, typeof(ProblemDetails), ["application/problem+json"]),
+        builder.WithMetadata(new JsonRequestBodyType(typeof(T)),
+                new ProducesResponseTypeMetadata(StatusCodes.Status413PayloadTooLarge, typeof(ProblemDetails), ["application/problem+json"]),
                 new ProducesResponseTypeMetadata(StatusCodes.Status415UnsupportedMediaType, typeof(ProblemDetails), ["application/problem+json"]))
             .AddOpenApiOperationTransformer(async (operation, context, ct) => operation.RequestBody = new OpenApiRequestBody
         {
@@ -51,16 +52,5 @@ public static class JsonRequests
     public static RouteHandlerBuilder AcceptsJson<T>(this RouteHandlerBuilder builder, bool required = true) => builder.AcceptsJson<RouteHandlerBuilder, T>(required);
 }
 
-public static class ProblemResponses
-{
-    /// <summary>
-    /// Declares the problem+json answers every API route may give (validation, authentication, scope, not found,
-    /// conflict, rate limit, an unavailable database or key ring) in the OpenAPI document; the codes are in the README.
-    /// </summary>
-    public static TBuilder WithProblemResponses<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
-    {
-        foreach (var status in new[] { 400, 401, 403, 404, 409, 429, 503 })
-            builder.WithMetadata(new ProducesResponseTypeMetadata(status, typeof(ProblemDetails), ["application/problem+json"]));
-        return builder;
-    }
-}
+/// <summary>Endpoint metadata: the record a route's JSON body is read into (for the OpenAPI document).</summary>
+public sealed record JsonRequestBodyType(Type Type);

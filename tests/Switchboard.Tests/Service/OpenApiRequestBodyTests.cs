@@ -34,7 +34,8 @@ public sealed class OpenApiRequestBodyTests(SwitchboardApp app) : IClassFixture<
     {
         var doc = await (await app.CreateClient().GetAsync("/openapi/v1.json")).ShouldBe(HttpStatusCode.OK);
         Assert.Null(Path(doc, "/api/v1/integrations/{id}/uninstall")["post"]!["requestBody"]);
-        foreach (var (path, item) in doc["paths"]!.AsObject().Where(p => p.Key.StartsWith("/api/v1/", StringComparison.Ordinal)))
+        // The OAuth browser legs take no API key (they are reached by a browser with a handle or state), so they have no 401.
+        foreach (var (path, item) in doc["paths"]!.AsObject().Where(p => p.Key.StartsWith("/api/v1/", StringComparison.Ordinal) && !p.Key.StartsWith("/api/v1/oauth/", StringComparison.Ordinal)))
             foreach (var (_, operation) in item!.AsObject())
                 Assert.Contains("401", operation!["responses"]!.AsObject().Select(r => r.Key));
     }
