@@ -111,6 +111,21 @@ public sealed class ProxyTests(ToolsApp app) : IClassFixture<ToolsApp>, IAsyncLi
     }
 
     [Fact]
+    public async Task A_request_body_over_the_cap_is_413_and_any_media_type_under_it_is_forwarded_as_it_is()
+    {
+        await Installs.StripeAsync(_account, _provider);
+        await Installs.PatchAsync(_account, "stripe", new { action_permissions = new { proxy_write = true } });
+        var big = new StringContent(new string('x', ToolsApp.MaxRequestBytes + 1), Encoding.UTF8, "text/plain");
+        await (await _account.Client().PostAsync("/api/v1/proxy/stripe/v1/files", big)).ShouldBe(HttpStatusCode.RequestEntityTooLarge, "payload_too_large");
+        Assert.Empty(_provider.Requests);
+        var xml = new StringContent("<a>1</a>", Encoding.UTF8, "application/xml");
+        Assert.Equal(HttpStatusCode.OK, (await _account.Client().PostAsync("/api/v1/proxy/stripe/v1/files", xml)).StatusCode);
+        var seen = Assert.Single(_provider.Requests);
+        Assert.Equal("<a>1</a>", seen.Body);
+        Assert.StartsWith("application/xml", seen.Header("Content-Type"));
+    }
+
+    [Fact]
     public async Task A_large_answer_is_streamed_before_the_provider_has_finished_it()
     {
         await Installs.StripeAsync(_account, _provider);

@@ -7,7 +7,7 @@ namespace Switchboard.Tests.Invocation;
 /// <summary>Switchboard with short invocation limits (1.5 s timeout, 1 MB responses, fast retries) for the tools and proxy tests.</summary>
 public class ToolsApp : SwitchboardApp
 {
-    public const int MaxResponseBytes = 1024 * 1024;
+    public const int MaxResponseBytes = 1024 * 1024, MaxRequestBytes = 64 * 1024;
 
     protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>(base.Settings)
     {
@@ -15,6 +15,7 @@ public class ToolsApp : SwitchboardApp
         ["Switchboard:OAuth:RefreshMargin"] = "00:00:04",
         ["Switchboard:Invocation:Timeout"] = "00:00:01.5",
         ["Switchboard:Invocation:MaxResponseBytes"] = MaxResponseBytes.ToString(),
+        ["Switchboard:Invocation:MaxRequestBytes"] = MaxRequestBytes.ToString(),
         ["Switchboard:Invocation:RetryDelay"] = "00:00:00.01",
         ["Switchboard:Invocation:MaxRetryDelay"] = "00:00:01",
     };
