@@ -30,6 +30,7 @@ const port = receiver.address().port;
 const created = await (await fetch(`${url}/api/v1/webhook-endpoints`, {
   method: 'POST', headers: auth, body: JSON.stringify({ url: `http://127.0.0.1:${port}/hook`, event_types: ['integration.installed'] }),
 })).json();
+if (!created.secret) throw new Error('creating the endpoint failed: ' + JSON.stringify(created));
 secretKey = Buffer.from(created.secret.slice('whsec_'.length), 'base64');
 
 // Each install commits one integration.installed event; its answer is the commit time.

@@ -16,15 +16,19 @@ public sealed class WebhookOutbox(IStoreWriter writer, IServiceScopeFactory scop
     public DateTime Now => time.GetUtcNow().UtcDateTime;
 
     /// <summary>Fans up to <paramref name="batch"/> pending events out to the endpoints subscribed now; returns how many events.</summary>
-    public Task<int> FanOutAsync(int batch, CancellationToken ct) =>
-        writer.WriteAsync(async (tx, token) =>
+    public async Task<int> FanOutAsync(int batch, CancellationToken ct)
+    {
+        // Read first, outside any write: an idle poll must not take SQLite's write lock (or a PostgreSQL transaction).
+        // A system job across accounts: the scan has no account predicate; the deliveries carry each event's own.
+        List<Guid> pending;
+        await using (var scope = scopes.CreateAsyncScope())
+            pending = await scope.ServiceProvider.GetRequiredService<SwitchboardDb>().Set<OutboxEvent>().AsNoTracking()
+                .Where(e => e.FannedOutAt == null).OrderBy(e => e.CreatedAt).Take(batch).Select(e => e.Id).ToListAsync(ct);
+        if (pending.Count == 0) return 0;
+        return await writer.WriteAsync(async (tx, token) =>
         {
             var db = tx.Db;
             var now = Now;
-            // A system job across accounts: the scan has no account predicate; the deliveries carry each event's own.
-            var pending = await db.Set<OutboxEvent>().Where(e => e.FannedOutAt == null)
-                .OrderBy(e => e.CreatedAt).Take(batch).Select(e => e.Id).ToListAsync(token);
-            if (pending.Count == 0) return 0;
             var fanOut = Guid.NewGuid();
             var claimed = await db.Set<OutboxEvent>().Where(e => pending.Contains(e.Id) && e.FannedOutAt == null)
                 .ExecuteUpdateAsync(s => s.SetProperty(e => e.FanOutId, fanOut).SetProperty(e => e.FannedOutAt, now), token);
@@ -42,6 +46,7 @@ public sealed class WebhookOutbox(IStoreWriter writer, IServiceScopeFactory scop
             await db.SaveChangesAsync(token);
             return events.Count;
         }, ct);
+    }
 
     public static string MessageIdOf(Guid eventId) => "msg_" + eventId.ToString("N");
 

@@ -50,7 +50,7 @@ public sealed class WebhookNodesTests(Receivers receivers)
         Assert.Equal(events, received.Select(r => r.Id).Distinct().Count());
         Assert.All(received, r => Assert.True(r.Verified, r.Error));
         var deliveries = await Eventually.WaitAsync(() => a.StoredDeliveriesAsync(account.AccountId),
-            d => d.Count == events && d.All(x => x.Status == WebhookDeliveryStatus.Delivered), "all recorded delivered");
+            d => d.Count == events && d.All(x => x.Status == WebhookDeliveryStatus.Delivered), "all recorded delivered", 120);
         Assert.All(deliveries, d => Assert.Equal(1, d.Attempts));
         Assert.Equal(events, (await a.StoredAttemptsAsync(account.AccountId)).Count);
     }
@@ -132,7 +132,7 @@ public sealed class ServiceProcess : IDisposable
         process.BeginErrorReadLine();
         var self = new ServiceProcess(process, $"http://127.0.0.1:{port}");
         using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var until = DateTime.UtcNow.AddSeconds(60);
+        var until = DateTime.UtcNow.AddSeconds(180);
         while (true)
         {
             try
@@ -144,7 +144,7 @@ public sealed class ServiceProcess : IDisposable
             if (process.HasExited || DateTime.UtcNow > until)
             {
                 self.Dispose();
-                throw new InvalidOperationException("the service process did not become healthy within 60 s");
+                throw new InvalidOperationException("the service process did not become healthy within 180 s");
             }
             await Task.Delay(200);
         }
