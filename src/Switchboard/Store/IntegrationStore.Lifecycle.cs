@@ -36,7 +36,7 @@ public sealed partial class IntegrationStore
     /// integration that is not installed, or a status the state machine refuses, changes nothing.
     /// </summary>
     public Task<LifecycleOutcome> EditAsync(IntegrationEdit edit, CancellationToken ct) =>
-        writer.WriteAsync<LifecycleOutcome>(async (tx, token) =>
+        OnFreshRowAsync(async (tx, token) =>
         {
             var row = await FindAsync(tx, edit.AccountId, edit.ProjectId, edit.Provider, token);
             var trigger = edit.Status is null ? LifecycleTrigger.Edit : IntegrationLifecycle.TriggerFor(edit.Status)!.Value;
@@ -67,7 +67,7 @@ public sealed partial class IntegrationStore
 
     /// <summary>DELETE …/integrations/{provider}: disconnected, sidebar hidden, health cleared; tokens are not revoked.</summary>
     public Task<LifecycleOutcome> DisconnectAsync(string accountId, string projectId, string provider, AuditActor actor, CancellationToken ct) =>
-        writer.WriteAsync<LifecycleOutcome>(async (tx, token) =>
+        OnFreshRowAsync(async (tx, token) =>
         {
             var row = await FindAsync(tx, accountId, projectId, provider, token);
             if (row is null) return new LifecycleOutcome.Refused(IntegrationLifecycle.Refused(provider, IntegrationStatus.Available, LifecycleTrigger.Disconnect));
@@ -78,6 +78,32 @@ public sealed partial class IntegrationStore
             await SaveIfChangedAsync(tx, actor, row, before, now, lifecycleEvent: false, token);
             return new LifecycleOutcome.Changed(row);
         }, ct);
+
+    /// <summary>At most this many tries of one lifecycle change that keeps meeting concurrent writes to its row.</summary>
+    public const int MaxLifecycleAttempts = 10;
+
+    /// <summary>
+    /// Runs a lifecycle change, and again on the fresh row when a concurrent write to the same row (another node, or a
+    /// writer that does not lock it) committed between its read and its save: the Version check refuses the stale save
+    /// and nothing of it is stored; the next try reads the row anew, so the settings merge and the state machine see
+    /// what the other write left. A client hears 409 only for a real conflict of intent (invalid_transition), or
+    /// concurrent_modification when the row changed under it <see cref="MaxLifecycleAttempts"/> times in a row.
+    /// </summary>
+    private async Task<LifecycleOutcome> OnFreshRowAsync(StoreWork<LifecycleOutcome> change, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await writer.WriteAsync(change, ct);
+            }
+            catch (DbUpdateConcurrencyException) when (attempt < MaxLifecycleAttempts && !ct.IsCancellationRequested)
+            {
+                // A short, growing, jittered pause, so two writers that keep colliding drift apart.
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 * attempt)), ct);
+            }
+        }
+    }
 
     private static Task<Integration?> FindAsync(StoreTransaction tx, string accountId, string projectId, string provider, CancellationToken ct) =>
         tx.Db.Integrations.FirstOrDefaultAsync(i => i.AccountId == accountId && i.ProjectId == projectId && i.Provider == provider, ct);
@@ -103,7 +129,7 @@ public sealed partial class IntegrationStore
                 new { Before = new { before.Status, before.SidebarEnabled, before.HealthStatus }, After = new { after.Status, after.SidebarEnabled, after.HealthStatus } });
             EventOutbox.Add(tx, new(EventTypes.IntegrationDisconnected, data));
         }
-        // A concurrent write to the same row fails the Version check: answered 409 concurrent_modification.
+        // A concurrent write to the same row fails the Version check (DbUpdateConcurrencyException): OnFreshRowAsync tries again.
         await tx.Db.SaveChangesAsync(ct);
         changes.Changed(tx, row.AccountId);
     }

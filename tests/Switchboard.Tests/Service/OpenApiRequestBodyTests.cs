@@ -1,5 +1,9 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Switchboard.Http;
 using Switchboard.Tests.Infrastructure;
 
 namespace Switchboard.Tests.Service;
@@ -29,6 +33,35 @@ public sealed class OpenApiRequestBodyTests(SwitchboardApp app) : IClassFixture<
         Assert.Contains("413", operation["responses"]!.AsObject().Select(r => r.Key));
     }
 
+    /// <summary>Not only the routes listed above: any route that reads a body (metadata ReadsRequestBody) and is in the document.</summary>
+    [Fact]
+    public async Task Every_documented_route_that_reads_a_body_declares_its_json_schema()
+    {
+        var doc = await (await app.CreateClient().GetAsync("/openapi/v1.json")).ShouldBe(HttpStatusCode.OK);
+        var readers = app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.Metadata.GetMetadata<ReadsRequestBody>() is not null
+                        && e.Metadata.GetMetadata<IExcludeFromDescriptionMetadata>() is not { ExcludeFromDescription: true })
+            .SelectMany(e => e.Metadata.GetMetadata<IHttpMethodMetadata>()!.HttpMethods.Select(m => (Path: Template(e.RoutePattern.RawText!), Method: m.ToLowerInvariant())))
+            .ToList();
+        Assert.Equal(DeclaredRoutes.Length, readers.Count);
+        foreach (var (path, method) in readers)
+        {
+            var body = Path(doc, path)[method]?["requestBody"];
+            Assert.True(body is not null, $"{method} {path} reads a body but declares none");
+            var schema = Resolve(doc, body!["content"]!["application/json"]!["schema"]!);
+            Assert.True(schema["properties"]?.AsObject().Count > 0, $"{method} {path}: its request body schema has no properties");
+            Assert.Contains((path.TrimEnd('/'), method), DeclaredRoutes.Select(r => (r.Path.TrimEnd('/'), r.Method)));
+        }
+    }
+
+    /// <summary>The routes of the theory above, as (path, method).</summary>
+    private static readonly (string Path, string Method)[] DeclaredRoutes = typeof(OpenApiRequestBodyTests)
+        .GetMethod(nameof(A_json_body_route_declares_its_request_body))!.GetCustomAttributes(typeof(InlineDataAttribute), false)
+        .Cast<InlineDataAttribute>().Select(a => ((string)a.GetData(null!).First()[0], (string)a.GetData(null!).First()[1])).ToArray();
+
+    /// <summary>A route template as the document spells it: leading slash, no route constraints.</summary>
+    private static string Template(string raw) => "/" + System.Text.RegularExpressions.Regex.Replace(raw.TrimStart('/'), @"\{([^}:=?]+)[^}]*\}", "{$1}");
+
     [Fact]
     public async Task Bodyless_routes_declare_no_request_body_and_every_api_route_declares_its_problems()
     {
@@ -41,7 +74,7 @@ public sealed class OpenApiRequestBodyTests(SwitchboardApp app) : IClassFixture<
     }
 
     private static JsonNode Path(JsonNode doc, string path) =>
-        doc["paths"]![path] ?? doc["paths"]![path + "/"] ?? throw new Xunit.Sdk.XunitException($"{path} is not in the document");
+        doc["paths"]![path] ?? doc["paths"]![path + "/"] ?? doc["paths"]![path.TrimEnd('/')] ?? throw new Xunit.Sdk.XunitException($"{path} is not in the document");
 
     private static JsonNode Resolve(JsonNode doc, JsonNode schema) =>
         schema["$ref"]?.GetValue<string>() is { } reference
