@@ -50,10 +50,20 @@ public static class ConnectSessionsEndpoints
         }
         if (named.Count > 0) return Problems.Validation(named);
 
-        // An integration restricted to some redirect origins (allowed_redirect_origins) accepts this session's only if
-        // every place the result goes is among them.
         var accountId = tenant.AccountId;
         var projectId = tenant.ProjectId;
+        // A named integration must be installed in the session's project (as every route, another project's is a 404).
+        if (parsed.Integrations is { Count: > 0 } wanted)
+        {
+            var present = await db.Integrations.AsNoTracking()
+                .Where(i => i.AccountId == accountId && i.ProjectId == projectId && wanted.Contains(i.Provider)
+                            && (i.Status == IntegrationStatus.Active || i.Status == IntegrationStatus.Paused))
+                .Select(i => i.Provider).ToListAsync(ct);
+            if (wanted.FirstOrDefault(w => !present.Contains(w)) is { } absent) return Problems.IntegrationNotFound(absent);
+        }
+
+        // An integration restricted to some redirect origins (allowed_redirect_origins) accepts this session's only if
+        // every place the result goes is among them.
         var installed = await db.Integrations.AsNoTracking()
             .Where(i => i.AccountId == accountId && i.ProjectId == projectId && i.AllowedRedirectOriginsJson != null)
             .Select(i => new { i.Provider, i.AllowedRedirectOriginsJson }).ToListAsync(ct);

@@ -111,6 +111,11 @@ public sealed class ConnectSessionApiTests(SwitchboardApp app) : IClassFixture<S
             .ShouldBe(HttpStatusCode.BadRequest, "validation_failed");
         Assert.Equal("unknown_provider", problem["errors"]![0]!["code"]!.GetValue<string>());
 
+        // Installed in B (or in another project) is not installed here: a 404, as on every route.
+        await (await a.Client().PostJson("/api/v1/connect/sessions", new { end_user = new { id = "u_1" }, integrations = new[] { "stripe" } }))
+            .ShouldBe(HttpStatusCode.NotFound, "integration_not_found");
+        Assert.Equal(0, await Sessions(a));
+
         // A's page lists A's installs only: B's stripe is not offered, and its form is a 404.
         var (token, url, _) = await CreateAsync(a, new { end_user = new { id = "u_1" } });
         var browser = app.CreateClient();

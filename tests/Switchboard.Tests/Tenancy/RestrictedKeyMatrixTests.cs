@@ -64,6 +64,8 @@ public sealed class RestrictedKeyMatrixTests(TenancyApp app, ITestOutputHelper o
         "PATCH /api/v1/webhook-endpoints/{id}" => new JsonObject { ["url"] = "https://attacker.example.net/hook" },
         "PUT /api/v1/providers/{name}" => DefaultProjectResources.CustomDefinition(DefaultProjectResources.CustomProvider, "https://attacker.example.net/token"),
         "POST /api/v1/integrations/{customerIntegrationId}/users/{userId}/auth-url" => new JsonObject { ["redirectUri"] = "https://attacker.example.net/done" },
+        // Sessions act on the key's own project: naming the default project's install is what would reach it.
+        "POST /api/v1/connect/sessions" => new JsonObject { ["end_user"] = new JsonObject { ["id"] = "u_1" }, ["integrations"] = new JsonArray("stripe") },
         _ => null,
     };
 
