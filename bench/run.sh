@@ -265,7 +265,7 @@ db_conn() {
   if [ "$DB_KIND" = postgres ]; then echo "$PG_URL_BASE;Database=$1"; else echo "Data Source=$TMP/private/db/$1.db"; fi
 }
 db_create() { [ "$DB_KIND" = postgres ] && pg_createdb "$1" >/dev/null; true; }
-if [ "$DB_KIND" = postgres ]; then MAIN_DB_NAME=bench; MAIN_CONN="$(db_conn bench)"; else MAIN_DB_NAME=switchboard; MAIN_CONN="Data Source=$DB"; fi
+if [ "$DB_KIND" = postgres ]; then MAIN_CONN="$(db_conn bench)"; else MAIN_CONN="Data Source=$DB"; fi
 
 # ------------------------------------------------------------------ ports
 SB_PORT="$(pick_port)" || fail "no free port"

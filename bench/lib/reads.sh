@@ -50,7 +50,7 @@ audit_count() {
   if [ "$DB_KIND" = postgres ]; then pg_psql -d bench -c "SELECT count(*) FROM audit_events WHERE \"Action\" = '$1'"
   else echo "n/a"; fi
 }
-reads_ok() { local p t=0 n; for p in "$@"; do n="$(field "$p" requests)"; t=$(( t + ${n:-0} - $(field "$p" non2xx) )); done; echo "$t"; }
+reads_ok() { local p t=0 n e; for p in "$@"; do n="$(field "$p" requests)"; e="$(field "$p" non2xx)"; t=$(( t + ${n:-0} - ${e:-0} )); done; echo "$t"; }
 
 report_reads() {
   echo
