@@ -9,7 +9,8 @@
 # the OAuth test server's npm packages, builds Release once, checks that both
 # EF Core contexts have no pending model changes, starts a throwaway
 # PostgreSQL 15 cluster and runs the test suite twice: against SQLite and
-# against PostgreSQL. The last line printed is "N passed, N failed, N skipped"
+# against PostgreSQL. Before the suite it runs the README walkthrough
+# (scripts/readme-walkthrough.sh), counted as one test. The last line printed is "N passed, N failed, N skipped"
 # summed over both runs (plus 1 failed per failed pre-check or crashed run).
 #
 # Environment:
@@ -18,6 +19,7 @@
 #   SWITCHBOARD_TEST_RUN_TIMEOUT=SECONDS    wall-clock limit per dotnet test run (default 900)
 #   SWITCHBOARD_TEST_HANG_TIMEOUT=5m        per-test hang timeout (VSTest blame); 0 disables
 #   SWITCHBOARD_SKIP_MODEL_CHECK=1          skip the pending-model-changes check
+#   SWITCHBOARD_SKIP_WALKTHROUGH=1          skip the README walkthrough (also skipped when args follow --)
 # Exported to the tests:
 #   SWITCHBOARD_TEST_DB=sqlite|postgres
 #   SWITCHBOARD_TEST_PG=Host=127.0.0.1;Port=N;Username=switchboard;Password=switchboard  (postgres run)
@@ -180,6 +182,9 @@ if [ "$NEED_PG" -eq 1 ] && [ ! -x "$PG_BIN/initdb" ]; then missing+=(postgresql)
 if [ ! -x "$CHROMIUM" ]; then missing+=(chromium); fi
 if ! command -v node >/dev/null 2>&1; then missing+=(nodejs); fi
 if ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
+# The README walkthrough (scripts/readme-walkthrough.sh) runs the README's curl and jq lines.
+if ! command -v curl >/dev/null 2>&1; then missing+=(curl); fi
+if ! command -v jq >/dev/null 2>&1; then missing+=(jq); fi
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
         die "missing system packages: ${missing[*]} — install them (sudo apt-get install -y --no-install-recommends ${missing[*]}) or run as root"
@@ -258,6 +263,21 @@ if [ "${SWITCHBOARD_SKIP_MODEL_CHECK:-0}" != 1 ]; then
             TOTAL_FAILED=$((TOTAL_FAILED + 1))
         fi
     done
+fi
+
+# ---------------------------------------------------------------- README walkthrough
+
+# The README's walkthrough, run top to bottom against a fresh service started the README's way; counted as one test.
+# Skipped when arguments are passed to dotnet test (a filtered run) or with SWITCHBOARD_SKIP_WALKTHROUGH=1.
+if [ "${SWITCHBOARD_SKIP_WALKTHROUGH:-0}" != 1 ] && [ ${#EXTRA_TEST_ARGS[@]} -eq 0 ]; then
+    say "README walkthrough (scripts/readme-walkthrough.sh)"
+    if timeout -k 10 300 bash scripts/readme-walkthrough.sh --configuration Release </dev/null; then
+        SUMMARY_LINES+=("readme-walkthrough: 1 passed")
+        TOTAL_PASSED=$((TOTAL_PASSED + 1))
+    else
+        SUMMARY_LINES+=("readme-walkthrough: FAILED (a README call answered what the README does not say; see above); counted as 1 failed")
+        TOTAL_FAILED=$((TOTAL_FAILED + 1))
+    fi
 fi
 
 # ---------------------------------------------------------------- test runs

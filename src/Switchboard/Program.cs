@@ -1,18 +1,6 @@
-using Switchboard;
 using Switchboard.Cli;
-using Switchboard.Hosting;
 
-// appsettings.json and the catalog ship next to the binary; ./data stays where the service is started from.
-var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-builder.AddSwitchboard();
-var app = builder.Build();
-
-if (AdminCli.IsCommand(args))
-    return await AdminCli.RunAsync(app.Services, args);
-
-await app.PrepareSwitchboardAsync();
-app.UseSwitchboard();
-await app.RunAsync();
-return 0;
+// Parsed before any host is built: help, --version and usage errors start nothing (see Cli/SwitchboardCli.cs).
+return await SwitchboardCli.RunAsync(args);
 
 public partial class Program;

@@ -34,6 +34,8 @@ public sealed class DatabaseOptions
     public string Provider { get; set; } = "sqlite";
     public string ConnectionString { get; set; } = "Data Source=data/switchboard.db";
     public bool MigrateOnStartup { get; set; } = true;
+    /// <summary>How long a start (or an admin command) waits for an unreachable database before it exits with code 1.</summary>
+    public TimeSpan StartupTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 public sealed class CryptoOptions

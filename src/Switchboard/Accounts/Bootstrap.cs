@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.EntityFrameworkCore;
 using Switchboard.Data;
 
@@ -17,19 +15,7 @@ public static class Bootstrap
         return created;
     }
 
-    /// <summary>
-    /// Prints the banner once the server listens, with the address it really bound (a port of 0, another --urls):
-    /// the curl line works when pasted.
-    /// </summary>
-    public static void PrintBannerWhenStarted(WebApplication app, ProvisionedAccount created) =>
-        app.Lifetime.ApplicationStarted.Register(() =>
-        {
-            var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-            // Printed, never logged: logs are shipped elsewhere, stdout of a first run is seen by the operator only.
-            Console.Out.WriteLine(Banner(created, addresses.ToList()));
-            Console.Out.Flush();
-        });
-
+    /// <summary>The banner printed once the server listens (Hosting/Operations/StartupBanner): the curl line works when pasted.</summary>
     public static string Banner(ProvisionedAccount created, IReadOnlyList<string> addresses)
     {
         var url = addresses.Count == 0 ? null : Reachable(addresses.FirstOrDefault(a => a.StartsWith("http://", StringComparison.Ordinal)) ?? addresses[0]);

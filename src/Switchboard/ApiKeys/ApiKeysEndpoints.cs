@@ -43,7 +43,8 @@ public static class ApiKeysEndpoints
         if (root.ValueKind != JsonValueKind.Object) return Problems.Validation([new("$", "wrong_type", "The body must be a JSON object.")]);
 
         var name = root.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : null;
-        if (name is null || name.Length is 0 or > 200) errors.Add(new("name", "required", "name is required (1-200 characters)."));
+        if (name is null || name.Length is 0 or > 200 || name.Any(char.IsControl))
+            errors.Add(new("name", "required", "name is required (1-200 characters, no control characters)."));
         var scopes = new List<string>();
         if (!root.TryGetProperty("scopes", out var s) || s.ValueKind != JsonValueKind.Array || s.GetArrayLength() == 0)
             errors.Add(new("scopes", "required", $"scopes must be a non-empty array of: {string.Join(", ", Scopes.All)}."));

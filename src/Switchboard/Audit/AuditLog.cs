@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using Switchboard.ApiKeys;
 using Switchboard.Data;
+using Switchboard.Telemetry;
 
 namespace Switchboard.Audit;
 
@@ -18,6 +19,7 @@ public static class AuditLog
     {
         var e = Event(ActorOf(http), accountId, action, projectId, provider, targetId, data);
         db.Add(e);
+        SwitchboardMetrics.AuditAppends.Add(1);
         return e;
     }
 

@@ -33,8 +33,9 @@ public static class AuditLogEndpoints
         string? cursor, string? limit, ClaimsPrincipal user, SwitchboardDb db, CancellationToken ct)
     {
         foreach (var (name, value) in new[] { ("action", action), ("provider", provider), ("actor", actor), ("project_id", project_id) })
-            if (value is not null && value.Length is 0 or > MaxFilterLength)
-                return Problems.BadRequest("invalid_filter", $"Invalid {name} filter", $"{name} must be 1-{MaxFilterLength} characters.");
+            // A NUL cannot be sent to PostgreSQL at all (it answered 503 database_unavailable).
+            if (value is not null && (value.Length is 0 or > MaxFilterLength || value.Any(char.IsControl)))
+                return Problems.BadRequest("invalid_filter", $"Invalid {name} filter", $"{name} must be 1-{MaxFilterLength} characters, none a control character.");
         DateTime? from = null, to = null;
         if (since is not null && (from = ParseTime(since)) is null)
             return Problems.BadRequest("invalid_filter", "Invalid since filter", "since must be an ISO 8601 timestamp, e.g. 2026-05-17T17:55:00Z.");

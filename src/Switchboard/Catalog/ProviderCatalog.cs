@@ -105,6 +105,13 @@ public static partial class ProviderRules
         }
     }
 
+    /// <summary>Names of the params that become the whole host of one of the provider's URLs.</summary>
+    public static IEnumerable<string> WholeHostParams(ProviderDefinition p) =>
+        new[] { p.ApiBaseUrl, p.Oauth?.AuthorizeUrl, p.Oauth?.TokenUrl, p.Oauth?.RevokeUrl }
+            .Select(url => url is null ? null : WholeHostPlaceholder().Match(url))
+            .Where(m => m is { Success: true } && m.Groups[1].Value == "params")
+            .Select(m => m!.Groups[2].Value).Distinct();
+
     [GeneratedRegex(@"^https?://\{(params|secrets)\.([a-z0-9_]+)\}(?:[/?#:]|$)")]
     private static partial Regex WholeHostPlaceholder();
 

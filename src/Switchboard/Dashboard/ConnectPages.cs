@@ -11,6 +11,7 @@ using Switchboard.OAuth;
 using Switchboard.Providers;
 using Microsoft.Extensions.Options;
 using static Switchboard.Http.HtmlPage;
+using Switchboard.Telemetry;
 
 namespace Switchboard.Dashboard;
 
@@ -61,7 +62,8 @@ public static class ConnectPages
         try { form = await request.ReadFormAsync(ct); }
         catch (BadHttpRequestException e) when (e.StatusCode == 413)
         { return Message(413, "Form too large", "The form data is larger than this service accepts. Nothing was saved."); }
-        catch (Exception e) when (e is InvalidDataException or BadHttpRequestException)
+        // A truncated multipart body is an IOException from the multipart reader.
+        catch (Exception e) when (e is InvalidDataException or BadHttpRequestException or IOException)
         { return Message(400, "Form could not be read", "The form data was malformed. Nothing was saved."); }
 
         var (link, refusal) = await FindUsableLinkAsync(db, token, ct);
@@ -123,6 +125,7 @@ public static class ConnectPages
                 oauth.Value.SessionLifetime, ct);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
+        if (install is not null) SwitchboardMetrics.Installs.Add(1);
         // The browser goes on to Switchboard's OAuth start URL, which redirects to the provider with state and PKCE.
         if (handle is not null) return TypedResults.Redirect(OAuthFlow.StartUrl(options.Value.PublicBaseUrl, handle));
 

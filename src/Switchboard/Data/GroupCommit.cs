@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
+using Switchboard.Telemetry;
 
 namespace Switchboard.Data;
 
@@ -101,6 +102,7 @@ public sealed class SqliteGroupCommit : GroupCommit, IAsyncDisposable
         await gate.WaitAsync();
         Interlocked.Increment(ref _batches);
         Interlocked.Add(ref _writes, batch.Count);
+        SwitchboardMetrics.GroupCommitBatchSize.Record(batch.Count);
         try
         {
             var connection = await WriterConnectionAsync();

@@ -11,6 +11,7 @@ using Switchboard.Dashboard;
 using Switchboard.Data;
 using Switchboard.Errors;
 using Switchboard.Health;
+using Switchboard.Hosting.Operations;
 using Switchboard.Http;
 using Switchboard.Http.Outbound;
 using Switchboard.Idempotency;
@@ -88,6 +89,7 @@ public static class SwitchboardHosting
         });
         services.AddValidation();
         services.AddOpenApi(o => o.AddDocumentTransformer<BearerSecurityTransformer>());
+        builder.AddSwitchboardOperations();
     }
 
     /// <summary>Migrations, catalog and key ring checks, first-run bootstrap: before the first request.</summary>
@@ -104,9 +106,10 @@ public static class SwitchboardHosting
 
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<SwitchboardDb>();
+        if (options.Database.MigrateOnStartup || options.Bootstrap) await DatabaseStartup.WaitAndPrepareAsync(db, options.Database, logger);
         if (options.Database.MigrateOnStartup) await DataServices.MigrateAsync(db);
         if (options.Bootstrap && await Bootstrap.RunAsync(db, logger, CancellationToken.None) is { } created)
-            Bootstrap.PrintBannerWhenStarted(app, created);
+            StartupBanner.PrintWhenStarted(app, created);
     }
 
     public static void UseSwitchboard(this WebApplication app)
@@ -129,9 +132,10 @@ public static class SwitchboardHosting
         app.UseIdempotency();
 
         app.MapOpenApi();
-        app.MapScalarApiReference("/docs");
+        app.MapScalarApiReference("/docs", ApiDocs.Configure);
         app.MapGet("/healthz", (KeyRing ring) => TypedResults.Ok(new Health("ok", ring.IsAvailable ? "available" : "unavailable")))
             .WithTags("Service").WithSummary("Liveness and encryption status");
+        app.MapSwitchboardOperations();
 
         app.MapConnectPages();
         var api = app.MapGroup("/api/v1");

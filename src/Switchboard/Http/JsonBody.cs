@@ -38,17 +38,51 @@ public static class JsonBody
         if (contentType is not null && !contentType.Contains("json", StringComparison.OrdinalIgnoreCase))
             return new(null, Problems.Make(415, "unsupported_media_type", "Unsupported media type", "Send the body as application/json."));
 
+        var json = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
         try
         {
-            using var doc = JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), DocumentOptions);
+            using var doc = JsonDocument.Parse(json, DocumentOptions);
+            if (NotUnicodeAt(json.Span) is { } offset)
+            {
+                var before = json.Span[..offset];
+                var lineStart = before.LastIndexOf((byte)'\n') + 1;
+                return new(null, Malformed(before.Count((byte)'\n'), offset - lineStart,
+                    "not valid JSON text (a string is not UTF-8, or escapes a lone surrogate)"));
+            }
             return new(doc.RootElement.Clone(), null);
         }
         catch (JsonException e)
         {
-            var where = $"line {(e.LineNumber ?? 0) + 1}, byte {(e.BytePositionInLine ?? 0) + 1}";
-            return new(null, Problems.Make(400, "malformed_json", "Malformed JSON", $"The body is not valid JSON (at {where}).",
-                new Dictionary<string, object?> { ["line"] = (e.LineNumber ?? 0) + 1, ["byte"] = (e.BytePositionInLine ?? 0) + 1 }));
+            return new(null, Malformed(e.LineNumber ?? 0, e.BytePositionInLine ?? 0, "not valid JSON"));
         }
+    }
+
+    private static ProblemHttpResult Malformed(long line, long bytePosition, string what) =>
+        Problems.Make(400, "malformed_json", "Malformed JSON", $"The body is {what} (at line {line + 1}, byte {bytePosition + 1}).",
+            new Dictionary<string, object?> { ["line"] = line + 1, ["byte"] = bytePosition + 1 });
+
+    /// <summary>
+    /// Where the (syntactically valid) JSON is not text: bytes that are not UTF-8, or an escape of a lone surrogate
+    /// ("\ud800"). The parser accepts both and reading such a string later throws, deep in a handler (a 500).
+    /// </summary>
+    private static int? NotUnicodeAt(ReadOnlySpan<byte> json)
+    {
+        if (!System.Text.Unicode.Utf8.IsValid(json))
+        {
+            for (var i = 0; i < json.Length;)
+            {
+                if (System.Text.Rune.DecodeFromUtf8(json[i..], out _, out var length) != System.Buffers.OperationStatus.Done) return i;
+                i += length;
+            }
+        }
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = DocumentOptions.MaxDepth });
+        while (reader.Read())
+        {
+            if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.PropertyName) || !reader.ValueIsEscaped) continue;
+            try { reader.GetString(); }
+            catch (InvalidOperationException) { return (int)reader.TokenStartIndex; }
+        }
+        return null;
     }
 
     private static Result TooLarge(long cap) => new(null,

@@ -26,10 +26,13 @@ public static class RedirectUris
     public static string? Problem(string raw, bool allowLoopbackHttp)
     {
         if (raw.Length is 0 or > MaxLength) return $"must be 1 to {MaxLength} characters";
-        if (HasForbiddenCharacter(raw)) return "must not contain backslashes, whitespace or control characters";
+        if (HasForbiddenCharacter(raw)) return "must be ASCII (punycode hosts, percent-encoded paths), without backslashes, whitespace or control characters";
         if (!StartsWithScheme(raw, out var scheme)) return "must be an absolute https URL";
         if (!Uri.TryCreate(raw, UriKind.Absolute, out var uri) || uri.Host.Length == 0) return "must be an absolute https URL";
         if (uri.UserInfo.Length > 0 || Authority(raw, scheme).Contains('@')) return "must not contain credentials (user info)";
+        // Switchboard appends status (and error) when the flow ends; one already there would be read first by the app.
+        var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(uri.Query);
+        if (query.ContainsKey("status") || query.ContainsKey("error")) return "must not carry its own status or error query parameter";
         if (scheme == Uri.UriSchemeHttps) return null;
         if (scheme == Uri.UriSchemeHttp && allowLoopbackHttp && IsLoopback(uri)) return null;
         return allowLoopbackHttp ? "must be an https URL (plain http only to a loopback host)" : "must be an https URL";
@@ -50,10 +53,14 @@ public static class RedirectUris
     }
 
     /// <summary>scheme://host[:port] as browsers serialise it: lower-case, the default port left out.</summary>
-    public static string OriginOf(Uri uri) =>
-        uri.IsDefaultPort
-            ? $"{uri.Scheme}://{uri.IdnHost}".ToLowerInvariant()
-            : string.Create(CultureInfo.InvariantCulture, $"{uri.Scheme}://{uri.IdnHost}:{uri.Port}").ToLowerInvariant();
+    public static string OriginOf(Uri uri)
+    {
+        // IdnHost drops an IPv6 literal's brackets: "[2001:db8::1]:8443" would read like the address "2001:db8::1:8443".
+        var host = uri.HostNameType == UriHostNameType.IPv6 ? uri.Host : uri.IdnHost;
+        return uri.IsDefaultPort
+            ? $"{uri.Scheme}://{host}".ToLowerInvariant()
+            : string.Create(CultureInfo.InvariantCulture, $"{uri.Scheme}://{host}:{uri.Port}").ToLowerInvariant();
+    }
 
     /// <summary>True when <paramref name="redirectUri"/> (already accepted by <see cref="Problem"/>) is under one of the origins.</summary>
     public static bool IsAllowed(string redirectUri, IEnumerable<string> origins)
@@ -67,6 +74,8 @@ public static class RedirectUris
         foreach (var c in raw)
         {
             if (c == '\\' || char.IsWhiteSpace(c) || char.IsControl(c)) return true;
+            // The URL ends up in a Location header, which is ASCII: hosts go as punycode, other characters percent-encoded.
+            if (c > '\u007e') return true;
             // Zero-width and bidirectional formatting characters make a URL read differently from what it is.
             if (CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.Format) return true;
         }

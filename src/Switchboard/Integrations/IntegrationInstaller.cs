@@ -11,6 +11,7 @@ using Switchboard.Data;
 using Switchboard.Errors;
 using Switchboard.Health;
 using Switchboard.Lifecycle;
+using Switchboard.Telemetry;
 
 namespace Switchboard.Integrations;
 
@@ -59,7 +60,9 @@ public static class IntegrationInstaller
             listCache.Invalidate(command.AccountId);
             try
             {
-                return await commits.RunAsync(db, (connection, tx, token) => WriteAsync(sql, connection, tx, command, token), ct);
+                var outcome = await commits.RunAsync(db, (connection, tx, token) => WriteAsync(sql, connection, tx, command, token), ct);
+                if (outcome.Row is not null) SwitchboardMetrics.Installs.Add(1);
+                return outcome;
             }
             // PostgreSQL: two first installs of one provider race on the unique (account, project, provider) index, and the
             // loser finds the winner's row on its next try. (SQLite has one writer and reads inside the write transaction.)
@@ -205,6 +208,7 @@ public static class IntegrationInstaller
                 After = new { row.Status },
             });
         sql.AppendInsert(text, cmd, audit, "e");
+        SwitchboardMetrics.AuditAppends.Add(1);
         statements++;
 
         await using var write = ReusableCommands.Get(connection, tx, text.ToString());

@@ -8,6 +8,7 @@ using Switchboard.Crypto;
 using Switchboard.Data;
 using Switchboard.Errors;
 using Switchboard.Providers;
+using Switchboard.Telemetry;
 
 namespace Switchboard.OAuth;
 
@@ -160,6 +161,7 @@ public sealed class CredentialService(SecretBox box, TokenClient tokens, Account
             AuditLog.OutboundBlocked(db, http, row.AccountId, row.ProjectId, app?.Provider.Name, row.Id.ToString(), FeatureOf(app), blockedHost);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
+        SwitchboardMetrics.RecordRefresh(action["oauth.".Length..]);
         logger.LogInformation("Connection {Id}: {Action}", row.Id, action);
 
         if (outcome.Tokens is { } ok)

@@ -15,6 +15,7 @@ using Switchboard.Idempotency;
 using Switchboard.Http;
 using Switchboard.Integrations;
 using Switchboard.Providers;
+using Switchboard.Telemetry;
 
 namespace Switchboard.OAuth;
 
@@ -275,6 +276,7 @@ public static class IntegrationUsersEndpoints
         AuditLog.Record(db, http, accountId, "credentials.read", target.Row.ProjectId, target.Provider.Name, connectionId.ToString(),
             new { user_id = userId, integration_id = target.Row.Id });
         await db.SaveChangesAsync(ct);
+        SwitchboardMetrics.CredentialReads.Add(1);
     }
 }
 

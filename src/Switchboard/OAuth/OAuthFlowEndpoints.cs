@@ -51,7 +51,8 @@ public static class OAuthFlowEndpoints
         if (row.Status != Integrations.IntegrationStatus.Active)
             return await FailAsync(db, http, session, "integration_not_active", provider.Name, ct);
         var app = IntegrationApp.WithoutSecrets(row, provider);
-        if (app.Url(authorizeTemplate) is not { } authorizeUrl)
+        // A Location header is ASCII: a host stored before declared URLs had to be (e.g. "bücher.example") cannot be sent.
+        if (app.Url(authorizeTemplate) is not { } authorizeUrl || !authorizeUrl.AbsoluteUri.All(char.IsAscii))
             return await FailAsync(db, http, session, "invalid_provider_url", provider.Name, ct);
 
         var state = OAuthFlow.NewHandle();

@@ -13,7 +13,8 @@ public static class OAuthPages
 {
     public static IResult Finish(HttpContext http, string? redirectUri, string? error, bool again)
     {
-        if (redirectUri is not null)
+        // Sessions made before redirect URIs had to be ASCII may hold one a Location header cannot carry: show the page.
+        if (redirectUri is not null && redirectUri.All(char.IsAscii))
         {
             var query = error is null
                 ? new[] { new KeyValuePair<string, string>("status", "success") }

@@ -59,6 +59,17 @@ public sealed class CustomProviderValidator
         };
         foreach (var (field, url) in urls)
             if (url is not null && _outbound.CheckUrl(field, url) is { } error) yield return error;
+        // An install that leaves a host param out gets its default, and an enum is the whole choice: check them as hosts too.
+        var wholeHosts = ProviderRules.WholeHostParams(p).ToHashSet(StringComparer.Ordinal);
+        for (var i = 0; i < p.Params.Count; i++)
+        {
+            var f = p.Params[i];
+            if (f.Format != FieldFormats.Host && !wholeHosts.Contains(f.Name)) continue;
+            if (f.Default is { ValueKind: JsonValueKind.String } d && _outbound.CheckHost($"params[{i}].default", d.GetString()!) is { } bad)
+                yield return bad;
+            for (var j = 0; j < (f.Enum?.Count ?? 0); j++)
+                if (_outbound.CheckHost($"params[{i}].enum[{j}]", f.Enum![j]) is { } badEnum) yield return badEnum;
+        }
     }
 
     public (ProviderDefinition? Provider, List<FieldError> Errors) Validate(JsonElement body)
@@ -70,7 +81,15 @@ public sealed class CustomProviderValidator
             return (null, errors);
         }
         var text = body.GetRawText();
-        foreach (var e in _schema.Validate(text))
+        ICollection<NJsonSchema.Validation.ValidationError> schemaErrors;
+        // NJsonSchema throws (InvalidCastException) on an integer beyond 64 bits where it checks a number or a string.
+        try { schemaErrors = _schema.Validate(text); }
+        catch (Exception e) when (e is InvalidCastException or OverflowException or FormatException)
+        {
+            errors.Add(new("$", "schema", "A number is out of range (integers must fit in 64 bits)."));
+            return (null, errors);
+        }
+        foreach (var e in schemaErrors)
             errors.Add(new(string.IsNullOrEmpty(e.Path) ? "$" : e.Path.TrimStart('#', '/').Replace('/', '.'), "schema", e.Kind.ToString()));
         if (errors.Count > 0) return (null, errors);
         ProviderDefinition? provider;

@@ -6,20 +6,21 @@ using Switchboard.Tests.Infrastructure;
 
 namespace Switchboard.Tests.Cli;
 
-[CollectionDefinition("console", DisableParallelization = true)]
-public sealed class ConsoleCollection;
-
 /// <summary>Runs the admin commands of the executable against the fixture's database and reads their JSON output.</summary>
-[Collection("console")]
 public sealed class AdminCliTests(SwitchboardApp app) : IClassFixture<SwitchboardApp>
 {
     private async Task<(int Code, string Out)> Run(params string[] args)
     {
-        var original = Console.Out;
-        var writer = new StringWriter();
-        Console.SetOut(writer);
-        try { return (await AdminCli.RunAsync(app.Services, args), writer.ToString()); }
-        finally { Console.SetOut(original); }
+        var (code, output, _) = await RunWithErrors(args);
+        return (code, output);
+    }
+
+    private async Task<(int Code, string Out, string Err)> RunWithErrors(params string[] args)
+    {
+        var output = new StringWriter();
+        var errors = new StringWriter();
+        var code = await SwitchboardCli.RunAsync(args, app.Services, output, errors);
+        return (code, output.ToString(), errors.ToString());
     }
 
     [Fact]
@@ -59,12 +60,45 @@ public sealed class AdminCliTests(SwitchboardApp app) : IClassFixture<Switchboar
     [Fact]
     public async Task Bad_arguments_exit_2_and_change_nothing()
     {
+        var account = await app.CreateAccountAsync();
         var before = await app.WithDbAsync(db => db.ApiKeys.CountAsync());
-        Assert.Equal(2, (await Run("keys", "create", "--account", "acc_nope", "--scopes", "read")).Code);
-        Assert.Equal(2, (await Run("keys", "create", "--account", "acc_nope", "--scopes", "root")).Code);
+        Assert.Equal(2, (await Run("keys", "create", "--account", account.AccountId, "--scopes", "root")).Code);
+        Assert.Equal(2, (await Run("keys", "create", "--account", account.AccountId, "--scopes", ",")).Code);
+        Assert.Equal(2, (await Run("keys", "create", "--scopes", "read")).Code);
         Assert.Equal(2, (await Run("accounts", "create")).Code);
         Assert.Equal(2, (await Run("keys", "frobnicate")).Code);
+        Assert.Equal(2, (await Run("crypto", "rotate", "--batch", "0")).Code);
         Assert.Equal(before, await app.WithDbAsync(db => db.ApiKeys.CountAsync()));
+    }
+
+    [Fact]
+    public async Task Naming_an_account_project_or_key_that_does_not_exist_exits_1_with_a_message_and_changes_nothing()
+    {
+        var account = await app.CreateAccountAsync();
+        var other = await app.CreateAccountAsync("other");
+        var before = await app.WithDbAsync(db => db.ApiKeys.CountAsync());
+
+        var create = await RunWithErrors("keys", "create", "--account", "acc_nope", "--scopes", "read");
+        Assert.Equal((1, ""), (create.Code, create.Out));
+        Assert.Equal("error: no account 'acc_nope'", create.Err.Trim());
+
+        var project = await RunWithErrors("keys", "create", "--account", account.AccountId, "--scopes", "read", "--project", other.ProjectId);
+        Assert.Equal(1, project.Code);
+        Assert.Equal($"error: no project '{other.ProjectId}' in account '{account.AccountId}'", project.Err.Trim());
+
+        var list = await RunWithErrors("keys", "list", "--account", "acc_nope");
+        Assert.Equal((1, ""), (list.Code, list.Out));
+        Assert.Equal("error: no account 'acc_nope'", list.Err.Trim());
+
+        var revoke = await RunWithErrors("keys", "revoke", "key_nope");
+        Assert.Equal(1, revoke.Code);
+        Assert.Equal("error: no key 'key_nope'", revoke.Err.Trim());
+
+        Assert.Equal(before, await app.WithDbAsync(db => db.ApiKeys.CountAsync()));
+        // The account that exists lists its key.
+        var (code, output) = await Run("keys", "list", "--account", account.AccountId);
+        Assert.Equal(0, code);
+        Assert.Single(JsonNode.Parse(output)!.AsArray());
     }
 
     [Fact]

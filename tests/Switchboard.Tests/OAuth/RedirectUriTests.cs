@@ -39,6 +39,9 @@ public sealed class RedirectUriTests(OAuthServer idp, OAuthApp app) : IClassFixt
         "http://10.0.0.1/done",
         "",
         "https://app.example.com/" + new string('a', 2000),
+        // Switchboard appends status (and error): an app reading the first status must not read one planted before it.
+        "https://app.example.com/done?status=success",
+        "https://app.example.com/done?x=1&error=none",
     ];
 
     [Fact]

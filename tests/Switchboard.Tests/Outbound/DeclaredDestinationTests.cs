@@ -19,6 +19,25 @@ public sealed class DeclaredDestinationTests(GuardedApp app) : IClassFixture<Gua
         "http://internal.example.com/token", "http://127.0.0.1:8080/token", "https://user:pw@api.example.com/token",
     ];
 
+    [Theory]
+    [InlineData("default", "host", "127.0.0.1:8443")]
+    [InlineData("enum", "host", "169.254.169.254")]
+    [InlineData("enum", "region_host", "metadata.google.internal")]
+    public async Task A_host_param_default_or_enum_naming_an_internal_address_is_refused(string where, string name, string value)
+    {
+        var account = await app.CreateAccountAsync();
+        var definition = OutboundFixtures.OAuthProvider("param_host_idp", $"https://{{params.{name}}}/token");
+        var host = new Dictionary<string, object?> { ["name"] = name, ["type"] = "string", ["required"] = false, ["description"] = "Server." };
+        if (name == "host") host["format"] = "host";
+        if (where == "default") host["default"] = value;
+        else host["enum"] = new[] { "login.example.com", value };
+        definition["params"] = new object[] { OutboundFixtures.Field("client_id"), host };
+        var refused = await (await account.Client().PostJson("/api/v1/providers", definition)).ShouldBe(HttpStatusCode.BadRequest, "validation_failed");
+        var error = Assert.Single(refused["errors"]!.AsArray())!;
+        Assert.Equal(where == "default" ? "params[1].default" : "params[1].enum[1]", error["field"]!.GetValue<string>());
+        Assert.Equal("blocked_address", error["code"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task Plain_http_to_a_host_filled_from_a_param_is_refused_while_no_network_is_open()
     {

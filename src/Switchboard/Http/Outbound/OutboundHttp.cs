@@ -1,4 +1,5 @@
 using System.Runtime.ExceptionServices;
+using Switchboard.Telemetry;
 
 namespace Switchboard.Http.Outbound;
 
@@ -28,10 +29,22 @@ public sealed class OutboundRequestGuard : DelegatingHandler
     {
         if (request.Version >= System.Net.HttpVersion.Version30) request.Version = System.Net.HttpVersion.Version20;
         request.VersionPolicy = HttpVersionPolicy.RequestVersionOrLower;
-        try { return await base.SendAsync(request, ct); }
+        var host = request.RequestUri?.Host;
+        try
+        {
+            var response = await base.SendAsync(request, ct);
+            SwitchboardMetrics.RecordOutbound(host, ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return response;
+        }
         catch (HttpRequestException e) when (e is not OutboundBlockedException && OutboundBlockedException.FindIn(e) is { } blocked)
         {
+            SwitchboardMetrics.RecordOutbound(host, "blocked");
             ExceptionDispatchInfo.Throw(blocked);
+            throw;
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+        {
+            SwitchboardMetrics.RecordOutbound(host, e is OutboundBlockedException ? "blocked" : "error");
             throw;
         }
     }

@@ -69,6 +69,10 @@ public sealed partial class OutboundPolicy
         var probe = Placeholder().Replace(url, _ => "placeholder");
         if (!Uri.TryCreate(probe, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http") || uri.Host.Length == 0)
             return new FieldError(field, "invalid_url", $"{field} must be an absolute https URL.");
+        // A URL goes out in a request line or a Location header, which are ASCII: a non-ASCII host made the start leg 500,
+        // and the URL parser reads ideographic and full-width dots as dots (https://127\u30020\u30020\u30021 is 127.0.0.1).
+        if (!url.All(char.IsAscii))
+            return new FieldError(field, "invalid_url", $"{field} must be ASCII: a host as punycode (xn--...), other characters percent-encoded.");
         var authority = AuthorityOf(url);
         var templatedHost = Placeholder().IsMatch(authority);
         if (uri.UserInfo.Length > 0)
