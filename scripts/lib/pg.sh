@@ -13,7 +13,10 @@
 # A role PG_TEST_USER (default "switchboard") with password PG_TEST_PASSWORD
 # (default "switchboard") and CREATEDB is created; tests create their own
 # databases (a database of the role's name also exists, so a connection string
-# without Database= works). Tuned for speed (fsync=off), NOT for durability tests.
+# without Database= works). Tuned for speed (fsync=off), NOT for durability tests,
+# unless PG_SERVER_SETTINGS says otherwise: it replaces the tuning flags
+# ("-c fsync=off -c synchronous_commit=off -c full_page_writes=off"); set it to
+# "" for the server's defaults (bench/run.sh --db postgres does).
 #
 # As root, initdb/pg_ctl run as the "postgres" system user (runuser); as any
 # other user they run as that user.
@@ -23,6 +26,7 @@ PG_PORT_BASE="${PG_PORT_BASE:-55432}"
 PG_TEST_USER="${PG_TEST_USER:-switchboard}"
 PG_TEST_PASSWORD="${PG_TEST_PASSWORD:-switchboard}"
 PG_MAX_CONNECTIONS="${PG_MAX_CONNECTIONS:-300}"
+PG_SERVER_SETTINGS="${PG_SERVER_SETTINGS--c fsync=off -c synchronous_commit=off -c full_page_writes=off}"
 
 _pg_log() { printf '[pg] %s\n' "$*" >&2; }
 
@@ -106,7 +110,7 @@ pg_start() {
     for attempt in 1 2 3 4 5; do
         port="$(_pg_free_port "$port")" || break
         if _pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_DIR/server.log" -w -t 60 \
-                -o "-p $port -k $PG_SOCKDIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=$PG_MAX_CONNECTIONS" \
+                -o "-p $port -k $PG_SOCKDIR -c listen_addresses=127.0.0.1 $PG_SERVER_SETTINGS -c max_connections=$PG_MAX_CONNECTIONS" \
                 start >"$PG_DIR/pg_ctl.log" 2>&1; then
             started=1
             break

@@ -23,10 +23,14 @@ public sealed class CredentialChecker(
     IOptions<HealthOptions> options,
     ILogger<CredentialChecker> logger) : IPostInstallHook
 {
-    /// <summary>Right after an install has committed. Never throws: the install stands whatever the provider says.</summary>
+    /// <summary>
+    /// Right after an install has committed. Never throws: the install stands whatever the provider says.
+    /// Health:Enabled=false turns it off as well as the periodic checks (with no route to the provider, each install would
+    /// otherwise wait out the check's timeout inside its request).
+    /// </summary>
     public async Task AfterInstallAsync(string accountId, Guid integrationId, AuditActor actor, CancellationToken ct)
     {
-        if (!options.Value.CheckOnInstall) return;
+        if (!options.Value.Enabled || !options.Value.CheckOnInstall) return;
         try
         {
             await CheckAsync(accountId, integrationId, scheduleNext: true, actor, ct);

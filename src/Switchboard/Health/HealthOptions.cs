@@ -5,9 +5,9 @@ public sealed class HealthOptions
 {
     public const string Section = "Switchboard:Health";
 
-    /// <summary>Periodic re-verification of installed integrations.</summary>
+    /// <summary>Automatic checks: the periodic re-verification and, with <see cref="CheckOnInstall"/>, the install-time check.</summary>
     public bool Enabled { get; set; } = true;
-    /// <summary>Verify each integration's credentials right after an install.</summary>
+    /// <summary>Verify each integration's credentials right after an install (only while <see cref="Enabled"/>).</summary>
     public bool CheckOnInstall { get; set; } = true;
     /// <summary>How often each active integration is verified (by one node: see <see cref="HealthMonitor"/>).</summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromHours(1);

@@ -8,7 +8,7 @@ using TestHttp = Switchboard.Tests.Infrastructure.Api;
 
 namespace Switchboard.Tests.Health;
 
-/// <summary>Periodic checks off (the tests drive them); base_url_override allowed.</summary>
+/// <summary>Checks on (install-time included) but the periodic poll a day away (the tests drive it); base_url_override allowed.</summary>
 public class HealthApp : SwitchboardApp
 {
     public StandInProvider Provider { get; private set; } = null!;
@@ -16,7 +16,8 @@ public class HealthApp : SwitchboardApp
     protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>(base.Settings)
     {
         ["Switchboard:Health:CheckOnInstall"] = "true",
-        ["Switchboard:Health:Enabled"] = "false",
+        ["Switchboard:Health:Enabled"] = "true",
+        ["Switchboard:Health:PollInterval"] = "1.00:00:00",
         ["Switchboard:Health:AllowBaseUrlOverride"] = "true",
         ["Switchboard:Health:Timeout"] = "00:00:05",
     };

@@ -41,6 +41,9 @@ public class GuardedApp : SwitchboardApp
         ["Switchboard:OAuth:WorkerEnabled"] = "false",
         ["Switchboard:Health:AllowBaseUrlOverride"] = "true",
         ["Switchboard:Health:CheckOnInstall"] = "true",
+        // The install-time check runs only while checks are enabled; the periodic poll stays a day away.
+        ["Switchboard:Health:Enabled"] = "true",
+        ["Switchboard:Health:PollInterval"] = "1.00:00:00",
     };
 
     protected override void ConfigureServices(IServiceCollection services) => services.AddSingleton<IOutboundResolver, TestResolver>();
