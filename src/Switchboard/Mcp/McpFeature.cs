@@ -55,7 +55,9 @@ public static class McpFeature
         var metadataUrl = baseUrl + ResourceMetadataPath + ServerPath;
         app.MapMcp(ServerPath).RequireScope(Scopes.ToolsInvoke).ReadsBody()
             .WithMetadata(new BearerChallenge($"Bearer resource_metadata=\"{metadataUrl}\", scope=\"{Scopes.ToolsInvoke}\""))
-            .WithTags("MCP");
+            .WithTags("MCP")
+            // JSON-RPC over Streamable HTTP, described by the MCP specification (and the README), not by this REST contract.
+            .ExcludeFromDescription();
 
         // RFC 9728: at the well-known URI with the resource's path appended, and at the bare one for clients that try it first.
         var metadata = new ProtectedResourceMetadata(baseUrl + ServerPath, "Switchboard MCP server", ["header"], [Scopes.ToolsInvoke],

@@ -22,13 +22,18 @@ public static class ProxyEndpoints
 
     public static IEndpointRouteBuilder MapProxy(this IEndpointRouteBuilder api)
     {
-        api.MapMethods("/proxy/{provider}/{**path}", Methods, Forward).RequireScope(Scopes.ToolsInvoke).ReadsBody().PassesIdempotencyKeyThrough()
-            .WithTags("Proxy").WithName("ProxyProviderRequest")
-            .WithSummary("Forward a request to an installed provider's API with its credential injected (streamed answer)")
-            .WithDescription("The answer is the provider's own (status, headers, body) whatever its status. Refusals are problems: " +
-                             "403 action_not_permitted (proxy_read / proxy_write in action_permissions), 404 provider_not_found, " +
-                             "409 integration_not_active, 409 connection_required, 413 payload_too_large, 502 provider_unreachable, " +
-                             "502 provider_response_too_large, 502 outbound_blocked, 504 provider_timeout.");
+        // One operation per method: OpenAPI operation ids (and the clients generated from them) must be unique.
+        foreach (var method in Methods)
+        {
+            var route = api.MapMethods("/proxy/{provider}/{**path}", [method], Forward).RequireScope(Scopes.ToolsInvoke).ForwardsBody().PassesIdempotencyKeyThrough();
+            if (method is "POST" or "PUT" or "PATCH") route.Accepts<Stream>(true, "application/octet-stream");
+            route.WithTags("Proxy").WithName("Proxy" + method[0] + method[1..].ToLowerInvariant())
+                .WithSummary($"Forward a {method} to an installed provider's API with its credential injected (streamed answer)")
+                .WithDescription("The answer is the provider's own (status, headers, body) whatever its status. Refusals are problems: " +
+                                 "403 action_not_permitted (proxy_read / proxy_write in action_permissions), 404 provider_not_found, " +
+                                 "409 integration_not_active, 409 connection_required, 413 payload_too_large, 502 provider_unreachable, " +
+                                 "502 provider_response_too_large, 502 outbound_blocked, 504 provider_timeout.");
+        }
         return api;
     }
 

@@ -39,18 +39,18 @@ public sealed class OpenApiRequestBodyTests(SwitchboardApp app) : IClassFixture<
     {
         var doc = await (await app.CreateClient().GetAsync("/openapi/v1.json")).ShouldBe(HttpStatusCode.OK);
         var readers = app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
-            .Where(e => e.Metadata.GetMetadata<ReadsRequestBody>() is not null
+            .Where(e => e.Metadata.GetMetadata<ReadsRequestBody>() is not null && e.Metadata.GetMetadata<ForwardsRequestBody>() is null
                         && e.Metadata.GetMetadata<IExcludeFromDescriptionMetadata>() is not { ExcludeFromDescription: true })
             .SelectMany(e => e.Metadata.GetMetadata<IHttpMethodMetadata>()!.HttpMethods.Select(m => (Path: Template(e.RoutePattern.RawText!), Method: m.ToLowerInvariant())))
             .ToList();
-        Assert.Equal(DeclaredRoutes.Length, readers.Count);
+        // The theory's routes are among them (later features add their own; each must declare a schema with members).
+        Assert.All(DeclaredRoutes, r => Assert.Contains((r.Path.TrimEnd('/'), r.Method), readers.Select(x => (x.Path.TrimEnd('/'), x.Method))));
         foreach (var (path, method) in readers)
         {
             var body = Path(doc, path)[method]?["requestBody"];
             Assert.True(body is not null, $"{method} {path} reads a body but declares none");
             var schema = Resolve(doc, body!["content"]!["application/json"]!["schema"]!);
             Assert.True(schema["properties"]?.AsObject().Count > 0, $"{method} {path}: its request body schema has no properties");
-            Assert.Contains((path.TrimEnd('/'), method), DeclaredRoutes.Select(r => (r.Path.TrimEnd('/'), r.Method)));
         }
     }
 

@@ -20,6 +20,14 @@ namespace Switchboard.Client.Models
         #pragma warning disable CS1591
         CredentialsRead,
         #pragma warning restore CS1591
+        [EnumMember(Value = "tools:invoke")]
+        #pragma warning disable CS1591
+        ToolsInvoke,
+        #pragma warning restore CS1591
+        [EnumMember(Value = "webhooks:write")]
+        #pragma warning disable CS1591
+        WebhooksWrite,
+        #pragma warning restore CS1591
         [EnumMember(Value = "admin")]
         #pragma warning disable CS1591
         Admin,

@@ -17,10 +17,10 @@ namespace Switchboard.Client.Models
         /// <summary>The mcp_connections property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public List<global::Switchboard.Client.Models.McpConnection>? McpConnections { get; set; }
+        public List<global::Switchboard.Client.Models.McpConnectionView>? McpConnections { get; set; }
 #nullable restore
 #else
-        public List<global::Switchboard.Client.Models.McpConnection> McpConnections { get; set; }
+        public List<global::Switchboard.Client.Models.McpConnectionView> McpConnections { get; set; }
 #endif
         /// <summary>The next_cursor property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -55,7 +55,7 @@ namespace Switchboard.Client.Models
         {
             return new Dictionary<string, Action<IParseNode>>
             {
-                { "mcp_connections", n => { McpConnections = n.GetCollectionOfObjectValues<global::Switchboard.Client.Models.McpConnection>(global::Switchboard.Client.Models.McpConnection.CreateFromDiscriminatorValue)?.AsList(); } },
+                { "mcp_connections", n => { McpConnections = n.GetCollectionOfObjectValues<global::Switchboard.Client.Models.McpConnectionView>(global::Switchboard.Client.Models.McpConnectionView.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "next_cursor", n => { NextCursor = n.GetStringValue(); } },
             };
         }
@@ -66,7 +66,7 @@ namespace Switchboard.Client.Models
         public virtual void Serialize(ISerializationWriter writer)
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
-            writer.WriteCollectionOfObjectValues<global::Switchboard.Client.Models.McpConnection>("mcp_connections", McpConnections);
+            writer.WriteCollectionOfObjectValues<global::Switchboard.Client.Models.McpConnectionView>("mcp_connections", McpConnections);
             writer.WriteStringValue("next_cursor", NextCursor);
             writer.WriteAdditionalData(AdditionalData);
         }

@@ -14,6 +14,24 @@ namespace Switchboard.Client.Models
     {
         /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
         public IDictionary<string, object> AdditionalData { get; set; }
+        /// <summary>The allowed property</summary>
+        public bool? Allowed { get; set; }
+        /// <summary>The api_version property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? ApiVersion { get; set; }
+#nullable restore
+#else
+        public string ApiVersion { get; set; }
+#endif
+        /// <summary>The denied_reason property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? DeniedReason { get; set; }
+#nullable restore
+#else
+        public string DeniedReason { get; set; }
+#endif
         /// <summary>The description property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -22,13 +40,29 @@ namespace Switchboard.Client.Models
 #else
         public string Description { get; set; }
 #endif
-        /// <summary>The integration property</summary>
+        /// <summary>The input_schema property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public string? Integration { get; set; }
+        public UntypedNode? InputSchema { get; set; }
 #nullable restore
 #else
-        public string Integration { get; set; }
+        public UntypedNode InputSchema { get; set; }
+#endif
+        /// <summary>The integration_id property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? IntegrationId { get; set; }
+#nullable restore
+#else
+        public string IntegrationId { get; set; }
+#endif
+        /// <summary>The kind property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? Kind { get; set; }
+#nullable restore
+#else
+        public string Kind { get; set; }
 #endif
         /// <summary>The name property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -37,6 +71,46 @@ namespace Switchboard.Client.Models
 #nullable restore
 #else
         public string Name { get; set; }
+#endif
+        /// <summary>The openai_name property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? OpenaiName { get; set; }
+#nullable restore
+#else
+        public string OpenaiName { get; set; }
+#endif
+        /// <summary>The permission property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? Permission { get; set; }
+#nullable restore
+#else
+        public string Permission { get; set; }
+#endif
+        /// <summary>The provider property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? Provider { get; set; }
+#nullable restore
+#else
+        public string Provider { get; set; }
+#endif
+        /// <summary>The request property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Switchboard.Client.Models.NativeToolRequest? Request { get; set; }
+#nullable restore
+#else
+        public global::Switchboard.Client.Models.NativeToolRequest Request { get; set; }
+#endif
+        /// <summary>The title property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? Title { get; set; }
+#nullable restore
+#else
+        public string Title { get; set; }
 #endif
         /// <summary>
         /// Instantiates a new <see cref="global::Switchboard.Client.Models.NativeTool"/> and sets the default values.
@@ -63,9 +137,19 @@ namespace Switchboard.Client.Models
         {
             return new Dictionary<string, Action<IParseNode>>
             {
+                { "allowed", n => { Allowed = n.GetBoolValue(); } },
+                { "api_version", n => { ApiVersion = n.GetStringValue(); } },
+                { "denied_reason", n => { DeniedReason = n.GetStringValue(); } },
                 { "description", n => { Description = n.GetStringValue(); } },
-                { "integration", n => { Integration = n.GetStringValue(); } },
+                { "input_schema", n => { InputSchema = n.GetObjectValue<UntypedNode>(UntypedNode.CreateFromDiscriminatorValue); } },
+                { "integration_id", n => { IntegrationId = n.GetStringValue(); } },
+                { "kind", n => { Kind = n.GetStringValue(); } },
                 { "name", n => { Name = n.GetStringValue(); } },
+                { "openai_name", n => { OpenaiName = n.GetStringValue(); } },
+                { "permission", n => { Permission = n.GetStringValue(); } },
+                { "provider", n => { Provider = n.GetStringValue(); } },
+                { "request", n => { Request = n.GetObjectValue<global::Switchboard.Client.Models.NativeToolRequest>(global::Switchboard.Client.Models.NativeToolRequest.CreateFromDiscriminatorValue); } },
+                { "title", n => { Title = n.GetStringValue(); } },
             };
         }
         /// <summary>
@@ -75,9 +159,19 @@ namespace Switchboard.Client.Models
         public virtual void Serialize(ISerializationWriter writer)
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
+            writer.WriteBoolValue("allowed", Allowed);
+            writer.WriteStringValue("api_version", ApiVersion);
+            writer.WriteStringValue("denied_reason", DeniedReason);
             writer.WriteStringValue("description", Description);
-            writer.WriteStringValue("integration", Integration);
+            writer.WriteObjectValue<UntypedNode>("input_schema", InputSchema);
+            writer.WriteStringValue("integration_id", IntegrationId);
+            writer.WriteStringValue("kind", Kind);
             writer.WriteStringValue("name", Name);
+            writer.WriteStringValue("openai_name", OpenaiName);
+            writer.WriteStringValue("permission", Permission);
+            writer.WriteStringValue("provider", Provider);
+            writer.WriteObjectValue<global::Switchboard.Client.Models.NativeToolRequest>("request", Request);
+            writer.WriteStringValue("title", Title);
             writer.WriteAdditionalData(AdditionalData);
         }
     }

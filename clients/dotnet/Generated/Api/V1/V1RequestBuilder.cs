@@ -4,12 +4,15 @@ using Microsoft.Kiota.Abstractions.Extensions;
 using Microsoft.Kiota.Abstractions;
 using Switchboard.Client.Api.V1.ApiKeys;
 using Switchboard.Client.Api.V1.AuditLog;
+using Switchboard.Client.Api.V1.Connect;
 using Switchboard.Client.Api.V1.Integrations;
 using Switchboard.Client.Api.V1.McpConnections;
 using Switchboard.Client.Api.V1.NativeTools;
 using Switchboard.Client.Api.V1.Oauth;
 using Switchboard.Client.Api.V1.Projects;
 using Switchboard.Client.Api.V1.Providers;
+using Switchboard.Client.Api.V1.Proxy;
+using Switchboard.Client.Api.V1.WebhookEndpoints;
 using System.Collections.Generic;
 using System.IO;
 using System.Threading.Tasks;
@@ -31,6 +34,11 @@ namespace Switchboard.Client.Api.V1
         public global::Switchboard.Client.Api.V1.AuditLog.AuditLogRequestBuilder AuditLog
         {
             get => new global::Switchboard.Client.Api.V1.AuditLog.AuditLogRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The connect property</summary>
+        public global::Switchboard.Client.Api.V1.Connect.ConnectRequestBuilder Connect
+        {
+            get => new global::Switchboard.Client.Api.V1.Connect.ConnectRequestBuilder(PathParameters, RequestAdapter);
         }
         /// <summary>The integrations property</summary>
         public global::Switchboard.Client.Api.V1.Integrations.IntegrationsRequestBuilder Integrations
@@ -61,6 +69,16 @@ namespace Switchboard.Client.Api.V1
         public global::Switchboard.Client.Api.V1.Providers.ProvidersRequestBuilder Providers
         {
             get => new global::Switchboard.Client.Api.V1.Providers.ProvidersRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The proxy property</summary>
+        public global::Switchboard.Client.Api.V1.Proxy.ProxyRequestBuilder Proxy
+        {
+            get => new global::Switchboard.Client.Api.V1.Proxy.ProxyRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The webhookEndpoints property</summary>
+        public global::Switchboard.Client.Api.V1.WebhookEndpoints.WebhookEndpointsRequestBuilder WebhookEndpoints
+        {
+            get => new global::Switchboard.Client.Api.V1.WebhookEndpoints.WebhookEndpointsRequestBuilder(PathParameters, RequestAdapter);
         }
         /// <summary>
         /// Instantiates a new <see cref="global::Switchboard.Client.Api.V1.V1RequestBuilder"/> and sets the default values.

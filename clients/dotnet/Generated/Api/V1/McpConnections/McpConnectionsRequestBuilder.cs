@@ -3,6 +3,7 @@
 using Microsoft.Kiota.Abstractions.Extensions;
 using Microsoft.Kiota.Abstractions.Serialization;
 using Microsoft.Kiota.Abstractions;
+using Switchboard.Client.Api.V1.McpConnections.Item;
 using Switchboard.Client.Models;
 using System.Collections.Generic;
 using System.IO;
@@ -17,12 +18,24 @@ namespace Switchboard.Client.Api.V1.McpConnections
     [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
     public partial class McpConnectionsRequestBuilder : BaseRequestBuilder
     {
+        /// <summary>Gets an item from the Switchboard.Client.api.v1.mcpConnections.item collection</summary>
+        /// <param name="position">Unique identifier of the item</param>
+        /// <returns>A <see cref="global::Switchboard.Client.Api.V1.McpConnections.Item.McpConnectionsItemRequestBuilder"/></returns>
+        public global::Switchboard.Client.Api.V1.McpConnections.Item.McpConnectionsItemRequestBuilder this[string position]
+        {
+            get
+            {
+                var urlTplParams = new Dictionary<string, object>(PathParameters);
+                urlTplParams.Add("id", position);
+                return new global::Switchboard.Client.Api.V1.McpConnections.Item.McpConnectionsItemRequestBuilder(urlTplParams, RequestAdapter);
+            }
+        }
         /// <summary>
         /// Instantiates a new <see cref="global::Switchboard.Client.Api.V1.McpConnections.McpConnectionsRequestBuilder"/> and sets the default values.
         /// </summary>
         /// <param name="pathParameters">Path parameters for the request</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public McpConnectionsRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/mcp-connections", pathParameters)
+        public McpConnectionsRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/mcp-connections{?cursor*,limit*}", pathParameters)
         {
         }
         /// <summary>
@@ -30,7 +43,7 @@ namespace Switchboard.Client.Api.V1.McpConnections
         /// </summary>
         /// <param name="rawUrl">The raw URL to use for the request builder.</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public McpConnectionsRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/mcp-connections", rawUrl)
+        public McpConnectionsRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/mcp-connections{?cursor*,limit*}", rawUrl)
         {
         }
         /// <summary>
@@ -47,11 +60,11 @@ namespace Switchboard.Client.Api.V1.McpConnections
         /// <exception cref="global::Switchboard.Client.Models.Problem">When receiving a 503 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public async Task<global::Switchboard.Client.Models.McpConnectionList?> GetAsync(Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
+        public async Task<global::Switchboard.Client.Models.McpConnectionList?> GetAsync(Action<RequestConfiguration<global::Switchboard.Client.Api.V1.McpConnections.McpConnectionsRequestBuilder.McpConnectionsRequestBuilderGetQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
         {
 #nullable restore
 #else
-        public async Task<global::Switchboard.Client.Models.McpConnectionList> GetAsync(Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default, CancellationToken cancellationToken = default)
+        public async Task<global::Switchboard.Client.Models.McpConnectionList> GetAsync(Action<RequestConfiguration<global::Switchboard.Client.Api.V1.McpConnections.McpConnectionsRequestBuilder.McpConnectionsRequestBuilderGetQueryParameters>> requestConfiguration = default, CancellationToken cancellationToken = default)
         {
 #endif
             var requestInfo = ToGetRequestInformation(requestConfiguration);
@@ -67,22 +80,87 @@ namespace Switchboard.Client.Api.V1.McpConnections
             return await RequestAdapter.SendAsync<global::Switchboard.Client.Models.McpConnectionList>(requestInfo, global::Switchboard.Client.Models.McpConnectionList.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
+        /// Requires the `integrations:write` scope (or `admin`).
+        /// </summary>
+        /// <returns>A <see cref="global::Switchboard.Client.Models.McpConnectionView"/></returns>
+        /// <param name="body">The request body</param>
+        /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
+        /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
+        /// <exception cref="global::Switchboard.Client.Models.Problem">When receiving a 400 status code</exception>
+        /// <exception cref="global::Switchboard.Client.Models.Problem">When receiving a 401 status code</exception>
+        /// <exception cref="global::Switchboard.Client.Models.Problem">When receiving a 403 status code</exception>
+        /// <exception cref="global::Switchboard.Client.Models.Problem">When receiving a 404 status code</exception>
+        /// <exception cref="global::Switchboard.Client.Models.Problem">When receiving a 409 status code</exception>
+        /// <exception cref="global::Switchboard.Client.Models.Problem">When receiving a 413 status code</exception>
+        /// <exception cref="global::Switchboard.Client.Models.Problem">When receiving a 415 status code</exception>
+        /// <exception cref="global::Switchboard.Client.Models.Problem">When receiving a 422 status code</exception>
+        /// <exception cref="global::Switchboard.Client.Models.Problem">When receiving a 429 status code</exception>
+        /// <exception cref="global::Switchboard.Client.Models.Problem">When receiving a 503 status code</exception>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public async Task<global::Switchboard.Client.Models.McpConnectionView?> PostAsync(global::Switchboard.Client.Models.CreateMcpConnectionRequest body, Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
+        {
+#nullable restore
+#else
+        public async Task<global::Switchboard.Client.Models.McpConnectionView> PostAsync(global::Switchboard.Client.Models.CreateMcpConnectionRequest body, Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default, CancellationToken cancellationToken = default)
+        {
+#endif
+            if(ReferenceEquals(body, null)) throw new ArgumentNullException(nameof(body));
+            var requestInfo = ToPostRequestInformation(body, requestConfiguration);
+            var errorMapping = new Dictionary<string, ParsableFactory<IParsable>>
+            {
+                { "400", global::Switchboard.Client.Models.Problem.CreateFromDiscriminatorValue },
+                { "401", global::Switchboard.Client.Models.Problem.CreateFromDiscriminatorValue },
+                { "403", global::Switchboard.Client.Models.Problem.CreateFromDiscriminatorValue },
+                { "404", global::Switchboard.Client.Models.Problem.CreateFromDiscriminatorValue },
+                { "409", global::Switchboard.Client.Models.Problem.CreateFromDiscriminatorValue },
+                { "413", global::Switchboard.Client.Models.Problem.CreateFromDiscriminatorValue },
+                { "415", global::Switchboard.Client.Models.Problem.CreateFromDiscriminatorValue },
+                { "422", global::Switchboard.Client.Models.Problem.CreateFromDiscriminatorValue },
+                { "429", global::Switchboard.Client.Models.Problem.CreateFromDiscriminatorValue },
+                { "503", global::Switchboard.Client.Models.Problem.CreateFromDiscriminatorValue },
+            };
+            return await RequestAdapter.SendAsync<global::Switchboard.Client.Models.McpConnectionView>(requestInfo, global::Switchboard.Client.Models.McpConnectionView.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
+        }
+        /// <summary>
         /// Requires the `read` scope (or `admin`).
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public RequestInformation ToGetRequestInformation(Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default)
+        public RequestInformation ToGetRequestInformation(Action<RequestConfiguration<global::Switchboard.Client.Api.V1.McpConnections.McpConnectionsRequestBuilder.McpConnectionsRequestBuilderGetQueryParameters>>? requestConfiguration = default)
         {
 #nullable restore
 #else
-        public RequestInformation ToGetRequestInformation(Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default)
+        public RequestInformation ToGetRequestInformation(Action<RequestConfiguration<global::Switchboard.Client.Api.V1.McpConnections.McpConnectionsRequestBuilder.McpConnectionsRequestBuilderGetQueryParameters>> requestConfiguration = default)
         {
 #endif
             var requestInfo = new RequestInformation(Method.GET, UrlTemplate, PathParameters);
             requestInfo.Configure(requestConfiguration);
             requestInfo.Headers.TryAdd("Accept", "application/json");
+            return requestInfo;
+        }
+        /// <summary>
+        /// Requires the `integrations:write` scope (or `admin`).
+        /// </summary>
+        /// <returns>A <see cref="RequestInformation"/></returns>
+        /// <param name="body">The request body</param>
+        /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public RequestInformation ToPostRequestInformation(global::Switchboard.Client.Models.CreateMcpConnectionRequest body, Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default)
+        {
+#nullable restore
+#else
+        public RequestInformation ToPostRequestInformation(global::Switchboard.Client.Models.CreateMcpConnectionRequest body, Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default)
+        {
+#endif
+            if(ReferenceEquals(body, null)) throw new ArgumentNullException(nameof(body));
+            var requestInfo = new RequestInformation(Method.POST, UrlTemplate, PathParameters);
+            requestInfo.Configure(requestConfiguration);
+            requestInfo.Headers.TryAdd("Accept", "application/json");
+            requestInfo.SetContentFromParsable(RequestAdapter, "application/json", body);
             return requestInfo;
         }
         /// <summary>
@@ -93,6 +171,27 @@ namespace Switchboard.Client.Api.V1.McpConnections
         public global::Switchboard.Client.Api.V1.McpConnections.McpConnectionsRequestBuilder WithUrl(string rawUrl)
         {
             return new global::Switchboard.Client.Api.V1.McpConnections.McpConnectionsRequestBuilder(rawUrl, RequestAdapter);
+        }
+        /// <summary>
+        /// Requires the `read` scope (or `admin`).
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
+        public partial class McpConnectionsRequestBuilderGetQueryParameters 
+        {
+            /// <summary>The next_cursor of the previous page.</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+            [QueryParameter("cursor")]
+            public string? Cursor { get; set; }
+#nullable restore
+#else
+            [QueryParameter("cursor")]
+            public string Cursor { get; set; }
+#endif
+            #pragma warning disable CS1591
+            [QueryParameter("limit")]
+            public int? Limit { get; set; }
+            #pragma warning restore CS1591
         }
     }
 }

@@ -3,6 +3,7 @@
 using Microsoft.Kiota.Abstractions.Extensions;
 using Microsoft.Kiota.Abstractions.Serialization;
 using Microsoft.Kiota.Abstractions;
+using Switchboard.Client.Api.V1.NativeTools.Item;
 using Switchboard.Client.Models;
 using System.Collections.Generic;
 using System.IO;
@@ -17,12 +18,24 @@ namespace Switchboard.Client.Api.V1.NativeTools
     [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
     public partial class NativeToolsRequestBuilder : BaseRequestBuilder
     {
+        /// <summary>Gets an item from the Switchboard.Client.api.v1.nativeTools.item collection</summary>
+        /// <param name="position">Unique identifier of the item</param>
+        /// <returns>A <see cref="global::Switchboard.Client.Api.V1.NativeTools.Item.WithNameItemRequestBuilder"/></returns>
+        public global::Switchboard.Client.Api.V1.NativeTools.Item.WithNameItemRequestBuilder this[string position]
+        {
+            get
+            {
+                var urlTplParams = new Dictionary<string, object>(PathParameters);
+                urlTplParams.Add("name", position);
+                return new global::Switchboard.Client.Api.V1.NativeTools.Item.WithNameItemRequestBuilder(urlTplParams, RequestAdapter);
+            }
+        }
         /// <summary>
         /// Instantiates a new <see cref="global::Switchboard.Client.Api.V1.NativeTools.NativeToolsRequestBuilder"/> and sets the default values.
         /// </summary>
         /// <param name="pathParameters">Path parameters for the request</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public NativeToolsRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/native-tools", pathParameters)
+        public NativeToolsRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/native-tools{?allowed*,cursor*,kind*,limit*,provider*,q*}", pathParameters)
         {
         }
         /// <summary>
@@ -30,7 +43,7 @@ namespace Switchboard.Client.Api.V1.NativeTools
         /// </summary>
         /// <param name="rawUrl">The raw URL to use for the request builder.</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public NativeToolsRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/native-tools", rawUrl)
+        public NativeToolsRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/native-tools{?allowed*,cursor*,kind*,limit*,provider*,q*}", rawUrl)
         {
         }
         /// <summary>
@@ -47,11 +60,11 @@ namespace Switchboard.Client.Api.V1.NativeTools
         /// <exception cref="global::Switchboard.Client.Models.Problem">When receiving a 503 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public async Task<global::Switchboard.Client.Models.NativeToolList?> GetAsync(Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
+        public async Task<global::Switchboard.Client.Models.NativeToolList?> GetAsync(Action<RequestConfiguration<global::Switchboard.Client.Api.V1.NativeTools.NativeToolsRequestBuilder.NativeToolsRequestBuilderGetQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
         {
 #nullable restore
 #else
-        public async Task<global::Switchboard.Client.Models.NativeToolList> GetAsync(Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default, CancellationToken cancellationToken = default)
+        public async Task<global::Switchboard.Client.Models.NativeToolList> GetAsync(Action<RequestConfiguration<global::Switchboard.Client.Api.V1.NativeTools.NativeToolsRequestBuilder.NativeToolsRequestBuilderGetQueryParameters>> requestConfiguration = default, CancellationToken cancellationToken = default)
         {
 #endif
             var requestInfo = ToGetRequestInformation(requestConfiguration);
@@ -73,11 +86,11 @@ namespace Switchboard.Client.Api.V1.NativeTools
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public RequestInformation ToGetRequestInformation(Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default)
+        public RequestInformation ToGetRequestInformation(Action<RequestConfiguration<global::Switchboard.Client.Api.V1.NativeTools.NativeToolsRequestBuilder.NativeToolsRequestBuilderGetQueryParameters>>? requestConfiguration = default)
         {
 #nullable restore
 #else
-        public RequestInformation ToGetRequestInformation(Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default)
+        public RequestInformation ToGetRequestInformation(Action<RequestConfiguration<global::Switchboard.Client.Api.V1.NativeTools.NativeToolsRequestBuilder.NativeToolsRequestBuilderGetQueryParameters>> requestConfiguration = default)
         {
 #endif
             var requestInfo = new RequestInformation(Method.GET, UrlTemplate, PathParameters);
@@ -93,6 +106,79 @@ namespace Switchboard.Client.Api.V1.NativeTools
         public global::Switchboard.Client.Api.V1.NativeTools.NativeToolsRequestBuilder WithUrl(string rawUrl)
         {
             return new global::Switchboard.Client.Api.V1.NativeTools.NativeToolsRequestBuilder(rawUrl, RequestAdapter);
+        }
+        /// <summary>
+        /// Requires the `read` scope (or `admin`).
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
+        public partial class NativeToolsRequestBuilderGetQueryParameters 
+        {
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+            #pragma warning disable CS1591
+            [QueryParameter("allowed")]
+            public string? Allowed { get; set; }
+            #pragma warning restore CS1591
+#nullable restore
+#else
+            #pragma warning disable CS1591
+            [QueryParameter("allowed")]
+            public string Allowed { get; set; }
+            #pragma warning restore CS1591
+#endif
+            /// <summary>The next_cursor of the previous page.</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+            [QueryParameter("cursor")]
+            public string? Cursor { get; set; }
+#nullable restore
+#else
+            [QueryParameter("cursor")]
+            public string Cursor { get; set; }
+#endif
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+            #pragma warning disable CS1591
+            [QueryParameter("kind")]
+            public string? Kind { get; set; }
+            #pragma warning restore CS1591
+#nullable restore
+#else
+            #pragma warning disable CS1591
+            [QueryParameter("kind")]
+            public string Kind { get; set; }
+            #pragma warning restore CS1591
+#endif
+            #pragma warning disable CS1591
+            [QueryParameter("limit")]
+            public int? Limit { get; set; }
+            #pragma warning restore CS1591
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+            #pragma warning disable CS1591
+            [QueryParameter("provider")]
+            public string? Provider { get; set; }
+            #pragma warning restore CS1591
+#nullable restore
+#else
+            #pragma warning disable CS1591
+            [QueryParameter("provider")]
+            public string Provider { get; set; }
+            #pragma warning restore CS1591
+#endif
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+            #pragma warning disable CS1591
+            [QueryParameter("q")]
+            public string? Q { get; set; }
+            #pragma warning restore CS1591
+#nullable restore
+#else
+            #pragma warning disable CS1591
+            [QueryParameter("q")]
+            public string Q { get; set; }
+            #pragma warning restore CS1591
+#endif
         }
     }
 }

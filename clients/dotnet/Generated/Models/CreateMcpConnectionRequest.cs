@@ -9,18 +9,20 @@ namespace Switchboard.Client.Models
 {
     [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
     #pragma warning disable CS1591
-    public partial class McpConnection : IAdditionalDataHolder, IParsable
+    public partial class CreateMcpConnectionRequest : IAdditionalDataHolder, IParsable
     #pragma warning restore CS1591
     {
         /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
         public IDictionary<string, object> AdditionalData { get; set; }
-        /// <summary>The id property</summary>
+        /// <summary>The enabled property</summary>
+        public bool? Enabled { get; set; }
+        /// <summary>The headers property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public string? Id { get; set; }
+        public global::Switchboard.Client.Models.CreateMcpConnectionRequest_headers? Headers { get; set; }
 #nullable restore
 #else
-        public string Id { get; set; }
+        public global::Switchboard.Client.Models.CreateMcpConnectionRequest_headers Headers { get; set; }
 #endif
         /// <summary>The name property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -30,13 +32,13 @@ namespace Switchboard.Client.Models
 #else
         public string Name { get; set; }
 #endif
-        /// <summary>The status property</summary>
+        /// <summary>The transport property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public string? Status { get; set; }
+        public string? Transport { get; set; }
 #nullable restore
 #else
-        public string Status { get; set; }
+        public string Transport { get; set; }
 #endif
         /// <summary>The url property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -47,21 +49,21 @@ namespace Switchboard.Client.Models
         public string Url { get; set; }
 #endif
         /// <summary>
-        /// Instantiates a new <see cref="global::Switchboard.Client.Models.McpConnection"/> and sets the default values.
+        /// Instantiates a new <see cref="global::Switchboard.Client.Models.CreateMcpConnectionRequest"/> and sets the default values.
         /// </summary>
-        public McpConnection()
+        public CreateMcpConnectionRequest()
         {
             AdditionalData = new Dictionary<string, object>();
         }
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value
         /// </summary>
-        /// <returns>A <see cref="global::Switchboard.Client.Models.McpConnection"/></returns>
+        /// <returns>A <see cref="global::Switchboard.Client.Models.CreateMcpConnectionRequest"/></returns>
         /// <param name="parseNode">The parse node to use to read the discriminator value and create the object</param>
-        public static global::Switchboard.Client.Models.McpConnection CreateFromDiscriminatorValue(IParseNode parseNode)
+        public static global::Switchboard.Client.Models.CreateMcpConnectionRequest CreateFromDiscriminatorValue(IParseNode parseNode)
         {
             if(ReferenceEquals(parseNode, null)) throw new ArgumentNullException(nameof(parseNode));
-            return new global::Switchboard.Client.Models.McpConnection();
+            return new global::Switchboard.Client.Models.CreateMcpConnectionRequest();
         }
         /// <summary>
         /// The deserialization information for the current model
@@ -71,9 +73,10 @@ namespace Switchboard.Client.Models
         {
             return new Dictionary<string, Action<IParseNode>>
             {
-                { "id", n => { Id = n.GetStringValue(); } },
+                { "enabled", n => { Enabled = n.GetBoolValue(); } },
+                { "headers", n => { Headers = n.GetObjectValue<global::Switchboard.Client.Models.CreateMcpConnectionRequest_headers>(global::Switchboard.Client.Models.CreateMcpConnectionRequest_headers.CreateFromDiscriminatorValue); } },
                 { "name", n => { Name = n.GetStringValue(); } },
-                { "status", n => { Status = n.GetStringValue(); } },
+                { "transport", n => { Transport = n.GetStringValue(); } },
                 { "url", n => { Url = n.GetStringValue(); } },
             };
         }
@@ -84,9 +87,10 @@ namespace Switchboard.Client.Models
         public virtual void Serialize(ISerializationWriter writer)
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
-            writer.WriteStringValue("id", Id);
+            writer.WriteBoolValue("enabled", Enabled);
+            writer.WriteObjectValue<global::Switchboard.Client.Models.CreateMcpConnectionRequest_headers>("headers", Headers);
             writer.WriteStringValue("name", Name);
-            writer.WriteStringValue("status", Status);
+            writer.WriteStringValue("transport", Transport);
             writer.WriteStringValue("url", Url);
             writer.WriteAdditionalData(AdditionalData);
         }
