@@ -27,6 +27,8 @@ public static class ProxyEndpoints
         {
             var route = api.MapMethods("/proxy/{provider}/{**path}", [method], Forward).RequireScope(Scopes.ToolsInvoke).ForwardsBody().PassesIdempotencyKeyThrough();
             if (method is "POST" or "PUT" or "PATCH") route.Accepts<Stream>(true, "application/octet-stream");
+            // The provider's own answer: any status, any content type, streamed.
+            route.Produces<Stream>(StatusCodes.Status200OK, "application/octet-stream");
             route.WithTags("Proxy").WithName("Proxy" + method[0] + method[1..].ToLowerInvariant())
                 .WithSummary($"Forward a {method} to an installed provider's API with its credential injected (streamed answer)")
                 .WithDescription("The answer is the provider's own (status, headers, body) whatever its status. Refusals are problems: " +

@@ -315,7 +315,7 @@ namespace Switchboard.Client.Api.V1.Proxy.Item.Item
 #endif
             var requestInfo = new RequestInformation(Method.DELETE, UrlTemplate, PathParameters);
             requestInfo.Configure(requestConfiguration);
-            requestInfo.Headers.TryAdd("Accept", "application/problem+json");
+            requestInfo.Headers.TryAdd("Accept", "application/octet-stream, application/problem+json");
             return requestInfo;
         }
         /// <summary>
@@ -334,7 +334,7 @@ namespace Switchboard.Client.Api.V1.Proxy.Item.Item
 #endif
             var requestInfo = new RequestInformation(Method.GET, UrlTemplate, PathParameters);
             requestInfo.Configure(requestConfiguration);
-            requestInfo.Headers.TryAdd("Accept", "application/problem+json");
+            requestInfo.Headers.TryAdd("Accept", "application/octet-stream, application/problem+json");
             return requestInfo;
         }
         /// <summary>
@@ -353,7 +353,7 @@ namespace Switchboard.Client.Api.V1.Proxy.Item.Item
 #endif
             var requestInfo = new RequestInformation(Method.HEAD, UrlTemplate, PathParameters);
             requestInfo.Configure(requestConfiguration);
-            requestInfo.Headers.TryAdd("Accept", "application/problem+json");
+            requestInfo.Headers.TryAdd("Accept", "application/octet-stream, application/problem+json");
             return requestInfo;
         }
         /// <summary>
@@ -372,7 +372,7 @@ namespace Switchboard.Client.Api.V1.Proxy.Item.Item
 #endif
             var requestInfo = new RequestInformation(Method.OPTIONS, UrlTemplate, PathParameters);
             requestInfo.Configure(requestConfiguration);
-            requestInfo.Headers.TryAdd("Accept", "application/problem+json");
+            requestInfo.Headers.TryAdd("Accept", "application/octet-stream, application/problem+json");
             return requestInfo;
         }
         /// <summary>
@@ -393,7 +393,7 @@ namespace Switchboard.Client.Api.V1.Proxy.Item.Item
             if(ReferenceEquals(body, null)) throw new ArgumentNullException(nameof(body));
             var requestInfo = new RequestInformation(Method.PATCH, UrlTemplate, PathParameters);
             requestInfo.Configure(requestConfiguration);
-            requestInfo.Headers.TryAdd("Accept", "application/problem+json");
+            requestInfo.Headers.TryAdd("Accept", "application/octet-stream, application/problem+json");
             requestInfo.SetStreamContent(body, "application/octet-stream");
             return requestInfo;
         }
@@ -415,7 +415,7 @@ namespace Switchboard.Client.Api.V1.Proxy.Item.Item
             if(ReferenceEquals(body, null)) throw new ArgumentNullException(nameof(body));
             var requestInfo = new RequestInformation(Method.POST, UrlTemplate, PathParameters);
             requestInfo.Configure(requestConfiguration);
-            requestInfo.Headers.TryAdd("Accept", "application/problem+json");
+            requestInfo.Headers.TryAdd("Accept", "application/octet-stream, application/problem+json");
             requestInfo.SetStreamContent(body, "application/octet-stream");
             return requestInfo;
         }
@@ -437,7 +437,7 @@ namespace Switchboard.Client.Api.V1.Proxy.Item.Item
             if(ReferenceEquals(body, null)) throw new ArgumentNullException(nameof(body));
             var requestInfo = new RequestInformation(Method.PUT, UrlTemplate, PathParameters);
             requestInfo.Configure(requestConfiguration);
-            requestInfo.Headers.TryAdd("Accept", "application/problem+json");
+            requestInfo.Headers.TryAdd("Accept", "application/octet-stream, application/problem+json");
             requestInfo.SetStreamContent(body, "application/octet-stream");
             return requestInfo;
         }
