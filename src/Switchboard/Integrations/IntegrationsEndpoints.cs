@@ -35,14 +35,16 @@ public static class IntegrationsEndpoints
     /// <summary>The list's query: filters and paging.</summary>
     public sealed record ListQuery(string? Category, string? Status, string? Cursor, string? Limit);
 
-    public static async Task<Results<JsonBytes, Ok<List<ToolregistryIntegration>>, ProblemHttpResult>> ListIntegrations(
+    public static async Task<Results<JsonBytes, Ok<List<ToolregistryIntegration>>, JsonHttpResult<List<ToolregistryIntegration>>, ProblemHttpResult>> ListIntegrations(
         [AsParameters] ListQuery query, HttpRequest request, [AsParameters] TenantCatalog c, IntegrationListCache cache, IOptions<JsonOptions> json)
     {
         // The toolregistry list shares this path: the `active` query parameter (or its media type) selects its shape.
         if (ToolregistryList.IsRequested(request))
         {
             var (items, problem) = await ToolregistryList.ListAsync(request, c);
-            return problem is not null ? problem : TypedResults.Ok(items!);
+            if (problem is not null) return problem;
+            // Asked for by its media type, it is answered as that type; the `active` parameter alone keeps application/json.
+            return ToolregistryList.AcceptsMediaType(request) ? TypedResults.Json(items!, contentType: ToolregistryList.MediaType) : TypedResults.Ok(items!);
         }
         var (category, status) = (query.Category, query.Status);
         if (status is not null && status is not ("available" or "installed"))

@@ -16,8 +16,10 @@ public static class ToolregistryList
 {
     public const string MediaType = "application/vnd.toolregistry+json";
 
-    public static bool IsRequested(HttpRequest request) =>
-        request.Query.ContainsKey("active") || request.Headers.Accept.ToString().Contains(MediaType, StringComparison.OrdinalIgnoreCase);
+    public static bool IsRequested(HttpRequest request) => request.Query.ContainsKey("active") || AcceptsMediaType(request);
+
+    public static bool AcceptsMediaType(HttpRequest request) =>
+        request.Headers.Accept.ToString().Contains(MediaType, StringComparison.OrdinalIgnoreCase);
 
     public static async Task<(List<ToolregistryIntegration>? Items, ProblemHttpResult? Problem)> ListAsync(HttpRequest request, TenantCatalog c)
     {

@@ -94,6 +94,8 @@ public static class RouteSpecifics
                 {
                     Schema = new OpenApiSchema { OneOf = [new OpenApiSchemaReference(nameof(IntegrationList), doc), toolregistry] },
                 },
+                // Asked for by Accept, the toolregistry array comes back under its own media type.
+                [ToolregistryList.MediaType] = new() { Schema = toolregistry },
             },
         };
     }
