@@ -10,6 +10,9 @@ namespace Switchboard.Integrations;
 /// holds: a write on this node (an install, a lifecycle change, a custom provider) moves it before it runs and again at
 /// its commit, so a page built while a write was saving is never served after that write. A write on another node is
 /// seen when the page expires.
+/// Kept by hand rather than the built-in output cache on purpose: tag eviction there happens once, so a page rendered
+/// while a write is saving can be stored after the eviction and served stale until its TTL; the version check here
+/// refuses it.
 /// </summary>
 public sealed class IntegrationListCache(IMemoryCache cache, AccountChanges changes, IOptions<SwitchboardOptions> options)
 {
