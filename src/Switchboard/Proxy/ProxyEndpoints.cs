@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
 using Switchboard.Audit;
 using Switchboard.Http;
 using Switchboard.Invocation;
@@ -26,7 +27,20 @@ public static class ProxyEndpoints
         foreach (var method in Methods)
         {
             var route = api.MapMethods("/proxy/{provider}/{**path}", [method], Forward).RequireScope(Scopes.ToolsInvoke).ForwardsBody().PassesIdempotencyKeyThrough();
-            if (method is "POST" or "PUT" or "PATCH") route.Accepts<Stream>(true, "application/octet-stream");
+            // Documented only: Accepts metadata would make routing refuse other content types (415), and any is forwarded.
+            if (method is "POST" or "PUT" or "PATCH") route.AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                operation.RequestBody = new OpenApiRequestBody
+                {
+                    Required = false,
+                    Description = "Any body, forwarded to the provider as it is (Content-Type kept).",
+                    Content = new Dictionary<string, OpenApiMediaType>
+                    {
+                        ["*/*"] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" } },
+                    },
+                };
+                return Task.CompletedTask;
+            });
             // The provider's own answer: any status, any content type, streamed.
             route.Produces<Stream>(StatusCodes.Status200OK, "application/octet-stream");
             route.WithTags("Proxy").WithName("Proxy" + method[0] + method[1..].ToLowerInvariant())
