@@ -6,12 +6,15 @@
 #                [--storm-connections N] [--storm-margin S] [--storm-window S] [--storm-setting NAME=VALUE]...
 #                [--strict] [--keep]
 #
-#   Sections (--only list,install,reads,memory,storm; default: all that the database has):
+#   Sections (--only list,install,reads,invoke,memory,storm; default: all that the database has):
 #   list     GET /api/v1/integrations vs nginx serving the same bytes (target >= 0.5), and diagnostic GETs.
 #   install  sqlite: POST …/stripe/install vs single-row INSERT transactions into the same file (target >= 1.0).
 #            postgres: installs at --writers connections over 64 projects vs pgbench single-row INSERTs of the same
 #            width (target >= 0.5); one hot row (reported); sequential installs vs pgbench -c1 (target >= 0.3).
 #   reads    OAuth end-user credential reads and machine-token reads vs /healthz, alternating (target >= 0.3).
+#   invoke   a tool call (POST /api/v1/native-tools/stripe.get_customer/invoke) and a proxied GET
+#            (/api/v1/proxy/stripe/v1/customers/cus_bench) vs the same GET straight to their stand-in (nginx), at
+#            --writers connections, alternating: p50 overhead (target < 1 ms) and req/s ratio (target >= 0.5).
 #   memory   RSS idle, after storing --memory-count integrations and connections, under load (target <= 1.5x idle,
 #            idle < 100 MB), per GC setting; p99 of reads at that count vs at 1/100 of it, alternating (<= 1.5x).
 #   storm    postgres only: --storm-connections OAuth connections expiring within --storm-window s, refreshed by two
@@ -22,7 +25,7 @@
 #   --smoke            CI mode: 2 s runs, one 1 s warm-up, small counts; always exits 0 (it only reports).
 #   --duration N       seconds per measured run (default 15).
 #   --connections N    wrk connections for the list GETs (default 64).
-#   --writers N        concurrency of the write runs and their baselines (default 16).
+#   --writers N        concurrency of the write runs and their baselines, and of the invoke section (default 16).
 #   --readers N        wrk connections for the credential reads and /healthz beside them (default 32).
 #   --accounts N       sqlite install: N accounts in rotation (default 1; N > 1 creates N-1 with the admin CLI).
 #   --nginx-workers W  nginx worker_processes (default auto = one per core, i.e. 2 here).
@@ -36,9 +39,9 @@
 #   --keep             keep the temp dir (logs, databases, configs) and print its path.
 #
 # Needs dotnet, wrk, nginx, curl, and for reads/memory/storm node + npm, for postgres PostgreSQL 15 (with pgbench); as
-# root, missing Debian packages are installed with apt-get. Publishes Release builds of src/Switchboard,
-# bench/InsertBaseline and bench/BenchDriver into a temp dir (obj/bin included: --artifacts-path), so it never writes into
-# the source tree. A copy of the report goes to bench/out/.
+# root, missing Debian packages are installed with apt-get. Publishes Release builds of src/Switchboard and, for the
+# sections that use them, bench/InsertBaseline and bench/BenchDriver into a temp dir (obj/bin included: --artifacts-path),
+# so it never writes into the source tree. A copy of the report goes to bench/out/.
 set -uo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -70,8 +73,8 @@ need_int() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || { echo "$1 needs a positive integer,
 while [ $# -gt 0 ]; do
   case "$1" in
     --db) [[ "${2:-}" =~ ^(sqlite|postgres)$ ]] || { echo "--db needs sqlite or postgres" >&2; exit 2; }; DB_KIND="$2"; shift 2 ;;
-    --only) [[ "${2:-}" =~ ^(list|install|reads|memory|storm)(,(list|install|reads|memory|storm))*$ ]] \
-        || { echo "--only needs a comma list of list,install,reads,memory,storm" >&2; exit 2; }; SECTIONS="$2"; shift 2 ;;
+    --only) [[ "${2:-}" =~ ^(list|install|reads|invoke|memory|storm)(,(list|install|reads|invoke|memory|storm))*$ ]] \
+        || { echo "--only needs a comma list of list,install,reads,invoke,memory,storm" >&2; exit 2; }; SECTIONS="$2"; shift 2 ;;
     --smoke) SMOKE=1; shift ;;
     --duration) need_int "$1" "${2:-}"; DURATION="$2"; SET_DURATION=1; shift 2 ;;
     --connections) need_int "$1" "${2:-}"; CONNECTIONS="$2"; shift 2 ;;
@@ -118,7 +121,7 @@ if [ "$SMOKE" -eq 1 ]; then
   STRICT=0
 fi
 if [ -z "$SECTIONS" ]; then
-  SECTIONS="list,install,reads,memory"
+  SECTIONS="list,install,reads,invoke,memory"
   [ "$DB_KIND" = postgres ] && SECTIONS+=",storm"
 fi
 want() { [[ ",$SECTIONS," == *",$1,"* ]]; }
@@ -211,7 +214,7 @@ DRV="$TMP/driver"
 DB="$TMP/private/db/switchboard.db"
 
 # ------------------------------------------------------------------ publish
-say "publishing src/Switchboard, bench/InsertBaseline and bench/BenchDriver (Release) into $TMP"
+say "publishing src/Switchboard and what the sections need of bench/InsertBaseline and bench/BenchDriver (Release) into $TMP"
 publish_args=(-c Release --artifacts-path "$TMP/artifacts" -nodeReuse:false -p:UseSharedCompilation=false)
 start_group "$TMP/publish-switchboard.log" dotnet publish "$REPO/src/Switchboard" "${publish_args[@]}" -o "$PUB"
 pub_sb=$STARTED_PID
@@ -221,11 +224,15 @@ if [ "$DB_KIND" = sqlite ] && want install; then
   pub_bl=$STARTED_PID
 fi
 wait_for "$pub_sb" || { tail -n 30 "$TMP/publish-switchboard.log" >&2; fail "dotnet publish src/Switchboard failed"; }
-# The driver references the service, whose build in the same artifacts path is then up to date.
-start_group "$TMP/publish-driver.log" dotnet publish "$BENCH_DIR/BenchDriver" "${publish_args[@]}" -o "$DRV"
-pub_drv=$STARTED_PID
+# The driver references the service, whose build in the same artifacts path is then up to date. Only the sections that
+# use it (install on PostgreSQL, reads, memory, storm) wait for it.
+pub_drv=""
+if want reads || want memory || want storm || { want install && [ "$DB_KIND" = postgres ]; }; then
+  start_group "$TMP/publish-driver.log" dotnet publish "$BENCH_DIR/BenchDriver" "${publish_args[@]}" -o "$DRV"
+  pub_drv=$STARTED_PID
+fi
 if [ -n "$pub_bl" ]; then wait_for "$pub_bl" || { tail -n 30 "$TMP/publish-baseline.log" >&2; fail "dotnet publish bench/InsertBaseline failed"; }; fi
-wait_for "$pub_drv" || { tail -n 30 "$TMP/publish-driver.log" >&2; fail "dotnet publish bench/BenchDriver failed"; }
+if [ -n "$pub_drv" ]; then wait_for "$pub_drv" || { tail -n 30 "$TMP/publish-driver.log" >&2; fail "dotnet publish bench/BenchDriver failed"; }; fi
 GC_SERVER_SETTING="$(grep -o '"System.GC.Server": *[a-z]*' "$PUB/Switchboard.runtimeconfig.json" 2>/dev/null | awk '{ print $2 }')"
 GC_CONCURRENT_SETTING="$(grep -o '"System.GC.Concurrent": *[a-z]*' "$PUB/Switchboard.runtimeconfig.json" 2>/dev/null | awk '{ print $2 }')"
 
@@ -312,13 +319,15 @@ MASTER_KEY="$(head -c 32 /dev/urandom | base64)"
 #   real API (api.stripe.com here) with the installed secrets. A bench sends traffic to this machine only. The report
 #   says which checks ran (none should).
 # Opened: Switchboard:Outbound:AllowedNetworks=127.0.0.0/8, so the guarded outbound client reaches the loopback
-# oidc-provider (code exchange, refresh, client credentials); nothing else in the bench goes out.
+# oidc-provider (code exchange, refresh, client credentials) and the invoke section's nginx; nothing else in the bench
+# goes out. Switchboard:Health:AllowBaseUrlOverride=true (off by default in Production): the invoke section installs
+# stripe with base_url_override pointing at nginx, which the tool calls and the proxy then use.
 # Belt and braces: HTTP clients that honour proxy variables go through a proxy address on loopback where nothing
 # listens, so they fail at once instead of leaving the machine. (The guarded outbound client uses no proxy by design.)
 sb_env=(env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning
   "Switchboard__Crypto__Keys=k1:$MASTER_KEY" Switchboard__Bootstrap=true Switchboard__RateLimit__Enabled=false
   Switchboard__Health__Enabled=false Switchboard__Health__CheckOnInstall=false
-  Switchboard__Outbound__AllowedNetworks=127.0.0.0/8
+  Switchboard__Outbound__AllowedNetworks=127.0.0.0/8 Switchboard__Health__AllowBaseUrlOverride=true
   "HTTP_PROXY=http://127.0.0.1:$DEAD_PORT" "HTTPS_PROXY=http://127.0.0.1:$DEAD_PORT" "ALL_PROXY=http://127.0.0.1:$DEAD_PORT"
   "http_proxy=http://127.0.0.1:$DEAD_PORT" "https_proxy=http://127.0.0.1:$DEAD_PORT" "all_proxy=http://127.0.0.1:$DEAD_PORT"
   NO_PROXY= no_proxy=)
@@ -362,7 +371,7 @@ chmod 0600 "$TMP/private/keys.txt"
 echo "$API_KEY" >>"$TMP/private/keys.txt"
 
 # ------------------------------------------------------------------ sections
-for section in list install reads memory storm; do
+for section in list install reads invoke memory storm; do
   # shellcheck source=/dev/null
   source "$BENCH_DIR/lib/$section.sh"
 done
@@ -375,6 +384,7 @@ if want install; then
   if [ "$DB_KIND" = postgres ]; then timed install section_install_postgres; else timed install section_install_sqlite; fi
 fi
 want reads && timed reads section_reads
+want invoke && timed invoke section_invoke
 section_checks
 say "stopping Switchboard"
 stop_group "$SB_PID"
@@ -401,6 +411,7 @@ report() {
     if [ "$DB_KIND" = postgres ]; then report_install_postgres; else report_install_sqlite; fi
   fi
   want reads && report_reads
+  want invoke && report_invoke
   report_checks
   if [ -s "$TMP/server-errors.txt" ]; then
     echo "   server log errors (main node):"; sed 's/^/     /' "$TMP/server-errors.txt"
@@ -413,10 +424,14 @@ report() {
   fi
   echo
   printf '  %-58s %10s %8s %9s\n' "target" "value" "target" "verdict"
-  local t name value goal kind v summary=""
+  local t name value goal kind v summary="" inv_r="" inv_o="" prx_r="" prx_o=""
   for t in "${TARGETS[@]}"; do
     IFS='|' read -r name value goal kind <<<"$t"
-    if [ "$kind" = max ]; then v="$(verdict_max "$value" "$goal")"; goal="<= $goal"; else v="$(verdict "$value" "$goal")"; goal=">= $goal"; fi
+    case "$kind" in
+      max) v="$(verdict_max "$value" "$goal")"; goal="<= $goal" ;;
+      below) v="$(verdict_below "$value" "$goal")"; goal="< $goal" ;;
+      *) v="$(verdict "$value" "$goal")"; goal=">= $goal" ;;
+    esac
     printf '  %-58s %10s %8s %9s\n' "$name" "$value" "$goal" "$v"
   done
   for t in "${TARGETS[@]}"; do
@@ -424,8 +439,13 @@ report() {
     case "$name" in
       "list ratio"*) summary+="list ratio $value (target 0.5), " ;;
       "install ratio"*) summary+="install ratio $value (target $goal), " ;;
+      "invoke ratio"*) inv_r="$value" ;;
+      "invoke p50 overhead"*) inv_o="$value" ;;
+      "proxy ratio"*) prx_r="$value" ;;
+      "proxy p50 overhead"*) prx_o="$value" ;;
     esac
   done
+  [ -n "$inv_r" ] && summary+="invoke ratio $inv_r / p50 $(signed "$inv_o") ms, proxy ratio $prx_r / p50 $(signed "$prx_o") ms (targets 0.5, < 1 ms), "
   echo "bench: ${summary%, }"
 }
 
@@ -437,8 +457,11 @@ report | tee "$REPORT_FILE"
 if [ "$STRICT" -eq 1 ]; then
   for t in "${TARGETS[@]}"; do
     IFS='|' read -r name value goal kind <<<"$t"
-    if [ "$kind" = max ]; then [ "$(verdict_max "$value" "$goal")" = met ] || exit 3
-    else [ "$(verdict "$value" "$goal")" = met ] || exit 3; fi
+    case "$kind" in
+      max) [ "$(verdict_max "$value" "$goal")" = met ] || exit 3 ;;
+      below) [ "$(verdict_below "$value" "$goal")" = met ] || exit 3 ;;
+      *) [ "$(verdict "$value" "$goal")" = met ] || exit 3 ;;
+    esac
   done
 fi
 exit 0

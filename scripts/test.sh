@@ -5,8 +5,8 @@
 #   scripts/test.sh --trx-summary FILE...     # only print the summary of existing TRX files
 #
 # Does everything on a fresh Debian 12 machine (as root): installs missing
-# apt packages (postgresql, chromium, nodejs/npm), restores dotnet tools and
-# the OAuth test server's npm packages, builds Release once, checks that both
+# apt packages (postgresql, chromium, nodejs/npm), restores dotnet tools (dotnet-ef, Kiota) and the npm packages of
+# the OAuth, MCP, webhook and contract test parts, builds Release once, checks that both
 # EF Core contexts have no pending model changes, starts a throwaway
 # PostgreSQL 15 cluster and runs the test suite twice: against SQLite and
 # against PostgreSQL. Before the suite it runs the README walkthrough
@@ -38,6 +38,11 @@ SOLUTION="Switchboard.slnx"
 APP_PROJECT="src/Switchboard"
 TEST_PROJECT="tests/Switchboard.Tests/Switchboard.Tests.csproj"
 OAUTH_DIR="tests/oauth-server"
+CONTRACT_DIR="tests/contract"
+# npm packages of real parts the tests run: the OAuth server (oidc-provider), the MCP client/server (official SDK,
+# server-everything), the webhook receiver (standardwebhooks verifier) and the contract tools (redocly, prism,
+# openapi-typescript, tsc).
+NPM_DIRS=("$OAUTH_DIR" "tests/mcp-clients" "tests/webhook-receiver" "$CONTRACT_DIR")
 CHROMIUM="${SWITCHBOARD_TEST_CHROMIUM:-/usr/bin/chromium}"
 RESULTS="${SWITCHBOARD_TEST_RESULTS:-$ROOT/TestResults}"
 RUN_TIMEOUT="${SWITCHBOARD_TEST_RUN_TIMEOUT:-900}"
@@ -236,14 +241,15 @@ fi
 say "dotnet tool restore"
 dotnet tool restore || die "dotnet tool restore failed"
 
-if [ -f "$OAUTH_DIR/package.json" ]; then
-    say "npm packages for $OAUTH_DIR"
-    if [ -f "$OAUTH_DIR/package-lock.json" ]; then
-        (cd "$OAUTH_DIR" && npm ci --no-audit --no-fund </dev/null) || die "npm ci in $OAUTH_DIR failed"
+for NPM_DIR in "${NPM_DIRS[@]}"; do
+    [ -f "$NPM_DIR/package.json" ] || continue
+    say "npm packages for $NPM_DIR"
+    if [ -f "$NPM_DIR/package-lock.json" ]; then
+        (cd "$NPM_DIR" && npm ci --no-audit --no-fund </dev/null) || die "npm ci in $NPM_DIR failed"
     else
-        (cd "$OAUTH_DIR" && npm install --no-audit --no-fund </dev/null) || die "npm install in $OAUTH_DIR failed"
+        (cd "$NPM_DIR" && npm install --no-audit --no-fund </dev/null) || die "npm install in $NPM_DIR failed"
     fi
-fi
+done
 
 # ---------------------------------------------------------------- build
 

@@ -2,9 +2,8 @@ using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Switchboard;
-using Switchboard.Crypto;
-using Switchboard.Data;
-using Switchboard.OAuth;
+using Switchboard.Sealing;
+using Switchboard.Store;
 
 namespace BenchDriver;
 
@@ -68,7 +67,6 @@ public static class Seeder
             foreach (var t in chunk)
             {
                 var id = Guid.CreateVersion7();
-                var context = new SecretContextFor(integration.AccountId, id);
                 db.Add(new OAuthConnection
                 {
                     Id = id,
@@ -79,8 +77,8 @@ public static class Seeder
                     Status = ConnectionStatus.Active,
                     Scopes = "openid offline_access",
                     TokenType = "Bearer",
-                    AccessToken = box.EncryptString(t.AccessToken, context.Field("access_token")),
-                    RefreshToken = box.EncryptString(t.RefreshToken, context.Field("refresh_token")),
+                    AccessToken = box.EncryptString(t.AccessToken, SealedFields.TokenAad(integration.AccountId, id, "access_token")),
+                    RefreshToken = box.EncryptString(t.RefreshToken, SealedFields.TokenAad(integration.AccountId, id, "refresh_token")),
                     ExpiresAt = t.ExpiresAt,
                     ConnectedAt = now,
                     CreatedAt = now,

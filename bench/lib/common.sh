@@ -188,12 +188,16 @@ rounds_rates() { local p; for p in "$@"; do printf '%s ' "$(ok_rps "$p")"; done;
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || a == "n/a" || b == "n/a" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
 verdict() { awk -v r="$1" -v t="$2" 'BEGIN { if (r == "" || r == "n/a") print "NOT MEASURED"; else if (r + 0 >= t) print "met"; else print "MISSED" }'; }
 verdict_max() { awk -v r="$1" -v t="$2" 'BEGIN { if (r == "" || r == "n/a") print "NOT MEASURED"; else if (r + 0 <= t) print "met"; else print "MISSED" }'; }
+verdict_below() { awk -v r="$1" -v t="$2" 'BEGIN { if (r == "" || r == "n/a") print "NOT MEASURED"; else if (r + 0 < t) print "met"; else print "MISSED" }'; }
+# signed X: "+X" for a number >= 0 (a difference), X otherwise; n/a stays n/a
+signed() { awk -v x="$1" 'BEGIN { if (x == "" || x == "n/a") print "n/a"; else if (x + 0 >= 0) print "+" x; else print x }'; }
 row() { printf '  %-50s %14s  %s\n' "$1" "$2" "${3:-}"; }
 extra() {
   local e d; e="$(errs "$1")"; d="$(ticks_per_req "$1" db_ticks)"
   echo "server CPU $(cpu_per_req "$1") ms/req$( [ "$d" != n/a ] && echo ", PostgreSQL CPU $d ms/req"), $(lat "$1"), load $(sed -n 's/^load=//p' "$TMP/wrk-$1.txt")${e:+, $e}"
 }
-# Each target goes to TARGETS as "name|value|target|min or max"; the summary prints them and --strict checks them.
+# Each target goes to TARGETS as "name|value|target|min, max or below" (>=, <=, <); the summary prints them and --strict
+# checks them.
 TARGETS=()
 target() { TARGETS+=("$1|$2|$3|${4:-min}"); }
 

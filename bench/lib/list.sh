@@ -3,16 +3,14 @@
 
 LIST_PATH="/api/v1/integrations"
 
-section_list() {
-  local status round
-  status="$(curl -s -o "$TMP/www/integrations.json" -w '%{http_code}' -H "Authorization: Bearer $API_KEY" "$SB_URL$LIST_PATH")"
-  [ "$status" = 200 ] && [ -s "$TMP/www/integrations.json" ] || fail "GET $LIST_PATH answered $status"
-  chmod 0644 "$TMP/www/integrations.json"
-  LIST_BYTES="$(stat -c %s "$TMP/www/integrations.json")"
-  LIST_ITEMS="$(grep -o '"name":"[a-z0-9_]*","display_name"' "$TMP/www/integrations.json" | wc -l)"
-
+# nginx_start: nginx on NGINX_URL with both sections' locations (the list's file need not exist yet); sets NGINX_PID.
+# Used by section list and section invoke; each stops its own (stop_group "$NGINX_PID").
+STANDIN_PATH="/v1/customers/cus_bench"
+STANDIN_BODY='{"id":"cus_bench","object":"customer","email":"bench@example.com","name":"Bench"}'
+nginx_start() {
   cat >"$TMP/nginx/nginx.conf" <<NGINX
-# bench/run.sh: the same bytes as Switchboard's catalog list, as a static file.
+# bench/run.sh: the same bytes as Switchboard's catalog list, as a static file (section list), and a stand-in for
+# Stripe's GET /v1/customers/{id} (section invoke).
 worker_processes $NGINX_WORKERS;
 pid $TMP/nginx/nginx.pid;
 error_log $TMP/nginx/error.log warn;
@@ -35,13 +33,25 @@ http {
   server {
     listen 127.0.0.1:$NGINX_PORT;
     location = $LIST_PATH { alias $TMP/www/integrations.json; }
+    location = $STANDIN_PATH { return 200 '$STANDIN_BODY'; }
   }
 }
 NGINX
   say "starting nginx ($NGINX_WORKERS workers) on $NGINX_URL"
   start_group "$TMP/nginx/stdout.log" "$NGINX" -e "$TMP/nginx/error.log" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -g 'daemon off;'
   NGINX_PID=$STARTED_PID
-  for _ in $(seq 1 40); do curl -sf -o /dev/null "$NGINX_URL$LIST_PATH" && break; sleep 0.25; done
+  for _ in $(seq 1 40); do curl -sf -o /dev/null "$NGINX_URL$STANDIN_PATH" && break; sleep 0.25; done
+}
+
+section_list() {
+  local status round
+  status="$(curl -s -o "$TMP/www/integrations.json" -w '%{http_code}' -H "Authorization: Bearer $API_KEY" "$SB_URL$LIST_PATH")"
+  [ "$status" = 200 ] && [ -s "$TMP/www/integrations.json" ] || fail "GET $LIST_PATH answered $status"
+  chmod 0644 "$TMP/www/integrations.json"
+  LIST_BYTES="$(stat -c %s "$TMP/www/integrations.json")"
+  LIST_ITEMS="$(grep -o '"name":"[a-z0-9_]*","display_name"' "$TMP/www/integrations.json" | wc -l)"
+
+  nginx_start
   cmp -s <(curl -sf "$NGINX_URL$LIST_PATH") "$TMP/www/integrations.json" \
     || { cat "$TMP/nginx/error.log" >&2; fail "nginx does not serve the list bytes"; }
 

@@ -132,7 +132,7 @@ section_memory() {
 
 report_memory() {
   echo
-  echo "4. memory (VmRSS of the service process, MB; idle = ${SETTLE}s after /healthz first answered, no other request)"
+  echo "5. memory (VmRSS of the service process, MB; idle = ${SETTLE}s after /healthz first answered, no other request)"
   echo "   stored through the storing node in ${MEM_STORE_SECONDS:-?}s: $MEMORY_COUNT integrations via POST …/install ($(echo "${STORE_INSTALL_big:-}" | sed 's/^INSTALL //'))"
   echo "   and $MEMORY_COUNT connections with the service's model and SecretBox ($(echo "${STORE_SEED_big:-}" | sed 's/^SEED //'))"
   row "storing node: idle on the empty database" "$(mv_ FRESH server) MB"

@@ -63,7 +63,7 @@ report_storm() {
   local wall rate
   wall="$(awk -v f="$(sfield firstRefreshAt)" -v l="$(sfield lastRefreshAt)" 'BEGIN { if (f == "" || f == "null") print "n/a"; else printf "%.1f", l - f }')"
   echo
-  echo "5. refresh storm: $STORM_CONNECTIONS connections, tokens expiring within ${STORM_WINDOW}s from $(date -u -d "@${STORM_T0:-0}" +%H:%M:%S) UTC, two nodes on one PostgreSQL"
+  echo "6. refresh storm: $STORM_CONNECTIONS connections, tokens expiring within ${STORM_WINDOW}s from $(date -u -d "@${STORM_T0:-0}" +%H:%M:%S) UTC, two nodes on one PostgreSQL"
   echo "   node settings: $STORM_ENV (the rest as the service defaults them: worker every 30 s, 100 due tokens a scan)"
   echo "   consent flows through both nodes (the real thing, plain HTTP): $(echo "${STORM_CONSENT:-n/a}" | sed 's/^CONNECT //')"
   local per_s; per_s="$(dfield "${STORM_CONSENT:-}" per_s)"

@@ -14,8 +14,8 @@ public sealed class SwitchboardOptions
     /// <summary>Create the default account, project and API key on an empty database.</summary>
     public bool Bootstrap { get; set; } = true;
     /// <summary>
-    /// How long a node serves a cached integration-list page. Writes on the node drop it at once; writes on other
-    /// nodes are seen within this time. Zero turns the cache off.
+    /// How long a node serves a cached integration-list page, and an account's custom providers. Writes on the node
+    /// drop them at once; writes on other nodes are seen within this time. Zero turns the caches off.
     /// </summary>
     public TimeSpan ListCacheTtl { get; set; } = TimeSpan.FromSeconds(1);
     /// <summary>How long an API key lookup is cached on one node.</summary>

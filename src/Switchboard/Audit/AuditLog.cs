@@ -1,7 +1,5 @@
-using System.Security.Claims;
 using System.Text.Json;
-using Switchboard.ApiKeys;
-using Switchboard.Data;
+using Microsoft.EntityFrameworkCore;
 using Switchboard.Telemetry;
 
 namespace Switchboard.Audit;
@@ -14,10 +12,10 @@ public static class AuditLog
 {
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    public static AuditEvent Record(SwitchboardDb db, HttpContext? http, string accountId, string action,
+    public static AuditEvent Record(DbContext db, AuditActor actor, string accountId, string action,
         string? projectId = null, string? provider = null, string? targetId = null, object? data = null)
     {
-        var e = Event(ActorOf(http), accountId, action, projectId, provider, targetId, data);
+        var e = Event(actor, accountId, action, projectId, provider, targetId, data);
         db.Add(e);
         SwitchboardMetrics.AuditAppends.Add(1);
         return e;
@@ -27,23 +25,9 @@ public static class AuditLog
     /// outbound.blocked: the guarded outbound client refused a destination a feature tried to reach on the tenant's
     /// behalf. Records the host as configured and the feature (e.g. oauth.code_exchange), never an address or a secret.
     /// </summary>
-    public static AuditEvent OutboundBlocked(SwitchboardDb db, HttpContext? http, string accountId, string? projectId, string? provider,
+    public static AuditEvent OutboundBlocked(DbContext db, AuditActor actor, string accountId, string? projectId, string? provider,
         string? targetId, string feature, string host) =>
-        Record(db, http, accountId, "outbound.blocked", projectId, provider, targetId, new { host, feature });
-
-    /// <summary>Who acts in this request, taken while the request is at hand (for an event built later, off the request).</summary>
-    public static AuditActor ActorOf(HttpContext? http)
-    {
-        var user = http?.User;
-        var isKey = user?.FindFirstValue(SwitchboardClaimTypes.KeyId) is not null;
-        var authenticated = user?.Identity?.IsAuthenticated == true;
-        return new AuditActor(
-            !authenticated ? "system" : isKey ? "api_key" : "admin",
-            authenticated ? user!.ActorId() : null,
-            http?.TraceIdentifier,
-            http?.Connection.RemoteIpAddress?.ToString(),
-            authenticated ? user!.RestrictedProjectId() : null);
-    }
+        Record(db, actor, accountId, "outbound.blocked", projectId, provider, targetId, new { host, feature });
 
     /// <summary>
     /// An event not yet added anywhere: for writers that insert it themselves, in their own transaction.
@@ -68,5 +52,16 @@ public static class AuditLog
     };
 }
 
-/// <summary>Who acted; ProjectId is the project the acting key is restricted to, if it is.</summary>
-public sealed record AuditActor(string Type, string? Id, string? RequestId, string? ClientIp, string? ProjectId = null);
+/// <summary>
+/// Who acted: an API key, the admin token or the system (a background job, or a browser on a hosted page, which
+/// carries no key); ProjectId is the project the acting key is restricted to, if it is.
+/// </summary>
+public sealed record AuditActor(string Type, string? Id, string? RequestId, string? ClientIp, string? ProjectId = null)
+{
+    /// <summary>A background job: no request.</summary>
+    public static readonly AuditActor System = new("system", null, null, null);
+
+    /// <summary>A request without credentials (the hosted pages, the OAuth browser legs): its id and client address.</summary>
+    public static AuditActor Anonymous(HttpContext http) =>
+        new("system", null, http.TraceIdentifier, http.Connection.RemoteIpAddress?.ToString());
+}

@@ -28,7 +28,7 @@ public sealed class ProviderCatalog
 
     /// <summary>A built-in provider whose project-scoped id is <paramref name="id"/>.</summary>
     public ProviderDefinition? FindById(string projectId, Guid id) =>
-        Providers.FirstOrDefault(p => Integrations.IntegrationIds.For(projectId, p.Name) == id);
+        Providers.FirstOrDefault(p => IntegrationIds.For(projectId, p.Name) == id);
 
     public static string DefaultDirectory => Path.Combine(AppContext.BaseDirectory, "Catalog");
 

@@ -2,10 +2,10 @@ using System.CommandLine;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Switchboard.Accounts;
 using Switchboard.ApiKeys;
-using Switchboard.Crypto;
-using Switchboard.Data;
+using Switchboard.Sealing;
+using Switchboard.Store;
+using Switchboard.Tenancy;
 using Switchboard.Hosting;
 using Switchboard.Hosting.Operations;
 
@@ -32,7 +32,7 @@ public static class AdminCommands
         var create = new Command("create", "Create an account with its default project and an API key with every scope (the key is shown once).") { name };
         create.SetAction((parse, ct) => WithServices(env, migrate: true, async sp =>
         {
-            var created = await AccountProvisioning.CreateAsync(sp.GetRequiredService<SwitchboardDb>(), parse.GetRequiredValue(name), ct);
+            var created = await AccountProvisioning.CreateAsync(sp.GetRequiredService<IStoreWriter>(), parse.GetRequiredValue(name), ct);
             return Print(env, new
             {
                 account_id = created.Account.Id, project_id = created.DefaultProject.Id, api_key_id = created.Key.Key.Id, api_key = created.Key.Plaintext,
@@ -76,8 +76,7 @@ public static class AdminCommands
             if (projectId is not null && !await db.Projects.AnyAsync(p => p.Id == projectId && p.AccountId == accountId, ct))
                 throw new CliException($"no project '{projectId}' in account '{accountId}'");
             var granted = SplitScopes(parse.GetRequiredValue(scopes));
-            var issued = ApiKeyIssuer.Issue(db, accountId, projectId, parse.GetValue(keyName) ?? "cli", granted);
-            await db.SaveChangesAsync(ct);
+            var issued = await ApiKeyIssuer.IssueAsync(sp.GetRequiredService<IStoreWriter>(), accountId, projectId, parse.GetValue(keyName) ?? "cli", granted, ct);
             return Print(env, new { api_key_id = issued.Key.Id, account_id = accountId, project_id = projectId, scopes = granted, api_key = issued.Plaintext });
         }));
 
@@ -85,11 +84,9 @@ public static class AdminCommands
         var revoke = new Command("revoke", "Revoke an API key; every node refuses it within ApiKeyRevocationPollInterval.") { keyId };
         revoke.SetAction((parse, ct) => WithServices(env, migrate: true, async sp =>
         {
-            var db = sp.GetRequiredService<SwitchboardDb>();
             var id = parse.GetRequiredValue(keyId);
-            var now = DateTime.UtcNow;
-            var n = await db.ApiKeys.Where(k => k.Id == id && k.RevokedAt == null).ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now), ct);
-            if (n == 0 && !await db.ApiKeys.AnyAsync(k => k.Id == id, ct)) throw new CliException($"no key '{id}'");
+            if (await ApiKeyIssuer.RevokeAsync(sp.GetRequiredService<IStoreWriter>(), id, accountId: null, restrictedProjectId: null, actor: null, ct) is null)
+                throw new CliException($"no key '{id}'");
             return Print(env, new { api_key_id = id, revoked = true });
         }));
 
@@ -130,7 +127,7 @@ public static class AdminCommands
         {
             var box = sp.GetRequiredService<SecretBox>();
             if (!box.IsAvailable) throw new CliException("encryption unavailable: " + box.Ring.Problem);
-            var report = await Rewrapper.RunAsync(sp.GetRequiredService<SwitchboardDb>(), box, parse.GetValue(batch));
+            var report = await Rewrapper.RunAsync(sp.GetRequiredService<SwitchboardDb>(), sp.GetRequiredService<IStoreWriter>(), box, parse.GetValue(batch));
             return Print(env, new { active_key_id = box.Ring.ActiveKeyId, rewrapped = report.Rewrapped, remaining = report.Remaining });
         }));
 
@@ -168,7 +165,7 @@ public static class AdminCommands
                 var options = scope.ServiceProvider.GetRequiredService<IOptions<SwitchboardOptions>>().Value.Database;
                 var logger = scope.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("Switchboard.Database");
                 await DatabaseStartup.WaitAndPrepareAsync(db, options, logger);
-                await DataServices.MigrateAsync(db);
+                await StoreServices.MigrateAsync(db);
             }
             return await work(scope.ServiceProvider);
         }

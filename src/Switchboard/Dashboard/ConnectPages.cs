@@ -1,17 +1,14 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Switchboard.Audit;
 using Switchboard.Catalog;
-using Switchboard.Crypto;
-using Switchboard.Data;
-using Switchboard.Errors;
+using Switchboard.Credentials;
 using Switchboard.Http;
 using Switchboard.Http.Outbound;
-using Switchboard.Integrations;
-using Switchboard.OAuth;
-using Switchboard.Providers;
-using Microsoft.Extensions.Options;
-using static Switchboard.Http.HtmlPage;
+using Switchboard.Sealing;
+using Switchboard.Store;
 using Switchboard.Telemetry;
+using static Switchboard.Http.HtmlPage;
 
 namespace Switchboard.Dashboard;
 
@@ -42,16 +39,20 @@ public static class ConnectPages
             var installed = await ReadyForOAuthAsync(db, link, provider, ct);
             return installed is not null
                 ? OAuthPage(link, provider, installed)
-                : FormPage(200, link, provider, ConnectForm.Defaults(provider), [], oauthOrigin: AuthorizeOrigin(provider, null));
+                : FormPage(200, link, provider, CredentialForm.Defaults(provider), [], oauthOrigin: OAuthReadiness.AuthorizeOrigin(provider, null));
         }
         if (provider.Secrets.Count > 0 && !box.IsAvailable) return EncryptionUnavailable();
-        return FormPage(200, link, provider, ConnectForm.Defaults(provider), []);
+        return FormPage(200, link, provider, CredentialForm.Defaults(provider), []);
     }
 
-    public static async Task<IResult> SubmitAsync(string token, HttpContext http, SwitchboardDb db, AccountCatalog catalog,
-        SecretBox box, IOptions<SwitchboardOptions> options, IOptions<OAuthOptions> oauth, ListCacheInvalidator listCache,
-        OutboundPolicy outbound, CancellationToken ct)
+    /// <summary>What the page's form post uses.</summary>
+    public sealed record SubmitServices(SwitchboardDb Db, AccountCatalog Catalog, SecretBox Box, IStoreWriter Writer, IntegrationStore Integrations,
+        OutboundPolicy Outbound, IOptions<SwitchboardOptions> Options, IOptions<OAuthOptions> OAuth, CancellationToken Aborted);
+
+    public static async Task<IResult> SubmitAsync(string token, HttpContext http, [AsParameters] SubmitServices s)
     {
+        var (db, catalog, box, writer, integrations, outbound, options, oauth, ct) =
+            (s.Db, s.Catalog, s.Box, s.Writer, s.Integrations, s.Outbound, s.Options, s.OAuth, s.Aborted);
         var request = http.Request;
         if (!request.HasFormContentType)
             return Message(415, "Unsupported form", "Submit the install form from the page itself.");
@@ -68,16 +69,16 @@ public static class ConnectPages
 
         var (link, refusal) = await FindUsableLinkAsync(db, token, ct);
         if (link is null) return refusal!;
-        if (!InstallLinkTokens.NonceMatches(link.FormNonce, form[ConnectForm.NonceField].FirstOrDefault())) return FormOutdated();
+        if (!InstallLinkTokens.NonceMatches(link.FormNonce, form[CredentialForm.NonceField].FirstOrDefault())) return FormOutdated();
         var provider = await catalog.FindAsync(db, link.AccountId, link.Provider, ct);
         if (provider is null) return ProviderGone();
         var isOAuth = provider.AuthType == AuthTypes.OAuth2;
-        var oauthOrigin = isOAuth ? AuthorizeOrigin(provider, null) : null;
+        var oauthOrigin = isOAuth ? OAuthReadiness.AuthorizeOrigin(provider, null) : null;
         if (isOAuth && !box.IsAvailable) return EncryptionUnavailable();
         var ready = isOAuth ? await ReadyForOAuthAsync(db, link, provider, ct) : null;
 
         InstallRequest? install = null;
-        var submitted = ConnectForm.ToInstallBody(form, provider);
+        var submitted = CredentialForm.ToInstallBody(form, provider);
         // An OAuth integration already installed with its app credentials goes straight on to the provider.
         if (ready is null)
         {
@@ -92,42 +93,44 @@ public static class ConnectPages
 
         // The link is used up in the same transaction that stores the credential: a second submission
         // (on any node) finds used_at set and changes nothing; a failed install leaves the link usable.
-        await using var writeLock = await db.WriteLockAsync(ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var now = DateTime.UtcNow;
-        var claimed = await db.Set<InstallLink>()
-            .Where(l => l.Id == link.Id && l.AccountId == link.AccountId && l.UsedAt == null && l.ExpiresAt > now)
-            .ExecuteUpdateAsync(s => s.SetProperty(l => l.UsedAt, now), ct);
-        if (claimed == 0)
+        var actor = AuditActor.Anonymous(http);
+        var command = install is null ? null : InstallCommands.Prepare(actor, link.AccountId, link.ProjectId, provider, install, box);
+        var written = await writer.WriteAsync(async (tx, token) =>
         {
-            await tx.RollbackAsync(ct);
+            var now = DateTime.UtcNow;
+            var claimed = await tx.Db.Set<InstallLink>()
+                .Where(l => l.Id == link.Id && l.AccountId == link.AccountId && l.UsedAt == null && l.ExpiresAt > now)
+                .ExecuteUpdateAsync(s => s.SetProperty(l => l.UsedAt, now), token);
+            if (claimed == 0) return new PageWrite(LinkGone: true);
+            var integration = ready;
+            if (command is not null)
+            {
+                var outcome = await integrations.InstallAsync(tx, command, token);
+                if (outcome.Row is null)
+                {
+                    tx.Rollback();
+                    return new PageWrite(Missing: outcome.Missing);
+                }
+                // Written with plain SQL, so not tracked: the OAuth session below needs only its identity.
+                integration = new Integration { Id = outcome.Row.Id, AccountId = link.AccountId, ProjectId = link.ProjectId, Provider = provider.Name };
+            }
+            AuditLog.Record(tx.Db, actor, link.AccountId, "integration.install_link.used", link.ProjectId, provider.Name, integration!.Id.ToString(),
+                new { LinkCreatedBy = link.CreatedBy, link.CreatedAt });
+            string? handle = null;
+            if (isOAuth)
+                handle = await OAuthSessions.AddAsync(tx.Db, actor, link.AccountId, integration, PageUserId, redirectUri: null,
+                    oauth.Value.SessionLifetime, token);
+            await tx.Db.SaveChangesAsync(token);
+            return new PageWrite(Handle: handle);
+        }, ct);
+        if (written.LinkGone)
             return LinkUsedOrExpired(await db.Set<InstallLink>().AsNoTracking().Where(l => l.Id == link.Id && l.AccountId == link.AccountId)
                 .Select(l => l.UsedAt).FirstOrDefaultAsync(ct) is not null);
-        }
-        var integration = ready;
-        if (install is not null)
-        {
-            var command = IntegrationInstaller.Prepare(http, link.AccountId, link.ProjectId, provider, install, box);
-            var outcome = await IntegrationInstaller.InstallInTransactionAsync(db, listCache, command, ct);
-            if (outcome.Row is null)
-            {
-                await tx.RollbackAsync(ct);
-                return FormPage(400, link, provider, submitted.ParamValues, outcome.Missing, oauthOrigin);
-            }
-            // Written with plain SQL, so not tracked here: the OAuth session below needs only its identity.
-            integration = new Integration { Id = outcome.Row.Id, AccountId = link.AccountId, ProjectId = link.ProjectId, Provider = provider.Name };
-        }
-        AuditLog.Record(db, http, link.AccountId, "integration.install_link.used", link.ProjectId, provider.Name, integration!.Id.ToString(),
-            new { LinkCreatedBy = link.CreatedBy, link.CreatedAt });
-        string? handle = null;
-        if (isOAuth)
-            handle = await OAuthSessions.AddAsync(db, http, link.AccountId, integration, PageUserId, redirectUri: null,
-                oauth.Value.SessionLifetime, ct);
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-        if (install is not null) SwitchboardMetrics.Installs.Add(1);
+        if (written.Missing is { } stillMissing) return FormPage(400, link, provider, submitted.ParamValues, stillMissing, oauthOrigin);
+        var handle = written.Handle;
+        if (command is not null) SwitchboardMetrics.Installs.Add(1);
         // The browser goes on to Switchboard's OAuth start URL, which redirects to the provider with state and PKCE.
-        if (handle is not null) return TypedResults.Redirect(OAuthFlow.StartUrl(options.Value.PublicBaseUrl, handle));
+        if (handle is not null) return TypedResults.Redirect(OAuthHandles.StartUrl(options.Value.PublicBaseUrl, handle));
 
         return new HtmlPage(200, $"{provider.DisplayName} is connected", $"""
             <div class="ok">
@@ -137,6 +140,9 @@ public static class ConnectPages
             """);
     }
 
+    /// <summary>What the page's write did: nothing (the link was used up or expired meanwhile, or required fields are missing), or stored it.</summary>
+    private sealed record PageWrite(bool LinkGone = false, List<FieldError>? Missing = null, string? Handle = null);
+
     /// <summary>The end user an install page connects: the project's own connection to the provider.</summary>
     public const string PageUserId = "default";
 
@@ -145,20 +151,7 @@ public static class ConnectPages
     {
         var row = await db.Integrations.AsNoTracking().Include(i => i.Secrets)
             .FirstOrDefaultAsync(i => i.AccountId == link.AccountId && i.ProjectId == link.ProjectId && i.Provider == provider.Name, ct);
-        if (row is null || row.Status != IntegrationStatus.Active) return null;
-        var parameters = System.Text.Json.Nodes.JsonNode.Parse(row.ParamsJson) as System.Text.Json.Nodes.JsonObject ?? [];
-        return InstallRequest.MissingRequired(provider, parameters, row.Secrets.Select(s => s.Name)).Any() ? null : row;
-    }
-
-    /// <summary>
-    /// The origin the OAuth redirect chain ends at, for the page's form-action. An authorize URL that depends on
-    /// params not known yet (e.g. a Shopify shop) allows any https origin.
-    /// </summary>
-    private static string AuthorizeOrigin(ProviderDefinition provider, string? resolvedUrl)
-    {
-        var url = resolvedUrl ?? provider.Oauth?.AuthorizeUrl;
-        if (url is null || url.Contains('{') || !Uri.TryCreate(url, UriKind.Absolute, out var uri)) return "https:";
-        return uri.GetLeftPart(UriPartial.Authority);
+        return row is not null && OAuthReadiness.IsConfigured(row, provider) ? row : null;
     }
 
     /// <summary>
@@ -190,7 +183,7 @@ public static class ConnectPages
             <p>{H(provider.Description)}</p>
             <p class="meta">Project <code>{H(link.ProjectId)}</code>. This link works once and expires at {H(link.ExpiresAt.ToString("yyyy-MM-dd HH:mm"))} UTC.
             <a href="{H(provider.DocsUrl)}" rel="noopener noreferrer">{H(provider.DisplayName)} documentation</a></p>
-            {ConnectForm.Render(provider, submit, link.FormNonce, values, errors)}
+            {CredentialForm.Render(provider, submit, link.FormNonce, values, errors)}
             """, oauthOrigin);
     }
 
@@ -199,13 +192,10 @@ public static class ConnectPages
         <p>{H(provider.Description)}</p>
         <p class="meta">Project <code>{H(link.ProjectId)}</code>. You will be sent to {H(provider.DisplayName)} to approve access.</p>
         <form method="post">
-        <input type="hidden" name="{ConnectForm.NonceField}" value="{H(link.FormNonce)}">
+        <input type="hidden" name="{CredentialForm.NonceField}" value="{H(link.FormNonce)}">
         <button type="submit">Continue to {H(provider.DisplayName)}</button>
         </form>
-        """, AuthorizeOrigin(provider, ResolvedAuthorizeUrl(provider, installed)));
-
-    private static string? ResolvedAuthorizeUrl(ProviderDefinition provider, Integration installed) =>
-        provider.Oauth?.AuthorizeUrl is { } template ? IntegrationApp.WithoutSecrets(installed, provider).Url(template)?.AbsoluteUri : null;
+        """, OAuthReadiness.AuthorizeOrigin(provider, installed));
 
     private static HtmlPage LinkNotFound() =>
         Message(404, "Link not found", "This install link does not exist. Check that you copied all of it, or ask for a new one.");

@@ -1,15 +1,11 @@
-using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Switchboard.ApiKeys;
 using Switchboard.Audit;
 using Switchboard.Catalog;
-using Switchboard.Data;
-using Switchboard.Errors;
-using Switchboard.Idempotency;
-using Switchboard.Providers;
-using Switchboard.Integrations;
+using Switchboard.Http;
+using Switchboard.Store;
+using Switchboard.Tenancy;
 
 namespace Switchboard.Dashboard;
 
@@ -25,21 +21,17 @@ public static class InstallUrlEndpoints
     {
         // The response is a capability (a live install link) that must not be stored, so no Idempotency-Key.
         api.MapPost("/projects/{projectId}/integrations/{provider}/install-url", CreateInstallUrl)
-            .RequireScope(Scopes.IntegrationsWrite).RefusesIdempotencyKey()
+            .RequireScope(Scopes.IntegrationsWrite).RefusesIdempotencyKey().ActsOnProjectInRoute()
             .WithTags("Integrations").WithName("CreateInstallUrl").WithSummary("Get a browser install URL for a provider")
             .WithDescription("Returns a single-use link to a hosted page where the end user enters the credential (or, for OAuth providers, starts the OAuth flow). The link contains no API key and expires after Switchboard:InstallLinkTtl (15 minutes by default).");
         return api;
     }
 
     public static async Task<Results<Ok<InstallUrlEnvelope>, ProblemHttpResult>> CreateInstallUrl(
-        string projectId, string provider, HttpContext http, ClaimsPrincipal user, SwitchboardDb db, AccountCatalog catalog,
-        IOptions<SwitchboardOptions> options, CancellationToken ct)
+        string provider, [AsParameters] TenantCatalog c, IOptions<SwitchboardOptions> options, IStoreWriter writer)
     {
-        var accountId = user.AccountId();
-        if (user.RestrictedProjectId() is { } restricted && restricted != projectId) return Problems.NotFound("project", projectId);
-        if (projectId.Length > 40 || !await db.Projects.AnyAsync(p => p.Id == projectId && p.AccountId == accountId, ct))
-            return Problems.NotFound("project", projectId);
-        var definition = provider.Length > 64 ? null : await catalog.FindAsync(db, accountId, provider, ct);
+        var (tenant, accountId, projectId, ct) = (c.Tenant, c.AccountId, c.ProjectId, c.Aborted);
+        var definition = provider.Length > 64 ? null : await c.FindAsync(provider);
         if (definition is null) return Problems.NotFound("provider", provider);
 
         var now = DateTime.UtcNow;
@@ -50,20 +42,22 @@ public static class InstallUrlEndpoints
             AccountId = accountId,
             ProjectId = projectId,
             Provider = definition.Name,
-            CreatedBy = user.ActorId(),
+            CreatedBy = tenant.ActorId,
             FormNonce = InstallLinkTokens.NewNonce(),
             CreatedAt = now,
             ExpiresAt = now + options.Value.InstallLinkTtl,
         };
-        // Links are worthless a day after they expire; each account sweeps its own.
-        var staleBefore = now.AddDays(-1);
-        await db.Set<InstallLink>().Where(l => l.AccountId == accountId && l.ExpiresAt < staleBefore).ExecuteDeleteAsync(ct);
-
-        db.Add(link);
         var setupType = SetupTypes.For(definition.AuthType);
-        AuditLog.Record(db, http, accountId, "integration.install_url.created", projectId, definition.Name,
-            IntegrationIds.For(projectId, definition.Name).ToString(), new { SetupType = setupType, link.ExpiresAt });
-        await db.SaveChangesAsync(ct);
+        await writer.WriteAsync(async (tx, token) =>
+        {
+            // Links are worthless a day after they expire; each account sweeps its own.
+            var staleBefore = now.AddDays(-1);
+            await tx.Db.Set<InstallLink>().Where(l => l.AccountId == accountId && l.ExpiresAt < staleBefore).ExecuteDeleteAsync(token);
+            tx.Db.Add(link);
+            AuditLog.Record(tx.Db, tenant.Actor, accountId, "integration.install_url.created", projectId, definition.Name,
+                IntegrationIds.For(projectId, definition.Name).ToString(), new { SetupType = setupType, link.ExpiresAt });
+            await tx.Db.SaveChangesAsync(token);
+        }, ct);
 
         var url = options.Value.PublicBaseUrl.TrimEnd('/') + "/connect/" + token;
         return TypedResults.Ok(new InstallUrlEnvelope(new InstallUrlData(definition.Name, url, setupType, Message, link.ExpiresAt)));

@@ -4,11 +4,9 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Switchboard.Audit;
 using Switchboard.Catalog;
-using Switchboard.Crypto;
-using Switchboard.Data;
 using Switchboard.Http.Outbound;
-using Switchboard.Providers;
-using Switchboard.Integrations;
+using Switchboard.Sealing;
+using Switchboard.Store;
 
 namespace Switchboard.Health;
 
@@ -21,24 +19,21 @@ public sealed class CredentialChecker(
     OutboundHttp outbound,
     AccountCatalog catalog,
     SecretBox box,
+    IntegrationStore store,
     IOptions<HealthOptions> options,
-    IHostEnvironment environment,
-    ILogger<CredentialChecker> logger)
+    ILogger<CredentialChecker> logger) : IPostInstallHook
 {
-    public bool BaseUrlOverrideAllowed =>
-        options.Value.AllowBaseUrlOverride || environment.IsDevelopment() || environment.IsEnvironment("Testing");
-
     /// <summary>
     /// Right after an install has committed. Never throws: the install stands whatever the provider says.
     /// Health:Enabled=false turns it off as well as the periodic checks (with no route to the provider, each install would
     /// otherwise wait out the check's timeout inside its request).
     /// </summary>
-    public async Task CheckAfterInstallAsync(string accountId, Guid integrationId, CancellationToken ct, HttpContext? http = null)
+    public async Task AfterInstallAsync(string accountId, Guid integrationId, AuditActor actor, CancellationToken ct)
     {
         if (!options.Value.Enabled || !options.Value.CheckOnInstall) return;
         try
         {
-            await CheckAsync(accountId, integrationId, scheduleNext: true, ct, http);
+            await CheckAsync(accountId, integrationId, scheduleNext: true, actor, ct);
         }
         catch (Exception e)
         {
@@ -47,9 +42,11 @@ public sealed class CredentialChecker(
         }
     }
 
-    /// <summary>Verifies and records the result; null when the integration is not in this account.</summary>
-    /// <summary>A change of health_status is audited (integration.health_changed), by the caller or as "system".</summary>
-    public async Task<HealthResult?> CheckAsync(string accountId, Guid integrationId, bool scheduleNext, CancellationToken ct, HttpContext? http = null)
+    /// <summary>
+    /// Verifies and records the result; null when the integration is not in this account. A change of health_status is
+    /// audited (integration.health_changed), by the caller or as "system".
+    /// </summary>
+    public async Task<HealthResult?> CheckAsync(string accountId, Guid integrationId, bool scheduleNext, AuditActor actor, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<SwitchboardDb>();
@@ -58,36 +55,9 @@ public sealed class CredentialChecker(
         if (row is null) return null;
 
         var result = await VerifyAsync(db, row, ct);
-        var now = DateTime.UtcNow;
-        var next = now + options.Value.Interval;
-        var query = db.Integrations.Where(i => i.AccountId == accountId && i.Id == integrationId);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        if (result.BlockedHost is { } blockedHost)
-        {
-            AuditLog.OutboundBlocked(db, http, accountId, row.ProjectId, row.Provider, row.Id.ToString(), "health.check", blockedHost);
-            await db.SaveChangesAsync(ct);
-        }
-        if ((row.HealthStatus ?? HealthStatuses.Unknown) != result.Status)
-        {
-            AuditLog.Record(db, http, accountId, "integration.health_changed", row.ProjectId, row.Provider, row.Id.ToString(), new
-            {
-                Before = new { HealthStatus = row.HealthStatus ?? HealthStatuses.Unknown },
-                After = new { HealthStatus = result.Status, result.ErrorMessage },
-            });
-            await db.SaveChangesAsync(ct);
-        }
-        if (scheduleNext)
-            await query.ExecuteUpdateAsync(s => s
-                .SetProperty(i => i.HealthStatus, result.Status)
-                .SetProperty(i => i.ErrorMessage, result.ErrorMessage)
-                .SetProperty(i => i.LastSyncedAt, now)
-                .SetProperty(i => i.HealthCheckDueAt, next), ct);
-        else
-            await query.ExecuteUpdateAsync(s => s
-                .SetProperty(i => i.HealthStatus, result.Status)
-                .SetProperty(i => i.ErrorMessage, result.ErrorMessage)
-                .SetProperty(i => i.LastSyncedAt, now), ct);
-        await tx.CommitAsync(ct);
+        DateTime? next = scheduleNext ? DateTime.UtcNow + options.Value.Interval : null;
+        await store.RecordHealthAsync(row, row.HealthStatus ?? HealthStatuses.Unknown, result.Status, result.ErrorMessage, result.BlockedHost,
+            next, actor, ct);
         return result;
     }
 
@@ -104,7 +74,7 @@ public sealed class CredentialChecker(
             try
             {
                 foreach (var s in row.Secrets)
-                    secrets[s.Name] = box.DecryptString(s.Ciphertext, new SecretContext(row.AccountId, "integration_secrets", row.Id.ToString(), s.Name));
+                    secrets[s.Name] = SealedFields.SecretValue.Open(box, s);
             }
             catch (Exception e) when (e is CryptographicException or EncryptionUnavailableException)
             {

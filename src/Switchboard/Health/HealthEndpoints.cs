@@ -1,13 +1,9 @@
-using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
-using Switchboard.Accounts;
-using Switchboard.ApiKeys;
 using Switchboard.Catalog;
-using Switchboard.Data;
-using Switchboard.Errors;
-using Switchboard.Providers;
-using Switchboard.Integrations;
+using Switchboard.Http;
+using Switchboard.Store;
+using Switchboard.Tenancy;
 
 namespace Switchboard.Health;
 
@@ -25,38 +21,35 @@ public static class HealthEndpoints
         return api;
     }
 
-    public static async Task<Results<Ok<HealthView>, ProblemHttpResult>> GetHealth(
-        string id, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, AccountCatalog catalog, CancellationToken ct)
+    public static async Task<Results<Ok<HealthView>, ProblemHttpResult>> GetHealth(string id, [AsParameters] TenantCatalog c)
     {
-        var accountId = user.AccountId();
-        var projectId = await projects.ProjectForAsync(user, db, ct);
-        var provider = await catalog.ResolveAsync(db, accountId, projectId, id, ct);
+        var provider = await c.ResolveAsync(id);
         if (provider is null) return Problems.IntegrationNotFound(id);
-        var view = await db.Integrations.AsNoTracking()
-            .Where(i => i.AccountId == accountId && i.ProjectId == projectId && i.Provider == provider.Name && i.Status != IntegrationStatus.Available)
+        var view = await Installed(c, provider.Name)
             .Select(i => new HealthView(i.Id, i.Provider, i.HealthStatus ?? HealthStatuses.Unknown, i.LastSyncedAt, i.ErrorMessage,
                 i.HealthCheckDueAt, i.BaseUrlOverride))
-            .FirstOrDefaultAsync(ct);
+            .FirstOrDefaultAsync(c.Aborted);
         return view is null ? Problems.IntegrationNotFound(id) : TypedResults.Ok(view);
     }
 
-    public static async Task<Results<Ok<HealthView>, ProblemHttpResult>> CheckNow(
-        string id, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, AccountCatalog catalog,
-        CredentialChecker checker, HttpContext http, CancellationToken ct)
+    public static async Task<Results<Ok<HealthView>, ProblemHttpResult>> CheckNow(string id, [AsParameters] TenantCatalog c, CredentialChecker checker)
     {
-        var accountId = user.AccountId();
-        var projectId = await projects.ProjectForAsync(user, db, ct);
-        var provider = await catalog.ResolveAsync(db, accountId, projectId, id, ct);
+        var provider = await c.ResolveAsync(id);
         if (provider is null) return Problems.IntegrationNotFound(id);
-        var integrationId = await db.Integrations.AsNoTracking()
-            .Where(i => i.AccountId == accountId && i.ProjectId == projectId && i.Provider == provider.Name && i.Status != IntegrationStatus.Available)
-            .Select(i => (Guid?)i.Id)
-            .FirstOrDefaultAsync(ct);
+        var integrationId = await Installed(c, provider.Name).Select(i => (Guid?)i.Id).FirstOrDefaultAsync(c.Aborted);
         if (integrationId is null) return Problems.IntegrationNotFound(id);
-        var result = await checker.CheckAsync(accountId, integrationId.Value, scheduleNext: true, ct, http);
+        var result = await checker.CheckAsync(c.AccountId, integrationId.Value, scheduleNext: true, c.Tenant.Actor, c.Aborted);
         // Recorded as unknown (with the host in error_message); the caller is told plainly that nothing was sent.
         if (result?.BlockedHost is { } host) return Problems.OutboundBlocked(host);
-        return await GetHealth(id, user, db, projects, catalog, ct);
+        return await GetHealth(id, c);
+    }
+
+    /// <summary>The project's installed (not available) integration of the provider.</summary>
+    private static IQueryable<Integration> Installed(TenantCatalog c, string provider)
+    {
+        var (accountId, projectId) = (c.AccountId, c.ProjectId);
+        return c.Db.Integrations.AsNoTracking()
+            .Where(i => i.AccountId == accountId && i.ProjectId == projectId && i.Provider == provider && i.Status != IntegrationStatus.Available);
     }
 }
 

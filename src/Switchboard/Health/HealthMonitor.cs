@@ -1,8 +1,8 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Switchboard.Data;
-using Switchboard.Hosting;
-using Switchboard.Integrations;
+using Switchboard.Audit;
+using Switchboard.Jobs;
+using Switchboard.Store;
 
 namespace Switchboard.Health;
 
@@ -12,7 +12,7 @@ namespace Switchboard.Health;
 /// exactly one runs it. A node that dies mid-check leaves the next check to the next interval.
 /// </summary>
 public sealed class HealthMonitor(
-    IServiceScopeFactory scopes, CredentialChecker checker, IOptions<HealthOptions> options, ILogger<HealthMonitor> logger) : PeriodicJob(logger)
+    IServiceScopeFactory scopes, CredentialChecker checker, IntegrationStore store, IOptions<HealthOptions> options, ILogger<HealthMonitor> logger) : PeriodicJob(logger)
 {
     protected override bool Enabled => options.Value.Enabled;
     protected override TimeSpan Interval => Max(options.Value.PollInterval, TimeSpan.FromMilliseconds(50));
@@ -36,11 +36,8 @@ public sealed class HealthMonitor(
         foreach (var d in due)
         {
             var next = now + interval;
-            var claimed = await db.Integrations
-                .Where(i => i.AccountId == d.AccountId && i.Id == d.Id && i.HealthCheckDueAt == d.HealthCheckDueAt)
-                .ExecuteUpdateAsync(s => s.SetProperty(i => i.HealthCheckDueAt, next), ct);
-            if (claimed != 1) continue; // another node took it
-            await checker.CheckAsync(d.AccountId, d.Id, scheduleNext: false, ct);
+            if (!await store.ClaimHealthCheckAsync(d.AccountId, d.Id, d.HealthCheckDueAt, next, ct)) continue; // another node took it
+            await checker.CheckAsync(d.AccountId, d.Id, scheduleNext: false, AuditActor.System, ct);
             ran++;
         }
         return ran;

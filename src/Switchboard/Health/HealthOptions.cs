@@ -17,11 +17,6 @@ public sealed class HealthOptions
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
     /// <summary>Checks claimed per poll and node.</summary>
     public int BatchSize { get; set; } = 50;
-    /// <summary>
-    /// Accept base_url_override on install outside Development/Testing. It sends the tenant's credentials to a
-    /// URL the tenant chooses, from this server's network (SSRF), so it is off by default in production.
-    /// </summary>
-    public bool AllowBaseUrlOverride { get; set; }
 }
 
 public static class HealthStatuses

@@ -1,30 +1,33 @@
 using System.Text.Json;
-using Microsoft.AspNetCore.Authentication;
-using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
-using Switchboard.Accounts;
 using Switchboard.ApiKeys;
+using Switchboard.AuditTrail;
 using Switchboard.Catalog;
-using Switchboard.Crypto;
+using Switchboard.Credentials;
+using Switchboard.Connect;
 using Switchboard.Dashboard;
-using Switchboard.Data;
-using Switchboard.Errors;
 using Switchboard.Health;
 using Switchboard.Hosting.Operations;
+using Switchboard.Hosting.OpenApi;
 using Switchboard.Http;
 using Switchboard.Http.Outbound;
 using Switchboard.Idempotency;
-using Switchboard.Leasing;
-using Switchboard.RateLimiting;
 using Switchboard.Integrations;
+using Switchboard.Invocation;
+using Switchboard.Jobs;
 using Switchboard.Lifecycle;
-using Switchboard.Projects;
-using Switchboard.Audit;
 using Switchboard.Mcp;
 using Switchboard.OAuth;
+using Switchboard.Projects;
 using Switchboard.Providers;
+using Switchboard.Proxy;
+using Switchboard.RateLimiting;
+using Switchboard.Sealing;
+using Switchboard.Store;
+using Switchboard.Tenancy;
 using Switchboard.Tools;
+using Switchboard.Webhooks;
 
 namespace Switchboard.Hosting;
 
@@ -54,31 +57,22 @@ public static class SwitchboardHosting
             allowCreate: options.Crypto.AutoCreateKey || builder.Environment.IsDevelopment(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Switchboard.Crypto")));
         services.AddSingleton<SecretBox>();
-        services.AddSingleton(_ => ProviderCatalog.Load(ProviderCatalog.DefaultDirectory));
-        services.AddSingleton(sp => ToolCatalog.Load(ProviderCatalog.DefaultDirectory, sp.GetRequiredService<ProviderCatalog>()));
-        services.AddSingleton<ProjectLookup>();
-        services.AddSingleton<IntegrationListCache>();
-        services.AddSingleton<ListCacheInvalidator>();
-        services.AddSingleton<IInterceptor>(sp => sp.GetRequiredService<ListCacheInvalidator>());
-        services.AddOutboundHttp();
-        services.AddSwitchboardOAuth(builder.Configuration);
-        services.AddSingleton<ApiKeyCache>();
-        services.AddSingleton<ApiKeyUsage>();
-        services.AddOptions<LoginThrottleOptions>().Bind(builder.Configuration.GetSection(LoginThrottleOptions.Section))
-            .Validate(o => !o.Enabled || (o.MaxFailures >= 1 && o.Window >= TimeSpan.FromMilliseconds(100)),
-                "Switchboard:LoginThrottle needs MaxFailures >= 1 and a Window of at least 100 ms (or Enabled=false).")
-            .ValidateOnStart();
-        services.AddSingleton<LoginThrottle>();
-        services.AddHostedService<ApiKeyUsageFlusher>();
-        services.AddHostedService<ApiKeyRevocationWatcher>();
         services.AddSingleton<NodeIdentity>();
+        services.AddOutboundHttp();
+        services.AddCatalog(builder.Configuration);
+        services.AddTenancy(builder.Configuration);
+        services.AddCredentials(builder.Configuration);
+        services.AddInvocation(builder.Configuration);
+
+        services.AddSingleton<IntegrationListCache>();
+        services.AddSingleton<InstallRules>();
+        services.AddSingleton<CustomProviderValidator>();
         services.AddRateLimits(builder.Configuration);
         services.AddIdempotency(builder.Configuration);
         services.AddCredentialHealth(builder.Configuration);
-
-        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
-        services.AddAuthorization();
+        services.AddMcpFeature(builder.Configuration);
+        services.AddWebhooks(builder.Configuration);
+        services.AddLiveness();
 
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemDefaults.Apply);
         services.AddExceptionHandler<ProblemExceptionHandler>();
@@ -88,7 +82,7 @@ public static class SwitchboardHosting
             o.SerializerOptions.DictionaryKeyPolicy = null;
         });
         services.AddValidation();
-        services.AddOpenApi(o => o.AddDocumentTransformer<BearerSecurityTransformer>());
+        services.AddContractOpenApi();
         builder.AddSwitchboardOperations();
     }
 
@@ -107,8 +101,8 @@ public static class SwitchboardHosting
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<SwitchboardDb>();
         if (options.Database.MigrateOnStartup || options.Bootstrap) await DatabaseStartup.WaitAndPrepareAsync(db, options.Database, logger);
-        if (options.Database.MigrateOnStartup) await DataServices.MigrateAsync(db);
-        if (options.Bootstrap && await Bootstrap.RunAsync(db, logger, CancellationToken.None) is { } created)
+        if (options.Database.MigrateOnStartup) await StoreServices.MigrateAsync(db);
+        if (options.Bootstrap && await Bootstrap.RunAsync(app.Services.GetRequiredService<IStoreWriter>(), logger, CancellationToken.None) is { } created)
             StartupBanner.PrintWhenStarted(app, created);
     }
 
@@ -133,15 +127,15 @@ public static class SwitchboardHosting
 
         app.MapOpenApi();
         app.MapScalarApiReference("/docs", ApiDocs.Configure);
-        app.MapGet("/healthz", (KeyRing ring) => TypedResults.Ok(new Health("ok", ring.IsAvailable ? "available" : "unavailable")))
-            .WithTags("Service").WithSummary("Liveness and encryption status");
+        app.MapLiveness();
         app.MapSwitchboardOperations();
 
         app.MapConnectPages();
         var api = app.MapGroup("/api/v1");
         api.MapIntegrations();
-        api.MapMcp();
+        app.MapMcpFeature(api);
         api.MapTools();
+        api.MapProxy();
         api.MapApiKeys();
         api.MapProjects();
         api.MapProjectIntegrations();
@@ -151,9 +145,10 @@ public static class SwitchboardHosting
         api.MapProviders();
         api.MapIntegrationUsers();
         api.MapOAuthFlow();
+        api.MapWebhooks();
+        app.MapConnect(api);
     }
 
     private static readonly PathString ApiPrefix = "/api/v1";
 
-    public sealed record Health(string Status, string Encryption);
 }

@@ -10,7 +10,8 @@ namespace Switchboard.Http;
 /// stylesheet (by hash) and same-origin form posts, no framing, no referrer (the URL is a capability), no caching.
 /// Callers pass body HTML they built with <see cref="H"/>.
 /// </summary>
-public sealed class HtmlPage(int status, string title, string bodyHtml, string? extraFormAction = null) : IResult
+public sealed class HtmlPage(int status, string title, string bodyHtml, string? extraFormAction = null,
+    IReadOnlyList<string>? frameAncestors = null, string? script = null) : IResult
 {
     private const string Css = """
         *{box-sizing:border-box}
@@ -34,6 +35,11 @@ public sealed class HtmlPage(int status, string title, string bodyHtml, string? 
         input:focus,select:focus,textarea:focus,button:focus,a:focus{outline:3px solid #fd0;outline-offset:1px}
         button{font:inherit;font-weight:600;padding:.6rem 1.2rem;border:0;border-radius:6px;background:#0b5cad;color:#fff;cursor:pointer}
         button:hover{background:#084a8c}
+        a.button{display:inline-block;font-weight:600;padding:.6rem 1.2rem;border-radius:6px;background:#0b5cad;color:#fff;text-decoration:none}
+        a.button:hover{background:#084a8c}
+        .offers{list-style:none;margin:0;padding:0}
+        .offers li{border:1px solid #d0d7de;border-radius:6px;padding:1rem 1.25rem;margin:0 0 1rem}
+        .offers form,.offers p:last-child{margin-bottom:0}
         .summary{border:3px solid #b42318;border-radius:6px;padding:1rem;margin:0 0 1.5rem}
         .summary a{color:#b42318}
         .ok{border-left:6px solid #1a7f37;padding-left:1rem}
@@ -48,8 +54,15 @@ public sealed class HtmlPage(int status, string title, string bodyHtml, string? 
     /// Browsers apply form-action to every redirect that follows a form post, so a page whose form leads on
     /// to a provider's authorization server must name that origin too.
     /// </summary>
-    private static string Policy(string? extraFormAction) =>
-        $"default-src 'none'; style-src '{CssHash}'; form-action 'self'{(extraFormAction is null ? "" : " " + extraFormAction)}; frame-ancestors 'none'; base-uri 'none'";
+    private static string Policy(string? extraFormAction, IReadOnlyList<string>? frameAncestors = null, string? script = null) =>
+        $"default-src 'none'; style-src '{CssHash}'; " +
+        (script is null ? "" : $"script-src 'sha256-{Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(script)))}'; ") +
+        $"form-action 'self'{(extraFormAction is null ? "" : " " + extraFormAction)}; " +
+        $"frame-ancestors {(frameAncestors is { Count: > 0 } ? string.Join(' ', frameAncestors) : "'none'")}; base-uri 'none'";
+
+    /// <summary>The policy of a page that runs <paramref name="script"/> (inline, allowed by its hash) and may be framed by <paramref name="frameAncestors"/>.</summary>
+    public static string PolicyFor(string? extraFormAction, IReadOnlyList<string>? frameAncestors, string? script) =>
+        Policy(extraFormAction, frameAncestors, script);
 
     public int StatusCode => status;
 
@@ -58,7 +71,9 @@ public sealed class HtmlPage(int status, string title, string bodyHtml, string? 
 
     public async Task ExecuteAsync(HttpContext http)
     {
-        HostedPageHeaders.Apply(http.Response, extraFormAction is null ? ContentSecurityPolicy : Policy(extraFormAction));
+        HostedPageHeaders.Apply(http.Response,
+            extraFormAction is null && frameAncestors is null && script is null ? ContentSecurityPolicy : Policy(extraFormAction, frameAncestors, script),
+            allowFraming: frameAncestors is { Count: > 0 });
         http.Response.StatusCode = status;
         http.Response.ContentType = "text/html; charset=utf-8";
         await http.Response.WriteAsync(Render(), Encoding.UTF8, http.RequestAborted);
@@ -77,7 +92,7 @@ public sealed class HtmlPage(int status, string title, string bodyHtml, string? 
         <body>
         <main>
         {bodyHtml}
-        </main>
+        </main>{(script is null ? "" : $"\n<script>{script}</script>")}
         </body>
         </html>
         """;
@@ -101,11 +116,16 @@ public sealed class HtmlPage(int status, string title, string bodyHtml, string? 
 /// </summary>
 public static class HostedPageHeaders
 {
-    public static void Apply(HttpResponse response, string? contentSecurityPolicy = null)
+    /// <param name="allowFraming">
+    /// True for a page whose policy names the origins that may frame it (a connect session's): X-Frame-Options can only
+    /// say DENY or SAMEORIGIN, so it is left out and frame-ancestors decides.
+    /// </param>
+    public static void Apply(HttpResponse response, string? contentSecurityPolicy = null, bool allowFraming = false)
     {
         var headers = response.Headers;
         headers.ContentSecurityPolicy = contentSecurityPolicy ?? HtmlPage.ContentSecurityPolicy;
-        headers.XFrameOptions = "DENY";
+        if (allowFraming) headers.Remove("X-Frame-Options");
+        else headers.XFrameOptions = "DENY";
         headers.XContentTypeOptions = "nosniff";
         headers["Referrer-Policy"] = "no-referrer";
         headers.CacheControl = "no-store";

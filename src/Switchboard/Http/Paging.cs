@@ -1,6 +1,6 @@
+using System.Buffers.Text;
 using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Switchboard.Errors;
 
 namespace Switchboard.Http;
 
@@ -25,14 +25,12 @@ public static class Paging
 /// <summary>Opaque page cursors: the sort key of the last item of a page, base64url.</summary>
 public static class Cursor
 {
-    public static string Encode(string after) => Convert.ToBase64String(Encoding.UTF8.GetBytes(after)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    public static string Encode(string after) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(after));
 
     public static string? Decode(string cursor)
     {
         if (cursor.Length is 0 or > 200) return null;
-        var b64 = cursor.Replace('-', '+').Replace('_', '/');
-        b64 += new string('=', (4 - b64.Length % 4) % 4);
-        try { return Encoding.UTF8.GetString(Convert.FromBase64String(b64)); }
+        try { return Encoding.UTF8.GetString(Base64Url.DecodeFromChars(cursor)); }
         catch (FormatException) { return null; }
     }
 }

@@ -1,12 +1,17 @@
-using Switchboard.Errors;
-
 namespace Switchboard.Http;
 
 /// <summary>Endpoint metadata: the handler reads and checks its request body itself.</summary>
 public sealed class ReadsRequestBody;
 
+/// <summary>Endpoint metadata: the body is forwarded as it is (any content type), never parsed (the proxy).</summary>
+public sealed class ForwardsRequestBody;
+
 public static class RequestBodyEndpointExtensions
 {
+    /// <summary>A route that passes its body on unread: documented as any content, no JSON schema to declare.</summary>
+    public static TBuilder ForwardsBody<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new ReadsRequestBody(), new ForwardsRequestBody());
+
     /// <summary>Marks a write route that takes a body; every other write route accepts none (see <see cref="BodylessWriteMiddleware"/>).</summary>
     public static TBuilder ReadsBody<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new ReadsRequestBody());

@@ -2,9 +2,9 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Switchboard.ApiKeys;
-using Switchboard.Data;
-using Switchboard.Errors;
+using Switchboard.Http;
+using Switchboard.Store;
+using Switchboard.Tenancy;
 
 namespace Switchboard.Idempotency;
 
@@ -17,19 +17,20 @@ namespace Switchboard.Idempotency;
 /// </summary>
 public sealed class IdempotencyMiddleware(
     RequestDelegate next,
-    IServiceScopeFactory scopes,
+    IStoreWriter writer,
     IOptions<IdempotencyOptions> options,
     IOptions<SwitchboardOptions> switchboard)
 {
     public const string Header = "Idempotency-Key";
     public const string ReplayedHeader = "Idempotency-Replayed";
-    public const int MaxKeyLength = 255;
+    public const int MaxKeyLength = IdempotencyRecord.MaxKeyLength;
 
     public async Task InvokeAsync(HttpContext http)
     {
         var request = http.Request;
         if (!options.Value.Enabled || !IsWrite(request.Method) || !request.Path.StartsWithSegments("/api/v1")
-            || !request.Headers.TryGetValue(Header, out var values) || http.User.Identity?.IsAuthenticated != true)
+            || !request.Headers.TryGetValue(Header, out var values) || http.RequestServices.GetRequiredService<Tenant>() is not { IsAuthenticated: true } tenant
+            || http.GetEndpoint()?.Metadata.GetMetadata<PassesIdempotencyKeyThrough>() is not null)
         {
             await next(http);
             return;
@@ -59,11 +60,11 @@ public sealed class IdempotencyMiddleware(
         }
         request.Body = new MemoryStream(body, writable: false);
 
-        var accountId = http.User.AccountId();
+        var accountId = tenant.AccountId;
         var target = request.Path.Value + request.QueryString.Value;
         // The actor is part of the request: another key of the account (perhaps restricted to another project) must
         // not be handed a response that key produced.
-        var hash = RequestHash(request.Method, target, body, http.User.ActorId());
+        var hash = RequestHash(request.Method, target, body, tenant.ActorId);
         var claim = await ClaimAsync(accountId, key, $"{request.Method} {target}", hash, http.RequestAborted);
         if (claim.Existing is { } existing)
         {
@@ -116,31 +117,45 @@ public sealed class IdempotencyMiddleware(
     {
         for (var attempt = 0; attempt < 3; attempt++)
         {
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<SwitchboardDb>();
             // Microseconds: what PostgreSQL keeps, so the claim's time reads back equal and can identify the claim.
             var ticks = DateTime.UtcNow.Ticks;
             var now = new DateTime(ticks - ticks % 10, DateTimeKind.Utc);
             var expires = now + options.Value.Retention;
             var shortPath = methodPath.Length > 300 ? methodPath[..300] : methodPath;
-            // ON CONFLICT DO NOTHING (SQLite and PostgreSQL): losing the race is an answer, not an error.
-            var inserted = await db.Database.ExecuteSqlInterpolatedAsync($"""
-                INSERT INTO idempotency_keys ("AccountId", "Key", "MethodPath", "RequestHash", "State", "CreatedAt", "ExpiresAt")
-                VALUES ({accountId}, {key}, {shortPath}, {hash}, {IdempotencyStates.InFlight}, {now}, {expires})
-                ON CONFLICT ("AccountId", "Key") DO NOTHING
-                """, ct);
-            if (inserted == 1) return new Claim(true, null, now);
-
-            var existing = await db.Set<IdempotencyRecord>().AsNoTracking()
-                .FirstOrDefaultAsync(r => r.AccountId == accountId && r.Key == key, ct);
-            if (existing is null) continue; // released (5xx) between our insert and read: try again
-            var abandoned = existing.State == IdempotencyStates.InFlight && existing.CreatedAt <= now - options.Value.InFlightTimeout;
-            if (existing.ExpiresAt > now && !abandoned) return new Claim(false, existing);
-            // Expired, or claimed by a node that died: delete exactly that claim (compare-and-set on its creation time).
-            var createdAt = existing.CreatedAt;
-            await db.Set<IdempotencyRecord>()
-                .Where(r => r.AccountId == accountId && r.Key == key && r.CreatedAt == createdAt)
-                .ExecuteDeleteAsync(ct);
+            Claim? claim;
+            try
+            {
+                claim = await writer.WriteAsync(async (tx, token) =>
+                {
+                    var existing = await tx.Db.Set<IdempotencyRecord>().AsNoTracking()
+                        .FirstOrDefaultAsync(r => r.AccountId == accountId && r.Key == key, token);
+                    if (existing is not null)
+                    {
+                        var abandoned = existing.State == IdempotencyStates.InFlight && existing.CreatedAt <= now - options.Value.InFlightTimeout;
+                        if (existing.ExpiresAt > now && !abandoned) return new Claim(false, existing);
+                        // Expired, or claimed by a node that died: delete exactly that claim (compare-and-set on its creation time).
+                        var createdAt = existing.CreatedAt;
+                        await tx.Db.Set<IdempotencyRecord>()
+                            .Where(r => r.AccountId == accountId && r.Key == key && r.CreatedAt == createdAt)
+                            .ExecuteDeleteAsync(token);
+                        return null;
+                    }
+                    // The row is the claim: whoever inserts it runs the request.
+                    tx.Db.Add(new IdempotencyRecord
+                    {
+                        AccountId = accountId, Key = key, MethodPath = shortPath, RequestHash = hash, State = IdempotencyStates.InFlight,
+                        CreatedAt = now, ExpiresAt = expires,
+                    });
+                    await tx.Db.SaveChangesAsync(token);
+                    return new Claim(true, null, now);
+                }, ct);
+            }
+            // PostgreSQL: another node inserted the same key between our read and our insert; losing the race is an answer.
+            catch (DbUpdateException e) when (e.InnerException is System.Data.Common.DbException db && DatabaseErrors.IsUniqueViolation(db))
+            {
+                claim = null;
+            }
+            if (claim is not null) return claim;
         }
         return new Claim(false, null);
     }
@@ -167,32 +182,26 @@ public sealed class IdempotencyMiddleware(
         Problems.Conflict("idempotency_request_in_flight", "Request in progress",
             "A request with this Idempotency-Key is still being processed. Retry later to get its response.");
 
-    private async Task CompleteAsync(string accountId, string key, DateTime claimedAt, HttpResponse response, byte[] body)
+    private Task CompleteAsync(string accountId, string key, DateTime claimedAt, HttpResponse response, byte[] body)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<SwitchboardDb>();
         var status = response.StatusCode;
         var contentType = response.ContentType;
         var location = response.Headers.Location.ToString() is { Length: > 0 and <= 2000 } l ? l : null;
         // The change has been committed by now: finish the record even if the client has gone away.
-        await db.Set<IdempotencyRecord>()
+        return writer.WriteAsync((tx, token) => tx.Db.Set<IdempotencyRecord>()
             .Where(r => r.AccountId == accountId && r.Key == key && r.CreatedAt == claimedAt)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(r => r.State, IdempotencyStates.Completed)
                 .SetProperty(r => r.ResponseStatus, status)
                 .SetProperty(r => r.ResponseBody, body)
                 .SetProperty(r => r.ContentType, contentType)
-                .SetProperty(r => r.Location, location), CancellationToken.None);
+                .SetProperty(r => r.Location, location), token), CancellationToken.None);
     }
 
-    private async Task ReleaseAsync(string accountId, string key, DateTime claimedAt)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<SwitchboardDb>();
-        await db.Set<IdempotencyRecord>()
+    private Task ReleaseAsync(string accountId, string key, DateTime claimedAt) =>
+        writer.WriteAsync((tx, token) => tx.Db.Set<IdempotencyRecord>()
             .Where(r => r.AccountId == accountId && r.Key == key && r.CreatedAt == claimedAt && r.State == IdempotencyStates.InFlight)
-            .ExecuteDeleteAsync(CancellationToken.None);
-    }
+            .ExecuteDeleteAsync(token), CancellationToken.None);
 
     /// <summary>The whole body, or null when it is larger than the service accepts.</summary>
     private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, long cap, CancellationToken ct)

@@ -16,9 +16,3 @@ public sealed class IdempotencyOptions
     /// <summary>How often one node (holding the database lease) deletes expired keys.</summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMinutes(10);
 }
-
-/// <summary>
-/// Endpoint metadata: the route answers 400 to an Idempotency-Key instead of storing its response,
-/// because that response carries a secret (e.g. a new API key's value) that must never be stored.
-/// </summary>
-public sealed class RefusesIdempotencyKey;

@@ -15,8 +15,4 @@ public static class IdempotencyServices
 
     /// <summary>After UseAuthentication/UseAuthorization: it needs the caller's account.</summary>
     public static IApplicationBuilder UseIdempotency(this IApplicationBuilder app) => app.UseMiddleware<IdempotencyMiddleware>();
-
-    /// <summary>For endpoints whose response carries a secret: an Idempotency-Key is answered with 400.</summary>
-    public static TBuilder RefusesIdempotencyKey<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
-        builder.WithMetadata(new RefusesIdempotencyKey());
 }

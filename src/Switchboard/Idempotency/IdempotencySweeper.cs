@@ -1,8 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Switchboard.Data;
-using Switchboard.Hosting;
-using Switchboard.Leasing;
+using Switchboard.Jobs;
+using Switchboard.Store;
 
 namespace Switchboard.Idempotency;
 
@@ -11,7 +10,7 @@ namespace Switchboard.Idempotency;
 /// before then are also deleted lazily when their key is used again.
 /// </summary>
 public sealed class IdempotencySweeper(
-    IServiceScopeFactory scopes, IOptions<IdempotencyOptions> options, NodeIdentity node, ILogger<IdempotencySweeper> logger) : PeriodicJob(logger)
+    IServiceScopeFactory scopes, IStoreWriter writer, IOptions<IdempotencyOptions> options, NodeIdentity node, ILogger<IdempotencySweeper> logger) : PeriodicJob(logger)
 {
     public const string LeaseName = "idempotency-sweep";
 
@@ -22,18 +21,18 @@ public sealed class IdempotencySweeper(
     /// <summary>Returns how many rows were deleted, or -1 when another node holds the lease.</summary>
     public async Task<int> SweepAsync(DateTime now, CancellationToken ct)
     {
+        // Held a little less than the interval, so the next tick (on any node) finds it free.
+        if (!await JobLeases.TryAcquireAsync(writer, LeaseName, node.Id, options.Value.SweepInterval * 0.9, ct)) return -1;
+
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<SwitchboardDb>();
-        // Held a little less than the interval, so the next tick (on any node) finds it free.
-        if (!await JobLease.TryAcquireAsync(db, LeaseName, node.Id, options.Value.SweepInterval * 0.9, ct)) return -1;
-
         var accounts = await db.Set<IdempotencyRecord>().AsNoTracking()
             .Where(r => r.ExpiresAt <= now).Select(r => r.AccountId).Distinct().Take(1000).ToListAsync(ct);
         var deleted = 0;
         foreach (var accountId in accounts)
-            deleted += await db.Set<IdempotencyRecord>()
+            deleted += await writer.WriteAsync((tx, token) => tx.Db.Set<IdempotencyRecord>()
                 .Where(r => r.AccountId == accountId && r.ExpiresAt <= now)
-                .ExecuteDeleteAsync(ct);
+                .ExecuteDeleteAsync(token), ct);
         return deleted;
     }
 }

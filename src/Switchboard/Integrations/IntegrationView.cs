@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Switchboard.Catalog;
+using Switchboard.Store;
 
 namespace Switchboard.Integrations;
 
@@ -44,15 +45,8 @@ public sealed record IntegrationView(
         p.LogoUrl,
         row?.CreatedAt,
         row?.UpdatedAt,
-        Integrations.AllowedRedirectOrigins.Parse(row?.AllowedRedirectOriginsJson));
+        Http.AllowedRedirectOrigins.Parse(row?.AllowedRedirectOriginsJson));
 }
-
-/// <summary>What a view needs of an integration row: no ciphertext is read for it.</summary>
-public sealed record InstalledRow(Guid Id, string Provider, string Status, DateTime? InstalledAt, string ParamsJson,
-    DateTime CreatedAt, DateTime UpdatedAt, List<SecretView> Secrets, string? AllowedRedirectOriginsJson = null);
-
-/// <summary>A stored secret, named and fingerprinted; its value is never returned.</summary>
-public sealed record SecretView(string Name, string Fingerprint, DateTime UpdatedAt);
 
 public sealed record FieldView(string Name, string Type, bool Required, string? Description, string? Pattern, IReadOnlyList<string>? Enum)
 {

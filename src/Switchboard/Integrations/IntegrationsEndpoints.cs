@@ -1,31 +1,20 @@
-using System.Security.Claims;
-using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Http.Json;
-using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Json;
 using Microsoft.EntityFrameworkCore;
-using Switchboard.Accounts;
-using Switchboard.ApiKeys;
-using Switchboard.Audit;
+using Microsoft.Extensions.Options;
 using Switchboard.Catalog;
-using Switchboard.Crypto;
-using Switchboard.Data;
-using Switchboard.Errors;
-using Switchboard.Health;
+using Switchboard.Credentials;
 using Switchboard.Http;
-using Switchboard.Http.Outbound;
-using Switchboard.Lifecycle;
-using Switchboard.OAuth;
-using Switchboard.Providers;
+using Switchboard.Sealing;
+using Switchboard.Store;
+using Switchboard.Tenancy;
 
 namespace Switchboard.Integrations;
 
 /// <summary>The Kataven integrations surface. Every query carries the caller's account and project.</summary>
 public static class IntegrationsEndpoints
 {
-
     public static IEndpointRouteBuilder MapIntegrations(this IEndpointRouteBuilder api)
     {
         var group = api.MapGroup("/integrations").WithTags("Integrations");
@@ -34,7 +23,7 @@ public static class IntegrationsEndpoints
             .WithDescription("The catalog for this account's project, each entry installed or available, with per-category counts. Filters: category, status (available, installed). Paged by cursor. Entries leave out param_schema and secret_schema; GET one integration for them.");
         group.MapGet("/{id}", GetIntegration).RequireScope(Scopes.Read)
             .WithName("GetIntegration").WithSummary("Get a single integration (by uuid or snake_case name)");
-        group.MapPost("/{id}/install", Install).RequireScope(Scopes.IntegrationsWrite).ReadsBody()
+        group.MapPost("/{id}/install", Install).RequireScope(Scopes.IntegrationsWrite).ReadsBody().AcceptsJson<InstallIntegrationRequest>(required: false)
             .WithName("InstallIntegration").WithSummary("Install an integration")
             .WithDescription("Stores params (plaintext) and secrets (encrypted), then sets the status to installed. An empty body installs without params; a group left out keeps what is stored.");
         group.MapPost("/{id}/uninstall", Uninstall).RequireScope(Scopes.IntegrationsWrite)
@@ -43,34 +32,36 @@ public static class IntegrationsEndpoints
         return api;
     }
 
-    public static async Task<Results<JsonBytes, Ok<List<ToolregistryIntegration>>, ProblemHttpResult>> ListIntegrations(
-        string? category, string? status, string? cursor, string? limit, HttpRequest request,
-        ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, AccountCatalog catalog, IntegrationListCache cache,
-        IOptions<JsonOptions> json, CancellationToken ct)
+    /// <summary>The list's query: filters and paging.</summary>
+    public sealed record ListQuery(string? Category, string? Status, string? Cursor, string? Limit);
+
+    public static async Task<Results<JsonBytes, Ok<List<ToolregistryIntegration>>, JsonHttpResult<List<ToolregistryIntegration>>, ProblemHttpResult>> ListIntegrations(
+        [AsParameters] ListQuery query, HttpRequest request, [AsParameters] TenantCatalog c, IntegrationListCache cache, IOptions<JsonOptions> json)
     {
         // The toolregistry list shares this path: the `active` query parameter (or its media type) selects its shape.
         if (ToolregistryList.IsRequested(request))
         {
-            var (items, problem) = await ToolregistryList.ListAsync(request, user, db, projects, catalog, ct);
-            return problem is not null ? problem : TypedResults.Ok(items!);
+            var (items, problem) = await ToolregistryList.ListAsync(request, c);
+            if (problem is not null) return problem;
+            // Asked for by its media type, it is answered as that type; the `active` parameter alone keeps application/json.
+            return ToolregistryList.AcceptsMediaType(request) ? TypedResults.Json(items!, contentType: ToolregistryList.MediaType) : TypedResults.Ok(items!);
         }
+        var (category, status) = (query.Category, query.Status);
         if (status is not null && status is not ("available" or "installed"))
             return Problems.BadRequest("invalid_filter", "Invalid status filter", "status must be 'available' or 'installed'.");
         if (category is not null && !Categories.All.Contains(category))
             return Problems.BadRequest("invalid_filter", "Invalid category filter", $"Unknown category '{Problems.Truncate(category, 40)}'.");
-        var (pageSize, after, pageProblem) = Paging.Parse(limit, cursor);
+        var (pageSize, after, pageProblem) = Paging.Parse(query.Limit, query.Cursor);
         if (pageProblem is not null) return pageProblem;
 
-        var accountId = user.AccountId();
-        var projectId = await projects.ProjectForAsync(user, db, ct);
+        var (accountId, projectId) = (c.AccountId, c.ProjectId);
         // The hot read path: a page is served from this node's cache until a write drops it or it expires.
         var cacheKey = $"list:{accountId}:{projectId}:{status}:{category}:{after}:{pageSize}";
         if (cache.Find(cacheKey, accountId) is { } cached) return new JsonBytes(cached);
-        var generation = cache.Generation(accountId);
+        var version = cache.Version(accountId);
 
-        var rows = await InstalledRows(db, accountId, projectId).ToDictionaryAsync(r => r.Provider, ct);
-
-        var views = (await catalog.ProvidersAsync(db, accountId, ct)).Select(p => IntegrationView.From(p, projectId, rows.GetValueOrDefault(p.Name), summary: true));
+        var rows = await InstalledRows(c.Db, accountId, projectId).ToDictionaryAsync(r => r.Provider, c.Aborted);
+        var views = (await c.ProvidersAsync()).Select(p => IntegrationView.From(p, projectId, rows.GetValueOrDefault(p.Name), summary: true));
         if (status is not null) views = views.Where(v => v.Status == status);
         var statusFiltered = views.ToList();
         var byCategory = statusFiltered.GroupBy(v => v.Category).OrderBy(g => g.Key, StringComparer.Ordinal)
@@ -87,73 +78,44 @@ public static class IntegrationsEndpoints
             next = Cursor.Encode(page[^1].Name);
         }
         var body = JsonSerializer.SerializeToUtf8Bytes(new IntegrationList(page, counts, next), json.Value.SerializerOptions);
-        cache.Store(cacheKey, generation, body);
+        cache.Store(cacheKey, version, body);
         return new JsonBytes(body);
     }
 
-    public static async Task<Results<Ok<IntegrationView>, ProblemHttpResult>> GetIntegration(
-        string id, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, AccountCatalog catalog, CancellationToken ct)
+    public static async Task<Results<Ok<IntegrationView>, ProblemHttpResult>> GetIntegration(string id, [AsParameters] TenantCatalog c)
     {
-        var accountId = user.AccountId();
-        var projectId = await projects.ProjectForAsync(user, db, ct);
-        var provider = await catalog.ResolveAsync(db, accountId, projectId, id, ct);
+        var provider = await c.ResolveAsync(id);
         if (provider is null) return Problems.IntegrationNotFound(id);
-        var row = await InstalledRows(db, accountId, projectId, provider.Name).FirstOrDefaultAsync(ct);
-        return TypedResults.Ok(IntegrationView.From(provider, projectId, row));
+        var row = await InstalledRows(c.Db, c.AccountId, c.ProjectId, provider.Name).FirstOrDefaultAsync(c.Aborted);
+        return TypedResults.Ok(IntegrationView.From(provider, c.ProjectId, row));
     }
 
-    public static async Task<Results<Ok<IntegrationView>, ProblemHttpResult>> Install(
-        string id, HttpRequest request, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects,
-        AccountCatalog catalog, SecretBox box, CredentialChecker health, GroupCommit commits, IntegrationListCache listCache,
-        IHostEnvironment environment, OutboundPolicy outbound, CancellationToken ct)
+    /// <summary>What an install needs besides the tenant's catalog.</summary>
+    public sealed record InstallServices(SecretBox Box, IntegrationStore Store, InstallRules Rules, IEnumerable<IPostInstallHook> AfterInstall);
+
+    public static async Task<Results<Ok<IntegrationView>, ProblemHttpResult>> Install(string id, HttpRequest request,
+        [AsParameters] TenantCatalog c, [AsParameters] InstallServices s)
     {
-        var accountId = user.AccountId();
-        var projectId = await projects.ProjectForAsync(user, db, ct);
-        var provider = await catalog.ResolveAsync(db, accountId, projectId, id, ct);
+        var provider = await c.ResolveAsync(id);
         if (provider is null) return Problems.IntegrationNotFound(id);
+        var (body, problem) = await InstallIntegrationRequest.ReadAsync(request, provider, s.Rules, c.Aborted);
+        if (problem is not null) return problem;
+        if (body!.Install.Secrets is { Count: > 0 } && !s.Box.IsAvailable) return Problems.EncryptionUnavailable();
 
-        var body = await JsonBody.ReadAsync(request, allowEmpty: true, ct);
-        if (body.Problem is not null) return body.Problem;
-        var (install, errors) = InstallRequest.Parse(body.Root, provider, outbound);
-        if (install is null) return Problems.Validation(errors);
-        var baseUrl = BaseUrlOverride.Read(body.Root, outbound);
-        if (baseUrl.Error is not null) return Problems.Validation([baseUrl.Error]);
-        if (baseUrl.Value is not null && !health.BaseUrlOverrideAllowed)
-            return Problems.BadRequest("base_url_override_not_allowed", "base_url_override not allowed",
-                "This server does not accept base_url_override (Switchboard:Health:AllowBaseUrlOverride).");
-        var origins = AllowedRedirectOrigins.Read(body.Root, RedirectUris.LoopbackHttpAllowed(environment));
-        if (origins.Errors.Count > 0) return Problems.Validation(origins.Errors);
-        if (install.Secrets is { Count: > 0 } && !box.IsAvailable) return Problems.EncryptionUnavailable();
-
-        var command = IntegrationInstaller.Prepare(request.HttpContext, accountId, projectId, provider, install, box, baseUrl, origins);
-        var outcome = await IntegrationInstaller.InstallAsync(commits, db, listCache, command, ct);
+        var command = InstallCommands.Prepare(c.Tenant.Actor, c.AccountId, c.ProjectId, provider, body.Install, s.Box, body.BaseUrl, body.Origins);
+        var outcome = await s.Store.InstallAsync(command, c.Aborted);
         if (outcome.Row is null) return Problems.Validation(outcome.Missing);
-        await health.CheckAfterInstallAsync(accountId, outcome.Row.Id, ct, request.HttpContext);
-        return TypedResults.Ok(IntegrationView.From(provider, projectId, outcome.Row));
+        foreach (var hook in s.AfterInstall) await hook.AfterInstallAsync(c.AccountId, outcome.Row.Id, c.Tenant.Actor, c.Aborted);
+        return TypedResults.Ok(IntegrationView.From(provider, c.ProjectId, outcome.Row));
     }
 
-    public static async Task<Results<Ok<IntegrationView>, ProblemHttpResult>> Uninstall(
-        string id, HttpContext http, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, AccountCatalog catalog, CancellationToken ct)
+    public static async Task<Results<Ok<IntegrationView>, ProblemHttpResult>> Uninstall(string id, [AsParameters] TenantCatalog c, IntegrationStore store)
     {
-        var accountId = user.AccountId();
-        var projectId = await projects.ProjectForAsync(user, db, ct);
-        var provider = await catalog.ResolveAsync(db, accountId, projectId, id, ct);
+        var provider = await c.ResolveAsync(id);
         if (provider is null) return Problems.IntegrationNotFound(id);
-
-        var row = await db.Integrations
-            .FirstOrDefaultAsync(i => i.AccountId == accountId && i.ProjectId == projectId && i.Provider == provider.Name, ct);
-        if (row is not null && row.Status != IntegrationStatus.Available)
-        {
-            var before = row.Status;
-            if (IntegrationStateMachine.Apply(row, LifecycleTrigger.Uninstall, DateTime.UtcNow) is { } invalid) return invalid;
-            row.UpdatedAt = DateTime.UtcNow;
-            row.Version++;
-            AuditLog.Record(db, http, accountId, "integration.uninstalled", projectId, provider.Name, row.Id.ToString(),
-                new { Before = new { Status = before }, After = new { Status = row.Status } });
-            await db.SaveChangesAsync(ct);
-        }
-        var view = await InstalledRows(db, accountId, projectId, provider.Name).FirstOrDefaultAsync(ct);
-        return TypedResults.Ok(IntegrationView.From(provider, projectId, view));
+        await store.UninstallAsync(c.AccountId, c.ProjectId, provider.Name, c.Tenant.Actor, c.Aborted);
+        var view = await InstalledRows(c.Db, c.AccountId, c.ProjectId, provider.Name).FirstOrDefaultAsync(c.Aborted);
+        return TypedResults.Ok(IntegrationView.From(provider, c.ProjectId, view));
     }
 
     /// <summary>The provider filter goes before the projection: EF cannot translate a filter on a record built by the projection.</summary>
@@ -162,13 +124,4 @@ public static class IntegrationsEndpoints
             .Where(i => i.AccountId == accountId && i.ProjectId == projectId && (provider == null || i.Provider == provider))
             .Select(i => new InstalledRow(i.Id, i.Provider, i.Status, i.InstalledAt, i.ParamsJson, i.CreatedAt, i.UpdatedAt,
                 i.Secrets.Select(s => new SecretView(s.Name, s.Fingerprint, s.UpdatedAt)).ToList(), i.AllowedRedirectOriginsJson));
-}
-
-public static class Categories
-{
-    public static readonly string[] All =
-    [
-        "payments", "commerce", "communication", "developer_tools", "crm", "productivity", "project_management", "support",
-        "email", "telephony", "cloud", "analytics", "marketing", "storage", "scheduling", "ai", "accounting", "hr", "security", "other",
-    ];
 }

@@ -1,7 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Switchboard.Errors;
-using Switchboard.Integrations;
+using System.Text.Json.Serialization;
+using Switchboard.Audit;
+using Switchboard.Http;
+using Switchboard.Store;
 
 namespace Switchboard.Lifecycle;
 
@@ -11,19 +13,20 @@ namespace Switchboard.Lifecycle;
 /// sidebar_enabled: boolean. settings: object deep-merged into the stored settings (null removes a key).
 /// action_permissions: object of action name → boolean, merged into the stored permissions (null removes a key).
 /// </summary>
-public sealed class LifecyclePatch
+public sealed class LifecyclePatch : IJsonRequest<LifecyclePatch>
 {
-    public const int MaxDisplayName = 200, MaxPermissionName = 100, MaxSettingsBytes = 64 * 1024;
+    public const int MaxDisplayName = 200, MaxPermissionName = 100;
     private static readonly string[] Known = ["status", "display_name", "sidebar_enabled", "settings", "action_permissions"];
 
     public string? Status { get; private set; }
-    public bool HasDisplayName { get; private set; }
+    /// <summary>display_name was sent (null then resets it).</summary>
+    [JsonIgnore] public bool HasDisplayName { get; private set; }
     public string? DisplayName { get; private set; }
     public bool? SidebarEnabled { get; private set; }
     public JsonObject? Settings { get; private set; }
     public JsonObject? ActionPermissions { get; private set; }
 
-    public static (LifecyclePatch? Patch, List<FieldError> Errors) Parse(JsonElement root)
+    public static (LifecyclePatch? Request, IReadOnlyList<FieldError> Errors) Parse(JsonElement root)
     {
         var errors = new List<FieldError>();
         if (root.ValueKind != JsonValueKind.Object)
@@ -79,16 +82,7 @@ public sealed class LifecyclePatch
         return (errors.Count == 0 ? patch : null, errors);
     }
 
-    /// <summary>RFC 7386-style merge: objects merge recursively, null removes a key, anything else replaces.</summary>
-    public static JsonObject DeepMerge(JsonObject target, JsonObject patch)
-    {
-        var result = (JsonObject)target.DeepClone();
-        foreach (var (key, value) in patch)
-        {
-            if (value is null) result.Remove(key);
-            else if (value is JsonObject obj && result[key] is JsonObject existing) result[key] = DeepMerge(existing, obj);
-            else result[key] = value is JsonObject o ? DeepMerge([], o) : value.DeepClone();
-        }
-        return result;
-    }
+    /// <summary>The write this patch asks for.</summary>
+    public IntegrationEdit ToEdit(string accountId, string projectId, string provider, AuditActor actor) =>
+        new(accountId, projectId, provider, actor, Status, HasDisplayName, DisplayName, SidebarEnabled, Settings, ActionPermissions);
 }

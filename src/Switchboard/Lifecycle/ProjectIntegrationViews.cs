@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Switchboard.Catalog;
-using Switchboard.Integrations;
+using Switchboard.Http;
+using Switchboard.Store;
 
 namespace Switchboard.Lifecycle;
 
@@ -49,11 +50,4 @@ public sealed record CatalogEntryView(
         row?.Id ?? IntegrationIds.For(projectId, p.Name), p.Name, row?.DisplayName ?? p.DisplayName, p.Description, p.Category,
         p.AuthType, SetupTypes.For(p), row?.Status ?? IntegrationStatus.Available, row?.HealthStatus, row?.SidebarEnabled ?? false,
         row?.LastSyncedAt, row?.ErrorMessage, row?.InstalledAt, row?.UpdatedAt, p.LogoUrl, p.DocsUrl);
-}
-
-public sealed record DataList<T>(IReadOnlyList<T> Data, string? NextCursor);
-
-public static class JsonObjects
-{
-    public static JsonObject Parse(string json) => JsonNode.Parse(json) as JsonObject ?? [];
 }

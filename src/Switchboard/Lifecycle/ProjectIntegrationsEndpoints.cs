@@ -1,17 +1,9 @@
-using System.Security.Claims;
-using System.Text;
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
-using Switchboard.ApiKeys;
-using Switchboard.Audit;
 using Switchboard.Catalog;
-using Switchboard.Data;
-using Switchboard.Errors;
-using Switchboard.Providers;
 using Switchboard.Http;
-using Switchboard.Integrations;
-using Switchboard.Projects;
+using Switchboard.Store;
+using Switchboard.Tenancy;
 
 namespace Switchboard.Lifecycle;
 
@@ -28,7 +20,7 @@ public static class ProjectIntegrationsEndpoints
 
     public static IEndpointRouteBuilder MapProjectIntegrations(this IEndpointRouteBuilder api)
     {
-        var group = api.MapGroup("/projects/{projectId}/integrations").WithTags("Project integrations");
+        var group = api.MapGroup("/projects/{projectId}/integrations").WithTags("Project integrations").ActsOnProjectInRoute();
         group.MapGet("/", ListInstalled).RequireScope(Scopes.Read)
             .WithName("ListProjectIntegrations").WithSummary("List this project's installed integrations (active, paused, disconnected)");
         group.MapGet("/catalog", BrowseCatalog).RequireScope(Scopes.Read)
@@ -36,7 +28,7 @@ public static class ProjectIntegrationsEndpoints
             .WithDescription("Filters: q (free text over name, display name, description, category), category, status (available, active, paused, disconnected). Paged by cursor (limit 1-200, default 50).");
         group.MapGet("/catalog/{provider}", GetCatalogEntry).RequireScope(Scopes.Read)
             .WithName("GetProjectCatalogEntry").WithSummary("One catalog entry with this project's status");
-        group.MapPatch("/{provider}/lifecycle", UpdateLifecycle).RequireScope(Scopes.IntegrationsWrite).ReadsBody()
+        group.MapPatch("/{provider}/lifecycle", UpdateLifecycle).RequireScope(Scopes.IntegrationsWrite).ReadsBody().AcceptsJson<LifecyclePatch>()
             .WithName("UpdateIntegrationLifecycle").WithSummary("Change status, display name, sidebar, settings or action permissions")
             .WithDescription("status: active | paused | disconnected (a disconnected integration is reconnected by installing it again). settings is deep-merged, null removes a key. action_permissions is an object of action → boolean, merged, null removes. 409 invalid_transition when the integration is not installed or the status change is not allowed.");
         group.MapDelete("/{provider}", Disconnect).RequireScope(Scopes.IntegrationsWrite)
@@ -45,14 +37,13 @@ public static class ProjectIntegrationsEndpoints
     }
 
     public static async Task<Results<Ok<DataList<ProjectIntegrationView>>, ProblemHttpResult>> ListInstalled(
-        string projectId, ClaimsPrincipal user, SwitchboardDb db, AccountCatalog catalog, CancellationToken ct)
+        [AsParameters] TenantCatalog c)
     {
-        if (!await ProjectAccess.CanUseAsync(user, db, projectId, ct)) return Problems.NotFound("project", projectId);
-        var accountId = user.AccountId();
-        var rows = await db.Integrations.AsNoTracking()
+        var (accountId, projectId) = (c.AccountId, c.ProjectId);
+        var rows = await c.Db.Integrations.AsNoTracking()
             .Where(i => i.AccountId == accountId && i.ProjectId == projectId && i.Status != IntegrationStatus.Available)
-            .ToListAsync(ct);
-        var providers = (await catalog.ProvidersAsync(db, accountId, ct)).ToDictionary(p => p.Name, StringComparer.Ordinal);
+            .ToListAsync(c.Aborted);
+        var providers = (await c.ProvidersAsync()).ToDictionary(p => p.Name, StringComparer.Ordinal);
         var views = rows
             .Select(r => (Row: r, Provider: providers.GetValueOrDefault(r.Provider)))
             .Where(x => x.Provider is not null)
@@ -62,26 +53,28 @@ public static class ProjectIntegrationsEndpoints
         return TypedResults.Ok(new DataList<ProjectIntegrationView>(views, null));
     }
 
+    /// <summary>The catalog browse's query: free text, filters, paging.</summary>
+    public sealed record CatalogQuery(string? Q, string? Category, string? Status, string? Cursor, string? Limit);
+
     public static async Task<Results<Ok<DataList<CatalogEntryView>>, ProblemHttpResult>> BrowseCatalog(
-        string projectId, string? q, string? category, string? status, string? cursor, string? limit,
-        ClaimsPrincipal user, SwitchboardDb db, AccountCatalog catalog, CancellationToken ct)
+        [AsParameters] CatalogQuery query, [AsParameters] TenantCatalog c)
     {
+        var (q, category, status) = (query.Q, query.Category, query.Status);
         if (status is not null && !CatalogStatuses.Contains(status))
             return Problems.BadRequest("invalid_filter", "Invalid status filter", "status must be one of: available, active, paused, disconnected.");
         if (category is not null && !Categories.All.Contains(category))
             return Problems.BadRequest("invalid_filter", "Invalid category filter", $"Unknown category '{Problems.Truncate(category, 40)}'.");
         if (q is not null && q.Length > MaxQueryLength)
             return Problems.BadRequest("invalid_filter", "Invalid q filter", $"q is limited to {MaxQueryLength} characters.");
-        var (pageSize, after, pageProblem) = Paging.Parse(limit, cursor);
+        var (pageSize, after, pageProblem) = Paging.Parse(query.Limit, query.Cursor);
         if (pageProblem is not null) return pageProblem;
-        if (!await ProjectAccess.CanUseAsync(user, db, projectId, ct)) return Problems.NotFound("project", projectId);
 
-        var accountId = user.AccountId();
-        var rows = await db.Integrations.AsNoTracking()
+        var (accountId, projectId) = (c.AccountId, c.ProjectId);
+        var rows = await c.Db.Integrations.AsNoTracking()
             .Where(i => i.AccountId == accountId && i.ProjectId == projectId)
-            .ToDictionaryAsync(i => i.Provider, ct);
+            .ToDictionaryAsync(i => i.Provider, c.Aborted);
         var text = string.IsNullOrWhiteSpace(q) ? null : q.Trim();
-        var providers = await catalog.ProvidersAsync(db, accountId, ct);
+        var providers = await c.ProvidersAsync();
         var page = providers
             .Select(p => (Provider: p, View: CatalogEntryView.From(p, projectId, rows.GetValueOrDefault(p.Name))))
             .Where(x => text is null || Matches(x.View, x.Provider, text))
@@ -101,93 +94,43 @@ public static class ProjectIntegrationsEndpoints
     }
 
     public static async Task<Results<Ok<Envelope<CatalogEntryView>>, ProblemHttpResult>> GetCatalogEntry(
-        string projectId, string provider, ClaimsPrincipal user, SwitchboardDb db, AccountCatalog catalog, CancellationToken ct)
+        string provider, [AsParameters] TenantCatalog c)
     {
-        if (!await ProjectAccess.CanUseAsync(user, db, projectId, ct)) return Problems.NotFound("project", projectId);
-        var accountId = user.AccountId();
-        var definition = await catalog.ResolveAsync(db, accountId, projectId, provider, ct);
+        var (accountId, projectId) = (c.AccountId, c.ProjectId);
+        var definition = await c.ResolveAsync(provider);
         if (definition is null) return Problems.IntegrationNotFound(provider);
-        var row = await db.Integrations.AsNoTracking()
-            .FirstOrDefaultAsync(i => i.AccountId == accountId && i.ProjectId == projectId && i.Provider == definition.Name, ct);
+        var row = await c.Db.Integrations.AsNoTracking()
+            .FirstOrDefaultAsync(i => i.AccountId == accountId && i.ProjectId == projectId && i.Provider == definition.Name, c.Aborted);
         return TypedResults.Ok(Envelope.Of(CatalogEntryView.From(definition, projectId, row)));
     }
 
     public static async Task<Results<Ok<Envelope<ProjectIntegrationView>>, ProblemHttpResult>> UpdateLifecycle(
-        string projectId, string provider, HttpRequest request, ClaimsPrincipal user, SwitchboardDb db, AccountCatalog catalog,
-        CancellationToken ct)
+        string provider, HttpRequest request, [AsParameters] TenantCatalog c, IntegrationStore store)
     {
-        if (!await ProjectAccess.CanUseAsync(user, db, projectId, ct)) return Problems.NotFound("project", projectId);
-        var definition = await catalog.ResolveAsync(db, user.AccountId(), projectId, provider, ct);
+        var definition = await c.ResolveAsync(provider);
         if (definition is null) return Problems.IntegrationNotFound(provider);
-        var body = await JsonBody.ReadAsync(request, allowEmpty: false, ct);
-        if (body.Problem is not null) return body.Problem;
-        var (patch, errors) = LifecyclePatch.Parse(body.Root!.Value);
-        if (patch is null) return Problems.Validation(errors);
-
-        var accountId = user.AccountId();
-        var row = await db.Integrations
-            .FirstOrDefaultAsync(i => i.AccountId == accountId && i.ProjectId == projectId && i.Provider == definition.Name, ct);
-        var trigger = patch.Status is null ? LifecycleTrigger.Edit : IntegrationStateMachine.TriggerFor(patch.Status)!.Value;
-        if (row is null) return IntegrationStateMachine.InvalidTransition(definition.Name, IntegrationStatus.Available, trigger);
-
-        var before = Snapshot.Of(row);
-        if (patch.HasDisplayName) row.DisplayName = patch.DisplayName;
-        if (patch.SidebarEnabled is { } sidebar) row.SidebarEnabled = sidebar;
-        if (patch.Settings is not null)
-        {
-            var merged = LifecyclePatch.DeepMerge(JsonObjects.Parse(row.SettingsJson), patch.Settings).ToJsonString();
-            if (Encoding.UTF8.GetByteCount(merged) > LifecyclePatch.MaxSettingsBytes)
-                return Problems.Validation([new("settings", "too_large", $"Settings are limited to {LifecyclePatch.MaxSettingsBytes} bytes.")]);
-            row.SettingsJson = merged;
-        }
-        if (patch.ActionPermissions is not null)
-            row.ActionPermissionsJson = LifecyclePatch.DeepMerge(JsonObjects.Parse(row.ActionPermissionsJson), patch.ActionPermissions).ToJsonString();
-
-        var now = DateTime.UtcNow;
-        if (IntegrationStateMachine.Apply(row, trigger, now) is { } invalid) return invalid;
-        if (patch.SidebarEnabled == true && IntegrationStateMachine.EnsureSidebarAllowed(row.Status, row.Provider) is { } hidden) return hidden;
-
-        var after = Snapshot.Of(row);
-        if (!before.Equals(after)) await SaveChangeAsync(db, request.HttpContext, row, before, after, now, ct);
-        return TypedResults.Ok(Envelope.Of(ProjectIntegrationView.From(definition, row)));
+        var (patch, problem) = await JsonRequests.ReadAsync<LifecyclePatch>(request, c.Aborted);
+        if (problem is not null) return problem;
+        return Answer(definition, await store.EditAsync(patch!.ToEdit(c.AccountId, c.ProjectId, definition.Name, c.Tenant.Actor), c.Aborted));
     }
 
     public static async Task<Results<Ok<Envelope<ProjectIntegrationView>>, ProblemHttpResult>> Disconnect(
-        string projectId, string provider, HttpContext http, ClaimsPrincipal user, SwitchboardDb db, AccountCatalog catalog,
-        CancellationToken ct)
+        string provider, [AsParameters] TenantCatalog c, IntegrationStore store)
     {
-        if (!await ProjectAccess.CanUseAsync(user, db, projectId, ct)) return Problems.NotFound("project", projectId);
-        var accountId = user.AccountId();
-        var definition = await catalog.ResolveAsync(db, accountId, projectId, provider, ct);
+        var definition = await c.ResolveAsync(provider);
         if (definition is null) return Problems.IntegrationNotFound(provider);
-        var row = await db.Integrations
-            .FirstOrDefaultAsync(i => i.AccountId == accountId && i.ProjectId == projectId && i.Provider == definition.Name, ct);
-        if (row is null) return IntegrationStateMachine.InvalidTransition(definition.Name, IntegrationStatus.Available, LifecycleTrigger.Disconnect);
-
-        var before = Snapshot.Of(row);
-        var now = DateTime.UtcNow;
-        if (IntegrationStateMachine.Apply(row, LifecycleTrigger.Disconnect, now) is { } invalid) return invalid;
-        var after = Snapshot.Of(row);
-        if (!before.Equals(after)) await SaveChangeAsync(db, http, row, before, after, now, ct, lifecycleEvent: false);
-        return TypedResults.Ok(Envelope.Of(ProjectIntegrationView.From(definition, row)));
+        return Answer(definition, await store.DisconnectAsync(c.AccountId, c.ProjectId, definition.Name, c.Tenant.Actor, c.Aborted));
     }
 
-    /// <summary>One save for the change and its audit events (same transaction).</summary>
-    private static async Task SaveChangeAsync(SwitchboardDb db, HttpContext http, Integration row, Snapshot before, Snapshot after,
-        DateTime now, CancellationToken ct, bool lifecycleEvent = true)
-    {
-        row.UpdatedAt = now;
-        row.Version++;
-        var target = row.Id.ToString();
-        if (lifecycleEvent)
-            AuditLog.Record(db, http, row.AccountId, "integration.lifecycle.updated", row.ProjectId, row.Provider, target,
-                Snapshot.Diff(before, after));
-        if (before.Status != IntegrationStatus.Disconnected && after.Status == IntegrationStatus.Disconnected)
-            AuditLog.Record(db, http, row.AccountId, "integration.disconnected", row.ProjectId, row.Provider, target,
-                new { Before = new { before.Status, before.SidebarEnabled, before.HealthStatus }, After = new { after.Status, after.SidebarEnabled, after.HealthStatus } });
-        // A concurrent write to the same row fails the Version check: answered 409 concurrent_modification.
-        await db.SaveChangesAsync(ct);
-    }
+    private static Results<Ok<Envelope<ProjectIntegrationView>>, ProblemHttpResult> Answer(ProviderDefinition definition, LifecycleOutcome outcome) =>
+        outcome switch
+        {
+            LifecycleOutcome.Changed c => TypedResults.Ok(Envelope.Of(ProjectIntegrationView.From(definition, c.Row))),
+            LifecycleOutcome.Refused r => Problems.InvalidTransition(r.Transition.Provider, r.Transition.From, r.Transition.Requested, r.Transition.Hint),
+            LifecycleOutcome.SidebarHidden s => Problems.SidebarHidden(s.Provider, s.Status),
+            LifecycleOutcome.SettingsTooLarge l => Problems.Validation([new("settings", "too_large", $"Settings are limited to {l.MaxBytes} bytes.")]),
+            _ => throw new InvalidOperationException("unknown lifecycle outcome"),
+        };
 
     private static bool Matches(CatalogEntryView v, ProviderDefinition p, string text) =>
         p.Name.Contains(text, StringComparison.OrdinalIgnoreCase)
@@ -195,33 +138,4 @@ public static class ProjectIntegrationsEndpoints
         || v.DisplayName.Contains(text, StringComparison.OrdinalIgnoreCase)
         || p.Description.Contains(text, StringComparison.OrdinalIgnoreCase)
         || p.Category.Contains(text, StringComparison.OrdinalIgnoreCase);
-
-    /// <summary>The non-secret fields a lifecycle change may touch, for equality and the audit before/after.</summary>
-    private sealed record Snapshot(string Status, string? DisplayName, bool SidebarEnabled, string? HealthStatus, string? ErrorMessage,
-        string SettingsJson, string ActionPermissionsJson)
-    {
-        public static Snapshot Of(Integration r) =>
-            new(r.Status, r.DisplayName, r.SidebarEnabled, r.HealthStatus, r.ErrorMessage, r.SettingsJson, r.ActionPermissionsJson);
-
-        /// <summary>Only the fields that changed, each with its value before and after.</summary>
-        public static object Diff(Snapshot a, Snapshot b)
-        {
-            var before = new JsonObject();
-            var after = new JsonObject();
-            void Add(string name, JsonNode? x, JsonNode? y)
-            {
-                if (JsonNode.DeepEquals(x, y)) return;
-                before[name] = x;
-                after[name] = y;
-            }
-            Add("status", a.Status, b.Status);
-            Add("display_name", a.DisplayName, b.DisplayName);
-            Add("sidebar_enabled", a.SidebarEnabled, b.SidebarEnabled);
-            Add("health_status", a.HealthStatus, b.HealthStatus);
-            Add("error_message", a.ErrorMessage, b.ErrorMessage);
-            Add("settings", JsonNode.Parse(a.SettingsJson), JsonNode.Parse(b.SettingsJson));
-            Add("action_permissions", JsonNode.Parse(a.ActionPermissionsJson), JsonNode.Parse(b.ActionPermissionsJson));
-            return new JsonObject { ["before"] = before, ["after"] = after };
-        }
-    }
 }

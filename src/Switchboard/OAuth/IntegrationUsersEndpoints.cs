@@ -1,21 +1,16 @@
-using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Switchboard.Accounts;
-using Switchboard.ApiKeys;
 using Switchboard.Audit;
 using Switchboard.Catalog;
-using Switchboard.Crypto;
-using Switchboard.Data;
-using Switchboard.Errors;
-using Switchboard.Idempotency;
+using Switchboard.Credentials;
 using Switchboard.Http;
-using Switchboard.Integrations;
-using Switchboard.Providers;
-using Switchboard.Telemetry;
+using Switchboard.Sealing;
+using Switchboard.Store;
+using Switchboard.Tenancy;
+using Switchboard.Events;
 
 namespace Switchboard.OAuth;
 
@@ -33,6 +28,7 @@ public static class IntegrationUsersEndpoints
             .WithName("GetIntegrationUser").WithSummary("Get an end user of a customer integration");
         // The authorize URL is a capability (a live start handle) that must not be stored, so no Idempotency-Key.
         g.MapPost("/users/{userId}/auth-url", CreateAuthUrl).RequireScope(Scopes.IntegrationsWrite).RefusesIdempotencyKey().ReadsBody()
+            .AcceptsJson<AuthUrlRequest>(required: false)
             .WithName("GenerateIntegrationUserAuthUrl").WithSummary("Generate an auth URL for an end user (created if missing)");
         g.MapDelete("/users/{userId}", DeleteUser).RequireScope(Scopes.IntegrationsWrite)
             .WithName("DeleteIntegrationUser").WithSummary("Revoke the user's tokens at the provider (RFC 7009) and delete the user");
@@ -46,13 +42,12 @@ public static class IntegrationUsersEndpoints
 
     private sealed record Target(Integration Row, ProviderDefinition Provider);
 
-    private static async Task<(Target?, ProblemHttpResult?)> FindAsync(string customerIntegrationId, ClaimsPrincipal user, SwitchboardDb db,
-        ProjectLookup projects, AccountCatalog catalog, CancellationToken ct)
+    /// <summary>The customer integration (an installed integration's uuid) in the caller's project, with its provider.</summary>
+    private static async Task<(Target?, ProblemHttpResult?)> FindAsync(string customerIntegrationId, TenantCatalog c)
     {
         if (!Guid.TryParse(customerIntegrationId, out var id)) return (null, Problems.IntegrationNotFound(customerIntegrationId));
-        var accountId = user.AccountId();
-        var projectId = await projects.ProjectForAsync(user, db, ct);
-        var (row, provider) = await IntegrationApp.FindAsync(db, catalog, accountId, id, ct);
+        var projectId = c.ProjectId;
+        var (row, provider) = await IntegrationApp.FindAsync(c.Db, c.Catalog, c.AccountId, id, c.Aborted);
         if (row is null || provider is null || row.ProjectId != projectId) return (null, Problems.IntegrationNotFound(customerIntegrationId));
         return (new Target(row, provider), null);
     }
@@ -63,18 +58,17 @@ public static class IntegrationUsersEndpoints
             : null;
 
     private static ProblemHttpResult NotActive(Integration row) =>
-        Problems.Make(409, "integration_not_active", "Integration not active",
-            $"The integration is '{row.Status}'; credentials are only served for active integrations.",
-            new Dictionary<string, object?> { ["integration_status"] = row.Status });
+        new CredentialFailure(CredentialFailureKind.IntegrationNotActive, row.Status).ToProblem();
 
     public static async Task<Results<Ok<UserList>, ProblemHttpResult>> ListUsers(string customerIntegrationId, string? cursor, string? limit,
-        ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, AccountCatalog catalog, CancellationToken ct)
+        [AsParameters] TenantCatalog c)
     {
+        var (tenant, db, ct) = (c.Tenant, c.Db, c.Aborted);
         var (pageSize, after, pageProblem) = Paging.Parse(limit, cursor, "nextCursor");
         if (pageProblem is not null) return pageProblem;
-        var (target, problem) = await FindAsync(customerIntegrationId, user, db, projects, catalog, ct);
+        var (target, problem) = await FindAsync(customerIntegrationId, c);
         if (problem is not null) return problem;
-        var accountId = user.AccountId();
+        var accountId = tenant.AccountId;
         var query = db.Set<OAuthConnection>().AsNoTracking()
             .Where(c => c.AccountId == accountId && c.IntegrationId == target!.Row.Id && c.UserId != "");
         if (after is not null) query = query.Where(c => string.Compare(c.UserId, after) > 0);
@@ -89,39 +83,31 @@ public static class IntegrationUsersEndpoints
     }
 
     public static async Task<Results<Ok<IntegrationUser>, ProblemHttpResult>> GetUser(string customerIntegrationId, string userId,
-        ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, AccountCatalog catalog, CancellationToken ct)
+        [AsParameters] TenantCatalog c)
     {
+        var (tenant, db, ct) = (c.Tenant, c.Db, c.Aborted);
         if (CheckUserId(userId) is { } bad) return bad;
-        var (target, problem) = await FindAsync(customerIntegrationId, user, db, projects, catalog, ct);
+        var (target, problem) = await FindAsync(customerIntegrationId, c);
         if (problem is not null) return problem;
-        var accountId = user.AccountId();
+        var accountId = tenant.AccountId;
         var row = await db.Set<OAuthConnection>().AsNoTracking()
             .FirstOrDefaultAsync(c => c.AccountId == accountId && c.IntegrationId == target!.Row.Id && c.UserId == userId, ct);
         return row is null ? Problems.NotFound("user", userId) : TypedResults.Ok(IntegrationUser.From(row));
     }
 
+    /// <summary>What opening an authorization session uses.</summary>
+    public sealed record AuthUrlServices(IStoreWriter Writer, SecretBox Box, IOptions<SwitchboardOptions> Switchboard, IOptions<OAuthOptions> OAuth,
+        IHostEnvironment Environment);
+
     public static async Task<Results<Created<AuthUrlResponse>, ProblemHttpResult>> CreateAuthUrl(string customerIntegrationId, string userId,
-        HttpRequest request, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, AccountCatalog catalog, SecretBox box,
-        IOptions<SwitchboardOptions> sb, IOptions<OAuthOptions> oauth, IHostEnvironment environment, CancellationToken ct)
+        HttpRequest request, [AsParameters] TenantCatalog c, [AsParameters] AuthUrlServices s)
     {
+        var (tenant, writer, box, sb, oauth, ct) = (c.Tenant, s.Writer, s.Box, s.Switchboard, s.OAuth, c.Aborted);
         if (CheckUserId(userId) is { } bad) return bad;
-        var body = await JsonBody.ReadAsync(request, allowEmpty: true, ct);
-        if (body.Problem is not null) return body.Problem;
-        string? redirectUri = null;
-        if (body.Root is { } root)
-        {
-            if (root.ValueKind != JsonValueKind.Object)
-                return Problems.Validation([new FieldError("$", "wrong_type", "The body must be a JSON object.")]);
-            if (root.TryGetProperty("redirectUri", out var r) && r.ValueKind != JsonValueKind.Null)
-            {
-                if (r.ValueKind != JsonValueKind.String)
-                    return Problems.Validation([new FieldError("redirectUri", "wrong_type", "redirectUri must be a string.")]);
-                redirectUri = r.GetString()!;
-                if (RedirectUris.Problem(redirectUri, RedirectUris.LoopbackHttpAllowed(environment)) is { } why)
-                    return Problems.BadRequest("invalid_redirect_uri", "Invalid redirectUri", $"redirectUri {why}.");
-            }
-        }
-        var (target, problem) = await FindAsync(customerIntegrationId, user, db, projects, catalog, ct);
+        var (body, bodyProblem) = await AuthUrlRequest.ReadAsync(request, RedirectUris.LoopbackHttpAllowed(s.Environment), ct);
+        if (bodyProblem is not null) return bodyProblem;
+        var redirectUri = body!.RedirectUri;
+        var (target, problem) = await FindAsync(customerIntegrationId, c);
         if (problem is not null) return problem;
         if (redirectUri is not null && AllowedRedirectOrigins.Parse(target!.Row.AllowedRedirectOriginsJson) is { } origins
             && !RedirectUris.IsAllowed(redirectUri, origins))
@@ -133,33 +119,36 @@ public static class IntegrationUsersEndpoints
         if (target.Row.Status != IntegrationStatus.Active) return NotActive(target.Row);
         if (!box.IsAvailable) return Problems.EncryptionUnavailable();
 
-        var accountId = user.AccountId();
+        var accountId = tenant.AccountId;
         for (var attempt = 1; ; attempt++)
         {
-            var handle = await OAuthSessions.AddAsync(db, request.HttpContext, accountId, target.Row, userId, redirectUri,
-                oauth.Value.SessionLifetime, ct);
             try
             {
-                await db.SaveChangesAsync(ct);
-                var url = OAuthFlow.StartUrl(sb.Value.PublicBaseUrl, handle);
+                var handle = await writer.WriteAsync(async (tx, token) =>
+                {
+                    var started = await OAuthSessions.AddAsync(tx.Db, tenant.Actor, accountId, target.Row, userId, redirectUri,
+                        oauth.Value.SessionLifetime, token);
+                    await tx.Db.SaveChangesAsync(token);
+                    return started;
+                }, ct);
+                var url = OAuthHandles.StartUrl(sb.Value.PublicBaseUrl, handle);
                 return TypedResults.Created((string?)null, new AuthUrlResponse(url));
             }
+            // Two first auth URLs for one user raced on the unique (account, integration, user) index (PostgreSQL).
             catch (DbUpdateException) when (attempt < 3 && !ct.IsCancellationRequested)
             {
-                // Two first auth URLs for one user raced on the unique (account, integration, user) index.
-                db.ChangeTracker.Clear();
             }
         }
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteUser(string customerIntegrationId, string userId,
-        HttpContext http, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, AccountCatalog catalog, SecretBox box,
-        TokenClient tokens, CancellationToken ct)
+        [AsParameters] TenantCatalog c, IStoreWriter writer, SecretBox box, TokenClient tokens)
     {
+        var (tenant, db, catalog, ct) = (c.Tenant, c.Db, c.Catalog, c.Aborted);
         if (CheckUserId(userId) is { } bad) return bad;
-        var (target, problem) = await FindAsync(customerIntegrationId, user, db, projects, catalog, ct);
+        var (target, problem) = await FindAsync(customerIntegrationId, c);
         if (problem is not null) return problem;
-        var accountId = user.AccountId();
+        var accountId = tenant.AccountId;
         var row = await db.Set<OAuthConnection>().AsNoTracking()
             .FirstOrDefaultAsync(c => c.AccountId == accountId && c.IntegrationId == target!.Row.Id && c.UserId == userId, ct);
         if (row is null) return Problems.NotFound("user", userId);
@@ -177,107 +166,54 @@ public static class IntegrationUsersEndpoints
                 foreach (var (sealedToken, hint) in new[] { (row.RefreshToken, "refresh_token"), (row.AccessToken, "access_token") })
                 {
                     if (sealedToken is null || blockedHost is not null) continue;
-                    var result = await tokens.RevokeAsync(url, app.ClientId, app.ClientSecret, box.DecryptString(sealedToken, row.Context.Field(hint)), hint, ct);
+                    var result = await tokens.RevokeAsync(url, app.ClientId, app.ClientSecret, SealedFields.Token(hint).Open(box, row), hint, ct);
                     if (result.Revoked) revoked.Add(hint);
                     blockedHost = result.BlockedHost;
                 }
             }
         }
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        await db.Set<OAuthSession>().Where(s => s.AccountId == accountId && s.ConnectionId == row.Id).ExecuteDeleteAsync(ct);
-        await db.Set<OAuthConnection>().Where(c => c.AccountId == accountId && c.Id == row.Id).ExecuteDeleteAsync(ct);
-        AuditLog.Record(db, http, accountId, "oauth.user.deleted", row.ProjectId, target.Provider.Name, row.Id.ToString(),
-            new { user_id = userId, revoked_at_provider = revoked, before = new { status = row.Status } });
-        // The user is deleted all the same; the refused revocation is on record.
-        if (blockedHost is not null)
-            AuditLog.OutboundBlocked(db, http, accountId, row.ProjectId, target.Provider.Name, row.Id.ToString(), "oauth.revoke", blockedHost);
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
+        await writer.WriteAsync(async (tx, token) =>
+        {
+            await tx.Db.Set<OAuthSession>().Where(s => s.AccountId == accountId && s.ConnectionId == row.Id).ExecuteDeleteAsync(token);
+            await tx.Db.Set<OAuthConnection>().Where(c => c.AccountId == accountId && c.Id == row.Id).ExecuteDeleteAsync(token);
+            AuditLog.Record(tx.Db, tenant.Actor, accountId, "oauth.user.deleted", row.ProjectId, target.Provider.Name, row.Id.ToString(),
+                new { user_id = userId, revoked_at_provider = revoked, before = new { status = row.Status } });
+            EventOutbox.Add(tx, new(EventTypes.ConnectionDeleted, new EventData(accountId, row.ProjectId)
+            {
+                IntegrationId = row.IntegrationId.ToString(), Provider = target.Provider.Name, EndUserId = userId,
+                ConnectionId = row.Id.ToString(), PreviousStatus = row.Status,
+            }));
+            // The user is deleted all the same; the refused revocation is on record.
+            if (blockedHost is not null)
+                AuditLog.OutboundBlocked(tx.Db, tenant.Actor, accountId, row.ProjectId, target.Provider.Name, row.Id.ToString(), "oauth.revoke", blockedHost);
+            await tx.Db.SaveChangesAsync(token);
+        }, ct);
         return TypedResults.NoContent();
     }
 
     public static async Task<Results<Ok<CredentialsResponse>, ProblemHttpResult>> GetUserCredentials(string customerIntegrationId, string userId,
-        HttpContext http, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, AccountCatalog catalog,
-        CredentialService credentials, IOptions<OAuthOptions> oauth, CancellationToken ct)
+        [AsParameters] TenantCatalog c, CredentialService credentials)
     {
+        var (tenant, db, ct) = (c.Tenant, c.Db, c.Aborted);
         if (CheckUserId(userId) is { } bad) return bad;
-        var (target, problem) = await FindAsync(customerIntegrationId, user, db, projects, catalog, ct);
+        var (target, problem) = await FindAsync(customerIntegrationId, c);
         if (problem is not null) return problem;
-        if (target!.Provider.AuthType != AuthTypes.OAuth2)
-            return await MachineCredentials(target, http, user, db, credentials, oauth, ct);
-        if (target.Row.Status != IntegrationStatus.Active) return NotActive(target.Row);
-        var accountId = user.AccountId();
-        var connectionId = await db.Set<OAuthConnection>().AsNoTracking()
-            .Where(c => c.AccountId == accountId && c.IntegrationId == target.Row.Id && c.UserId == userId)
-            .Select(c => (Guid?)c.Id).FirstOrDefaultAsync(ct);
-        if (connectionId is null) return Problems.NotFound("user", userId);
-        var (value, failure) = await credentials.GetAsync(db, http, accountId, connectionId.Value, oauth.Value.RefreshMargin,
-            CredentialService.Trigger.Read, ct);
-        if (failure is not null) return failure;
-        await AuditRead(db, http, accountId, target, connectionId.Value, userId, ct);
-        return TypedResults.Ok(CredentialsResponse.From(value!, target.Provider.AuthType));
+        return Answer(await credentials.ForUserAsync(db, target!.Row, target.Provider, userId, tenant.Actor, ct), target);
     }
 
     public static async Task<Results<Ok<CredentialsResponse>, ProblemHttpResult>> GetIntegrationCredentials(string customerIntegrationId,
-        HttpContext http, ClaimsPrincipal user, SwitchboardDb db, ProjectLookup projects, AccountCatalog catalog,
-        CredentialService credentials, IOptions<OAuthOptions> oauth, CancellationToken ct)
+        [AsParameters] TenantCatalog c, CredentialService credentials)
     {
-        var (target, problem) = await FindAsync(customerIntegrationId, user, db, projects, catalog, ct);
+        var (tenant, db, ct) = (c.Tenant, c.Db, c.Aborted);
+        var (target, problem) = await FindAsync(customerIntegrationId, c);
         if (problem is not null) return problem;
-        return await MachineCredentials(target!, http, user, db, credentials, oauth, ct);
+        return Answer(await credentials.ForIntegrationAsync(db, target!.Row, target.Provider, tenant.Actor, ct), target);
     }
 
-    private static async Task<Results<Ok<CredentialsResponse>, ProblemHttpResult>> MachineCredentials(Target target, HttpContext http,
-        ClaimsPrincipal user, SwitchboardDb db, CredentialService credentials, IOptions<OAuthOptions> oauth, CancellationToken ct)
-    {
-        if (target.Provider.AuthType is not (AuthTypes.OAuth2ClientCredentials or AuthTypes.GoogleServiceAccount or AuthTypes.AwsAssumeRole))
-            return Problems.BadRequest("unsupported_auth_type", "No token for this integration",
-                $"'{target.Provider.Name}' uses {target.Provider.AuthType}; tokens are served for OAuth, service-account and assume-role integrations.");
-        if (target.Row.Status != IntegrationStatus.Active) return NotActive(target.Row);
-        var accountId = user.AccountId();
-        var id = await MachineConnectionAsync(db, accountId, target.Row, ct);
-        var (value, failure) = await credentials.GetAsync(db, http, accountId, id, oauth.Value.RefreshMargin, CredentialService.Trigger.Read, ct);
-        if (failure is not null) return failure;
-        await AuditRead(db, http, accountId, target, id, null, ct);
-        return TypedResults.Ok(CredentialsResponse.From(value!, target.Provider.AuthType));
-    }
-
-    /// <summary>The integration's machine-token row (UserId ""), created on first use.</summary>
-    private static async Task<Guid> MachineConnectionAsync(SwitchboardDb db, string accountId, Integration integration, CancellationToken ct)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            var id = await db.Set<OAuthConnection>().AsNoTracking()
-                .Where(c => c.AccountId == accountId && c.IntegrationId == integration.Id && c.UserId == "")
-                .Select(c => (Guid?)c.Id).FirstOrDefaultAsync(ct);
-            if (id is not null) return id.Value;
-            var now = DateTime.UtcNow;
-            var row = new OAuthConnection
-            {
-                Id = Guid.CreateVersion7(), AccountId = accountId, ProjectId = integration.ProjectId, IntegrationId = integration.Id,
-                UserId = "", Status = ConnectionStatus.Active, CreatedAt = now, UpdatedAt = now,
-            };
-            db.Add(row);
-            try
-            {
-                await db.SaveChangesAsync(ct);
-                return row.Id;
-            }
-            catch (DbUpdateException) when (attempt < 3)
-            {
-                db.ChangeTracker.Clear();
-            }
-        }
-    }
-
-    private static async Task AuditRead(SwitchboardDb db, HttpContext http, string accountId, Target target, Guid connectionId, string? userId,
-        CancellationToken ct)
-    {
-        AuditLog.Record(db, http, accountId, "credentials.read", target.Row.ProjectId, target.Provider.Name, connectionId.ToString(),
-            new { user_id = userId, integration_id = target.Row.Id });
-        await db.SaveChangesAsync(ct);
-        SwitchboardMetrics.CredentialReads.Add(1);
-    }
+    private static Results<Ok<CredentialsResponse>, ProblemHttpResult> Answer(CredentialResult result, Target target) =>
+        result.Value is { } credential
+            ? TypedResults.Ok(CredentialsResponse.From(credential, target.Provider.AuthType))
+            : (result.Failure ?? new CredentialFailure(CredentialFailureKind.ProviderUnavailable, Detail: "No token was handed out; retry.")).ToProblem();
 }
 
 public sealed record AuthUrlResponse([property: JsonPropertyName("authorizeUrl")] string AuthorizeUrl);

@@ -1,38 +1,18 @@
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.AspNetCore.WebUtilities;
 
 namespace Switchboard.OAuth;
 
-/// <summary>Random handles, their stored hashes, PKCE and redirect-URL building.</summary>
+/// <summary>PKCE, redirect-URL building and the RFC 9207 issuer check of the browser flow.</summary>
 public static class OAuthFlow
 {
-    public const string StartPath = "/api/v1/oauth/start/";
-    public const string CallbackPath = "/api/v1/oauth/callback";
+    public static string Challenge(string verifier) => Base64Url.EncodeToString(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
 
-    public static string NewHandle() => GoogleAssertion.B64(RandomNumberGenerator.GetBytes(32));
-
-    public static string Hash(string handle) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(handle)));
-
-    public static string Challenge(string verifier) => GoogleAssertion.B64(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
-
-    public static string CallbackUrl(string publicBaseUrl) => publicBaseUrl.TrimEnd('/') + CallbackPath;
-
-    public static string StartUrl(string publicBaseUrl, string handle) => publicBaseUrl.TrimEnd('/') + StartPath + handle;
-
-    public static string WithQuery(string url, IEnumerable<KeyValuePair<string, string>> query)
-    {
-        var fragment = "";
-        var hash = url.IndexOf('#');
-        if (hash >= 0) { fragment = url[hash..]; url = url[..hash]; }
-        var sb = new StringBuilder(url);
-        var sep = url.Contains('?') ? (url.EndsWith('?') || url.EndsWith('&') ? "" : "&") : "?";
-        foreach (var (k, v) in query)
-        {
-            sb.Append(sep).Append(Uri.EscapeDataString(k)).Append('=').Append(Uri.EscapeDataString(v));
-            sep = "&";
-        }
-        return sb.Append(fragment).ToString();
-    }
+    /// <summary><paramref name="url"/> with the query parameters appended (before any fragment), each escaped.</summary>
+    public static string WithQuery(string url, IEnumerable<KeyValuePair<string, string>> query) =>
+        QueryHelpers.AddQueryString(url, query.Select(p => new KeyValuePair<string, string?>(p.Key, p.Value)));
 
     /// <summary>RFC 9207: the iss a provider sends must be the origin (plus optional path) its authorize URL lives under.</summary>
     public static bool IssuerMatches(string iss, string authorizeUrl)

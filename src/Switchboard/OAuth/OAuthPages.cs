@@ -1,4 +1,3 @@
-using Switchboard.Errors;
 using Switchboard.Http;
 using static Switchboard.Http.HtmlPage;
 

@@ -1,14 +1,9 @@
-using System.Security.Claims;
-using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
-using Switchboard.Accounts;
-using Switchboard.ApiKeys;
 using Switchboard.Audit;
-using Switchboard.Data;
-using Switchboard.Errors;
 using Switchboard.Http;
-using Switchboard.Integrations;
+using Switchboard.Store;
+using Switchboard.Tenancy;
 
 namespace Switchboard.Projects;
 
@@ -18,33 +13,32 @@ namespace Switchboard.Projects;
 /// </summary>
 public static class ProjectsEndpoints
 {
-    public const int MaxNameLength = 200;
-
     public static IEndpointRouteBuilder MapProjects(this IEndpointRouteBuilder api)
     {
         var group = api.MapGroup("/projects").WithTags("Projects");
         group.MapGet("/", ListProjects).RequireScope(Scopes.Read)
             .WithName("ListProjects").WithSummary("List projects (cursor-paged)");
-        group.MapPost("/", CreateProject).RequireScope(Scopes.Admin).AccountWide().ReadsBody()
+        group.MapPost("/", CreateProject).RequireScope(Scopes.Admin).AccountWide().ReadsBody().AcceptsJson<ProjectNameRequest>()
             .WithName("CreateProject").WithSummary("Create a project");
-        group.MapGet("/{projectId}", GetProject).RequireScope(Scopes.Read)
+        var one = group.MapGroup("/{projectId}").ActsOnProjectInRoute();
+        one.MapGet("", GetProject).RequireScope(Scopes.Read)
             .WithName("GetProject").WithSummary("Get a project");
-        group.MapPatch("/{projectId}", RenameProject).RequireScope(Scopes.Admin).ReadsBody()
+        one.MapPatch("", RenameProject).RequireScope(Scopes.Admin).ReadsBody().AcceptsJson<ProjectNameRequest>()
             .WithName("RenameProject").WithSummary("Rename a project");
-        group.MapDelete("/{projectId}", DeleteProject).RequireScope(Scopes.Admin)
+        one.MapDelete("", DeleteProject).RequireScope(Scopes.Admin)
             .WithName("DeleteProject").WithSummary("Delete a project")
             .WithDescription("409 for the default project, while any integration of it is active, paused or disconnected, or while an unrevoked API key is restricted to it. Uninstalled (available) integration rows are deleted with it.");
         return api;
     }
 
     public static async Task<Results<Ok<ProjectPage>, ProblemHttpResult>> ListProjects(
-        string? cursor, string? limit, ClaimsPrincipal user, SwitchboardDb db, CancellationToken ct)
+        string? cursor, string? limit, Tenant tenant, SwitchboardDb db, CancellationToken ct)
     {
         var (pageSize, after, pageProblem) = Paging.Parse(limit, cursor);
         if (pageProblem is not null) return pageProblem;
 
-        var accountId = user.AccountId();
-        var restricted = user.RestrictedProjectId();
+        var accountId = tenant.AccountId;
+        var restricted = tenant.RestrictedProjectId;
         var query = db.Projects.AsNoTracking().Where(p => p.AccountId == accountId);
         if (restricted is not null) query = query.Where(p => p.Id == restricted);
         if (after is not null) query = query.Where(p => string.Compare(p.Id, after) > 0);
@@ -59,64 +53,83 @@ public static class ProjectsEndpoints
     }
 
     public static async Task<Results<Ok<Envelope<ProjectView>>, ProblemHttpResult>> GetProject(
-        string projectId, ClaimsPrincipal user, SwitchboardDb db, CancellationToken ct)
+        Tenant tenant, SwitchboardDb db, CancellationToken ct)
     {
-        var project = await FindAsync(user, db, projectId, tracking: false, ct);
-        return project is null ? Problems.NotFound("project", projectId) : TypedResults.Ok(Envelope.Of(ProjectView.From(project)));
+        var project = await FindAsync(tenant, db, ct);
+        return project is null ? Problems.NotFound("project", tenant.ProjectId) : TypedResults.Ok(Envelope.Of(ProjectView.From(project)));
     }
 
     public static async Task<Results<Created<Envelope<ProjectView>>, ProblemHttpResult>> CreateProject(
-        HttpRequest request, ClaimsPrincipal user, SwitchboardDb db, CancellationToken ct)
+        HttpRequest request, Tenant tenant, SwitchboardDb db, IStoreWriter writer, CancellationToken ct)
     {
-        var accountId = user.AccountId();
-        var (name, problem) = await ReadNameAsync(request, ct);
+        var accountId = tenant.AccountId;
+        var (body, problem) = await JsonRequests.ReadAsync<ProjectNameRequest>(request, ct);
         if (problem is not null) return problem;
-        if (await db.Projects.AnyAsync(p => p.AccountId == accountId && p.Name == name, ct)) return NameTaken(name!);
+        var name = body!.Name;
+        if (await db.Projects.AnyAsync(p => p.AccountId == accountId && p.Name == name, ct)) return NameTaken(name);
 
         var now = DateTime.UtcNow;
-        var project = new Project { Id = Ids.New("prj"), AccountId = accountId, Name = name!, CreatedAt = now, UpdatedAt = now };
-        db.Projects.Add(project);
-        AuditLog.Record(db, request.HttpContext, accountId, "project.created", project.Id, targetId: project.Id, data: new { project.Name });
-        try { await db.SaveChangesAsync(ct); }
+        var project = new Project { Id = Ids.New("prj"), AccountId = accountId, Name = name, CreatedAt = now, UpdatedAt = now };
+        try
+        {
+            await writer.WriteAsync(async (tx, token) =>
+            {
+                tx.Db.Projects.Add(project);
+                AuditLog.Record(tx.Db, tenant.Actor, accountId, "project.created", project.Id, targetId: project.Id, data: new { project.Name });
+                await tx.Db.SaveChangesAsync(token);
+            }, ct);
+        }
         catch (DbUpdateException)
         {
-            if (await NameTakenAsync(db, accountId, name!, project.Id, ct)) return NameTaken(name!);
+            if (await NameTakenAsync(db, accountId, name, project.Id, ct)) return NameTaken(name);
             throw;
         }
         return TypedResults.Created($"/api/v1/projects/{project.Id}", Envelope.Of(ProjectView.From(project)));
     }
 
     public static async Task<Results<Ok<Envelope<ProjectView>>, ProblemHttpResult>> RenameProject(
-        string projectId, HttpRequest request, ClaimsPrincipal user, SwitchboardDb db, CancellationToken ct)
+        HttpRequest request, Tenant tenant, SwitchboardDb db, IStoreWriter writer, CancellationToken ct)
     {
-        var accountId = user.AccountId();
-        var project = await FindAsync(user, db, projectId, tracking: true, ct);
-        if (project is null) return Problems.NotFound("project", projectId);
-        var (name, problem) = await ReadNameAsync(request, ct);
+        var accountId = tenant.AccountId;
+        var project = await FindAsync(tenant, db, ct);
+        if (project is null) return Problems.NotFound("project", tenant.ProjectId);
+        var (body, problem) = await JsonRequests.ReadAsync<ProjectNameRequest>(request, ct);
         if (problem is not null) return problem;
+        var name = body!.Name;
         if (project.Name == name) return TypedResults.Ok(Envelope.Of(ProjectView.From(project)));
-        if (await db.Projects.AnyAsync(p => p.AccountId == accountId && p.Name == name && p.Id != project.Id, ct)) return NameTaken(name!);
+        if (await db.Projects.AnyAsync(p => p.AccountId == accountId && p.Name == name && p.Id != project.Id, ct)) return NameTaken(name);
 
-        var before = project.Name;
-        project.Name = name!;
-        project.UpdatedAt = DateTime.UtcNow;
-        AuditLog.Record(db, request.HttpContext, accountId, "project.renamed", project.Id, targetId: project.Id,
-            data: new { Before = new { Name = before }, After = new { project.Name } });
-        try { await db.SaveChangesAsync(ct); }
+        var projectId = project.Id;
+        Project? renamed;
+        try
+        {
+            renamed = await writer.WriteAsync(async (tx, token) =>
+            {
+                var row = await tx.Db.Projects.FirstOrDefaultAsync(p => p.AccountId == accountId && p.Id == projectId, token);
+                if (row is null) return null;
+                var before = row.Name;
+                row.Name = name;
+                row.UpdatedAt = DateTime.UtcNow;
+                AuditLog.Record(tx.Db, tenant.Actor, accountId, "project.renamed", row.Id, targetId: row.Id,
+                    data: new { Before = new { Name = before }, After = new { row.Name } });
+                await tx.Db.SaveChangesAsync(token);
+                return row;
+            }, ct);
+        }
         catch (DbUpdateException)
         {
-            if (await NameTakenAsync(db, accountId, name!, project.Id, ct)) return NameTaken(name!);
+            if (await NameTakenAsync(db, accountId, name, projectId, ct)) return NameTaken(name);
             throw;
         }
-        return TypedResults.Ok(Envelope.Of(ProjectView.From(project)));
+        return renamed is null ? Problems.NotFound("project", projectId) : TypedResults.Ok(Envelope.Of(ProjectView.From(renamed)));
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteProject(
-        string projectId, HttpContext http, ClaimsPrincipal user, SwitchboardDb db, CancellationToken ct)
+        Tenant tenant, SwitchboardDb db, IStoreWriter writer, IntegrationStore integrations, CancellationToken ct)
     {
-        var accountId = user.AccountId();
-        var project = await FindAsync(user, db, projectId, tracking: true, ct);
-        if (project is null) return Problems.NotFound("project", projectId);
+        var accountId = tenant.AccountId;
+        var project = await FindAsync(tenant, db, ct);
+        if (project is null) return Problems.NotFound("project", tenant.ProjectId);
         if (project.IsDefault)
             return Problems.Conflict("default_project", "The default project cannot be deleted", "Every account keeps its default project.");
         var inUse = await db.Integrations.AsNoTracking()
@@ -130,57 +143,42 @@ public static class ProjectsEndpoints
             return Problems.Conflict("project_has_api_keys", "Project has API keys",
                 "Revoke the API keys restricted to this project before deleting it.");
 
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        // Uninstalled rows (and their kept secrets) go with the project; the status re-check closes the race with an install.
-        await db.Integrations.Where(i => i.AccountId == accountId && i.ProjectId == project.Id && i.Status == IntegrationStatus.Available)
-            .ExecuteDeleteAsync(ct);
-        db.Projects.Remove(project);
-        AuditLog.Record(db, http, accountId, "project.deleted", project.Id, targetId: project.Id, data: new { project.Name });
-        try { await db.SaveChangesAsync(ct); }
+        try
+        {
+            await writer.WriteAsync(async (tx, token) =>
+            {
+                // Uninstalled rows (and their kept secrets) go with the project; an install meanwhile fails the delete (below).
+                await integrations.DeleteUninstalledAsync(tx, accountId, project.Id, token);
+                tx.Db.Projects.Remove(project);
+                AuditLog.Record(tx.Db, tenant.Actor, accountId, "project.deleted", project.Id, targetId: project.Id, data: new { project.Name });
+                await tx.Db.SaveChangesAsync(token);
+            }, ct);
+        }
         catch (DbUpdateException)
         {
-            await tx.RollbackAsync(ct);
             if (!await HasIntegrationsAsync(db, accountId, project.Id, ct)) throw;
             return Problems.Conflict("project_has_integrations", "Project has integrations",
                 "An integration was installed in this project while it was being deleted.");
         }
-        await tx.CommitAsync(ct);
         return TypedResults.NoContent();
     }
 
-    private static async Task<Project?> FindAsync(ClaimsPrincipal user, SwitchboardDb db, string projectId, bool tracking, CancellationToken ct)
+    /// <summary>The project of the route (<see cref="ProjectRoute"/> has checked the caller may act on it).</summary>
+    private static async Task<Project?> FindAsync(Tenant tenant, SwitchboardDb db, CancellationToken ct)
     {
-        if (projectId.Length is 0 or > 40) return null;
-        if (user.RestrictedProjectId() is { } restricted && restricted != projectId) return null;
-        var accountId = user.AccountId();
+        var (accountId, projectId) = (tenant.AccountId, tenant.ProjectId);
         var query = db.Projects.Where(p => p.AccountId == accountId && p.Id == projectId);
-        return await (tracking ? query : query.AsNoTracking()).FirstOrDefaultAsync(ct);
-    }
-
-    private static async Task<(string? Name, ProblemHttpResult? Problem)> ReadNameAsync(HttpRequest request, CancellationToken ct)
-    {
-        var body = await JsonBody.ReadAsync(request, allowEmpty: false, ct);
-        if (body.Problem is not null) return (null, body.Problem);
-        var root = body.Root!.Value;
-        if (root.ValueKind != JsonValueKind.Object) return (null, Problems.Validation([new("$", "wrong_type", "The body must be a JSON object.")]));
-        if (!root.TryGetProperty("name", out var n) || n.ValueKind != JsonValueKind.String)
-            return (null, Problems.Validation([new("name", "required", "name is required and must be a string.")]));
-        var name = n.GetString()!.Trim();
-        if (name.Length is 0 or > MaxNameLength || name.Any(char.IsControl))
-            return (null, Problems.Validation([new("name", "invalid", $"name must be 1-{MaxNameLength} characters without control characters.")]));
-        return (name, null);
+        return await query.AsNoTracking().FirstOrDefaultAsync(ct);
     }
 
     /// <summary>After a failed save: was it a concurrent create/rename to the same name (the unique index), or something else?</summary>
     private static async Task<bool> NameTakenAsync(SwitchboardDb db, string accountId, string name, string exceptId, CancellationToken ct)
     {
-        db.ChangeTracker.Clear();
         return await db.Projects.AsNoTracking().AnyAsync(p => p.AccountId == accountId && p.Name == name && p.Id != exceptId, ct);
     }
 
     private static async Task<bool> HasIntegrationsAsync(SwitchboardDb db, string accountId, string projectId, CancellationToken ct)
     {
-        db.ChangeTracker.Clear();
         return await db.Integrations.AsNoTracking().AnyAsync(i => i.AccountId == accountId && i.ProjectId == projectId, ct);
     }
 
@@ -194,11 +192,3 @@ public sealed record ProjectView(string Id, string Name, bool IsDefault, DateTim
 }
 
 public sealed record ProjectPage(IReadOnlyList<ProjectView> Data, string? NextCursor);
-
-/// <summary>The RogerIQ envelope: {"data": …}.</summary>
-public sealed record Envelope<T>(T Data);
-
-public static class Envelope
-{
-    public static Envelope<T> Of<T>(T data) => new(data);
-}

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using NJsonSchema;
 using Switchboard.Catalog;
-using Switchboard.Errors;
+using Switchboard.Http;
 using Switchboard.Http.Outbound;
 
 namespace Switchboard.Providers;

@@ -1,6 +1,6 @@
 namespace Switchboard.RateLimiting;
 
-/// <summary>Settings under Switchboard:RateLimit. The limit is enforced per node (see <see cref="TokenBuckets"/>).</summary>
+/// <summary>Settings under Switchboard:RateLimit. The limit is enforced per node (see <see cref="ApiKeyRateLimits"/>).</summary>
 public sealed class RateLimitOptions
 {
     public const string Section = "Switchboard:RateLimit";

@@ -2,8 +2,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Switchboard.ApiKeys;
-using Switchboard.Data;
+using Switchboard.Store;
+using Switchboard.Tenancy;
 using Switchboard.Tests.Infrastructure;
 
 namespace Switchboard.Tests.ApiKeys;
@@ -175,8 +175,7 @@ public sealed class ApiKeyAuthenticationTests(SwitchboardApp app) : IClassFixtur
     {
         var account = await app.CreateAccountAsync();
         for (var i = 0; i < 5; i++) await (await account.Client().GetAsync("/api/v1/mcp-connections")).ShouldBe(HttpStatusCode.OK);
-        await using (var scope = app.Services.CreateAsyncScope())
-            await app.Services.GetRequiredService<ApiKeyUsage>().FlushAsync(scope.ServiceProvider.GetRequiredService<SwitchboardDb>(), default);
+        await app.Services.GetRequiredService<ApiKeyUsage>().FlushAsync(app.Services.GetRequiredService<IStoreWriter>(), default);
         var row = await app.WithDbAsync(db => db.ApiKeys.AsNoTracking().SingleAsync(k => k.Id == account.ApiKeyId));
         Assert.NotNull(row.LastUsedAt);
         Assert.True(DateTime.UtcNow - row.LastUsedAt!.Value < TimeSpan.FromMinutes(1));

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
-using Switchboard.ApiKeys;
+using Switchboard.Tenancy;
 using Switchboard.Tests.Infrastructure;
 
 namespace Switchboard.Tests.ApiKeys;

@@ -1,6 +1,4 @@
 using System.Net;
-using System.Text;
-using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
 using Switchboard.Tests.Infrastructure;
 using Switchboard.Tests.Lifecycle;
@@ -200,12 +198,12 @@ public sealed class AuditLogTests(SwitchboardApp app) : IClassFixture<Switchboar
               CREATE TRIGGER {name} BEFORE INSERT ON audit_events WHEN NEW."AccountId" = '{accountId}'
               BEGIN SELECT RAISE(ABORT, 'audit refused'); END;
               """;
-        return app.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(sql));
+        return app.WriteDbAsync(db => db.Database.ExecuteSqlRawAsync(sql));
     }
 
     private Task DropRefusalAsync(string name)
     {
         var sql = TestDatabase.IsPostgres ? $"DROP TRIGGER {name} ON audit_events; DROP FUNCTION {name}();" : $"DROP TRIGGER {name};";
-        return app.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(sql));
+        return app.WriteDbAsync(db => db.Database.ExecuteSqlRawAsync(sql));
     }
 }

@@ -1,10 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Microsoft.Extensions.Options;
-using Switchboard.Http.Outbound;
 using Switchboard.Catalog;
-using Switchboard.OAuth;
+using Switchboard.Http.Outbound;
 using Switchboard.Providers;
 
 namespace Switchboard.Tests.Catalog;

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Switchboard.Catalog;
-using Switchboard.Integrations;
 
 namespace Switchboard.Tests.Catalog;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Switchboard.Accounts;
+using Switchboard.Tenancy;
 using Switchboard.Tests.Infrastructure;
 
 namespace Switchboard.Tests.Cli;

@@ -2,9 +2,8 @@ using System.Net;
 using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Switchboard.Crypto;
-using Switchboard.Data;
-using Switchboard.OAuth;
+using Switchboard.Sealing;
+using Switchboard.Store;
 using Switchboard.Tests.Infrastructure;
 
 namespace Switchboard.Tests.Crypto;
@@ -71,7 +70,7 @@ public sealed class KeyRotationTests : IAsyncLifetime
     private static async Task<RewrapReport> RewrapAsync(SwitchboardApp app, int? maxRows)
     {
         await using var scope = app.Services.CreateAsyncScope();
-        return await Rewrapper.RunAsync(scope.ServiceProvider.GetRequiredService<SwitchboardDb>(),
+        return await Rewrapper.RunAsync(scope.ServiceProvider.GetRequiredService<SwitchboardDb>(), app.Services.GetRequiredService<IStoreWriter>(),
             app.Services.GetRequiredService<SecretBox>(), batchSize: 1, maxRows: maxRows);
     }
 
@@ -104,13 +103,13 @@ public sealed class KeyRotationTests : IAsyncLifetime
             var c = new OAuthConnection { Id = Guid.CreateVersion7(), AccountId = account.AccountId, ProjectId = account.ProjectId,
                 IntegrationId = integrationId, UserId = user, Status = ConnectionStatus.Active, LeaseOwner = lease,
                 CreatedAt = DateTime.UtcNow, UpdatedAt = DateTime.UtcNow, Generation = 3 };
-            c.AccessToken = oldBox.EncryptString("at-" + user, c.Context.Field("access_token"));
-            c.RefreshToken = oldBox.EncryptString("rt-" + user, c.Context.Field("refresh_token"));
+            c.AccessToken = oldBox.EncryptString("at-" + user, SealedFields.TokenAad(c.AccountId, c.Id, "access_token"));
+            c.RefreshToken = oldBox.EncryptString("rt-" + user, SealedFields.TokenAad(c.AccountId, c.Id, "refresh_token"));
             return c;
         }
         var idle = Connection("alice", null);
         var busy = Connection("bob", "node-x");
-        await app.WithDbAsync(async db => { db.AddRange(idle, busy); return await db.SaveChangesAsync(); });
+        await app.WriteDbAsync(async db => { db.AddRange(idle, busy); return await db.SaveChangesAsync(); });
 
         var report = await RewrapAsync(app, maxRows: null);
         Assert.Equal(1, report.Rewrapped);
@@ -122,11 +121,40 @@ public sealed class KeyRotationTests : IAsyncLifetime
         Assert.Equal("k2", SecretBox.KeyIdOf(alice.AccessToken!));
         Assert.Equal("k2", SecretBox.KeyIdOf(alice.RefreshToken!));
         Assert.Equal(3, alice.Generation);
-        Assert.Equal("at-alice", box.DecryptString(alice.AccessToken!, alice.Context.Field("access_token")));
-        Assert.Equal("rt-alice", box.DecryptString(alice.RefreshToken!, alice.Context.Field("refresh_token")));
+        Assert.Equal("at-alice", box.DecryptString(alice.AccessToken!, SealedFields.TokenAad(alice.AccountId, alice.Id, "access_token")));
+        Assert.Equal("rt-alice", box.DecryptString(alice.RefreshToken!, SealedFields.TokenAad(alice.AccountId, alice.Id, "refresh_token")));
         var bob = rows.Single(r => r.UserId == "bob");
         Assert.Equal("k1", SecretBox.KeyIdOf(bob.AccessToken!));
-        Assert.Equal("at-bob", box.DecryptString(bob.AccessToken!, bob.Context.Field("access_token")));
+        Assert.Equal("at-bob", box.DecryptString(bob.AccessToken!, SealedFields.TokenAad(bob.AccountId, bob.Id, "access_token")));
+    }
+
+    [Fact]
+    public async Task Rotation_rewraps_pkce_code_verifiers_too()
+    {
+        await using var app = await NodeApp.StartAsync(_db, Keys($"k1:{K1};k2:{K2}", "k2"));
+        var account = await app.CreateAccountAsync();
+        var installed = await (await account.Client().PostAsync("/api/v1/integrations/hacker_news/install", null)).ShouldBe(HttpStatusCode.OK);
+        var integrationId = Guid.Parse(installed["id"]!.GetValue<string>());
+        var oldBox = new SecretBox(KeyRing.FromInline($"k1:{K1}", "k1"));
+        var now = DateTime.UtcNow;
+        var connection = new OAuthConnection { Id = Guid.CreateVersion7(), AccountId = account.AccountId, ProjectId = account.ProjectId,
+            IntegrationId = integrationId, UserId = "carol", CreatedAt = now, UpdatedAt = now };
+        var session = new OAuthSession { Id = Guid.CreateVersion7(), AccountId = account.AccountId, ProjectId = account.ProjectId,
+            IntegrationId = integrationId, ConnectionId = connection.Id, StartTokenHash = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)),
+            ExpiresAt = now.AddMinutes(10), StartedAt = now, CreatedAt = now };
+        session.CodeVerifier = oldBox.EncryptString("verifier-of-carol", SealedFields.VerifierAad(session.AccountId, session.Id));
+        await app.WriteDbAsync(async db => { db.AddRange(connection, session); return await db.SaveChangesAsync(); });
+
+        var before = await RewrapAsync(app, maxRows: 0);
+        Assert.Equal(1, before.Remaining);
+        var report = await RewrapAsync(app, maxRows: null);
+        Assert.Equal(1, report.Rewrapped);
+        Assert.Equal(0, report.Remaining);
+
+        var stored = await app.WithDbAsync(db => db.Set<OAuthSession>().AsNoTracking().SingleAsync(s => s.Id == session.Id));
+        Assert.Equal("k2", SecretBox.KeyIdOf(stored.CodeVerifier!));
+        var k2Only = new SecretBox(KeyRing.FromInline($"k2:{K2}", "k2"));
+        Assert.Equal("verifier-of-carol", SealedFields.CodeVerifier.Open(k2Only, stored));
     }
 
     [Fact]
@@ -139,7 +167,7 @@ public sealed class KeyRotationTests : IAsyncLifetime
         await (await b.Client().PostJson("/api/v1/integrations/openai/install", new { secrets = new { api_key = "sk-BBBBBBBBBBBBBBBBBBBBBBBB" } })).ShouldBe(HttpStatusCode.OK);
 
         var stolen = await app.WithDbAsync(db => db.IntegrationSecrets.AsNoTracking().SingleAsync(s => s.AccountId == a.AccountId));
-        await app.WithDbAsync(db => db.IntegrationSecrets.Where(s => s.AccountId == b.AccountId)
+        await app.WriteDbAsync(db => db.IntegrationSecrets.Where(s => s.AccountId == b.AccountId)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.Ciphertext, stolen.Ciphertext)));
         var victim = await app.WithDbAsync(db => db.IntegrationSecrets.AsNoTracking().SingleAsync(s => s.AccountId == b.AccountId));
 

@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using Switchboard.Crypto;
+using Switchboard.Sealing;
 
 namespace Switchboard.Tests.Crypto;
 

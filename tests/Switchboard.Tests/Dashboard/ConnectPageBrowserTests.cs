@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.Playwright;
-using static Microsoft.Playwright.Assertions;
 using Switchboard.Tests.Infrastructure;
+using static Microsoft.Playwright.Assertions;
 
 namespace Switchboard.Tests.Dashboard;
 

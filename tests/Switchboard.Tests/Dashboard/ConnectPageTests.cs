@@ -1,9 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
-using Switchboard.Crypto;
-using Switchboard.Dashboard;
-using Switchboard.Integrations;
+using Switchboard.Sealing;
+using Switchboard.Store;
 using Switchboard.Tests.Infrastructure;
 
 namespace Switchboard.Tests.Dashboard;

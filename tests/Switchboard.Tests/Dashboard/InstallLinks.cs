@@ -1,8 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
-using Microsoft.Extensions.DependencyInjection;
-using Switchboard.Accounts;
-using Switchboard.Data;
+using Switchboard.Store;
 using Switchboard.Tests.Infrastructure;
 
 namespace Switchboard.Tests.Dashboard;
@@ -35,12 +33,13 @@ public static partial class InstallLinks
     /// </summary>
     public static async Task<string> AddProjectAsync(SwitchboardApp app, string accountId, string name)
     {
-        await using var scope = app.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<SwitchboardDb>();
         var now = DateTime.UtcNow;
         var project = new Project { Id = Ids.New("prj"), AccountId = accountId, Name = name, CreatedAt = now, UpdatedAt = now };
-        db.Projects.Add(project);
-        await db.SaveChangesAsync();
+        await app.WriteDbAsync(db =>
+        {
+            db.Projects.Add(project);
+            return db.SaveChangesAsync();
+        });
         return project.Id;
     }
 

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Switchboard.Idempotency;
+using Switchboard.Store;
 using Switchboard.Tests.Infrastructure;
 using TestHttp = Switchboard.Tests.Infrastructure.Api;
 
@@ -199,8 +200,8 @@ public sealed class IdempotencyKeyTests(SwitchboardApp app) : IClassFixture<Swit
         Assert.True(await sweeper.SweepAsync(DateTime.UtcNow.AddHours(25), CancellationToken.None) >= 1);
         Assert.Equal(0, await app.WithDbAsync(db => db.Set<IdempotencyRecord>().CountAsync(r => r.AccountId == account.AccountId)));
 
-        var otherNode = await app.WithDbAsync(db => Switchboard.Leasing.JobLease.TryAcquireAsync(
-            db, IdempotencySweeper.LeaseName, "another-node", TimeSpan.FromMinutes(5), CancellationToken.None));
+        var otherNode = await Switchboard.Jobs.JobLeases.TryAcquireAsync(
+            app.Services.GetRequiredService<IStoreWriter>(), IdempotencySweeper.LeaseName, "another-node", TimeSpan.FromMinutes(5), CancellationToken.None);
         Assert.False(otherNode, "the lease is held by this node until it expires");
     }
 }
@@ -266,7 +267,7 @@ public sealed class IdempotencyRetentionTests(IdempotencyRetentionTests.ShortRet
         var body = "{\"secrets\":{\"api_token\":\"tok\"}}";
         var path = "/api/v1/integrations/monday/install";
         // What a node that crashed mid-request leaves behind (the only way to get one without killing a process).
-        await app.WithDbAsync(async db =>
+        await app.WriteDbAsync(async db =>
         {
             db.Add(new IdempotencyRecord
             {

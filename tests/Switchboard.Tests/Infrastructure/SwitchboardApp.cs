@@ -3,10 +3,11 @@ using System.Security.Cryptography;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Switchboard.Accounts;
-using Switchboard.Data;
+using Switchboard.Store;
+using Switchboard.Tenancy;
 
 namespace Switchboard.Tests.Infrastructure;
 
@@ -21,6 +22,8 @@ public class SwitchboardApp : WebApplicationFactory<Program>, IAsyncLifetime
     /// <summary>False for a second host over another fixture's database (that fixture disposes it).</summary>
     protected virtual bool OwnsDatabase => SharedDatabase is null;
     public LogCapture Logs { get; } = new();
+    /// <summary>Fails (and records) any write that does not go through the store writer; see <see cref="WriteEscapeGuard"/>.</summary>
+    public WriteEscapeGuard WriteGuard { get; } = new();
     /// <summary>Two keys; k2 active. Tests that rotate build their own settings.</summary>
     public static readonly string KeyK1 = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
     public static readonly string KeyK2 = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
@@ -57,18 +60,23 @@ public class SwitchboardApp : WebApplicationFactory<Program>, IAsyncLifetime
         // Tests never call real providers: credential checks run only in fixtures that point them at a loopback stand-in.
         builder.UseSetting("Switchboard:Health:Enabled", "false");
         builder.UseSetting("Switchboard:Health:CheckOnInstall", "false");
+        // MCP connection checks run when a test calls McpConnectionMonitor.RunDueChecksAsync itself.
+        builder.UseSetting("Switchboard:Mcp:MonitorEnabled", "false");
         builder.UseSetting("Switchboard:Crypto:KeyFile", Path.Combine(Path.GetTempPath(), "switchboard-tests", "absent-" + Guid.NewGuid().ToString("N") + ".json"));
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
         builder.ConfigureLogging(l => l.AddProvider(Logs).SetMinimumLevel(LogLevel.Debug));
-        builder.ConfigureServices(s => s.AddTransient<IStartupFilter, TestClientIpStartupFilter>());
+        builder.ConfigureServices(s =>
+        {
+            s.AddTransient<IStartupFilter, TestClientIpStartupFilter>();
+            s.AddSingleton<IInterceptor>(WriteGuard);
+        });
         builder.ConfigureTestServices(ConfigureServices);
     }
 
     public async Task<TestAccount> CreateAccountAsync(string name = "acme")
     {
         await using var scope = Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<SwitchboardDb>();
-        var created = await AccountProvisioning.CreateAsync(db, name, CancellationToken.None);
+        var created = await AccountProvisioning.CreateAsync(scope.ServiceProvider.GetRequiredService<IStoreWriter>(), name, CancellationToken.None);
         return new TestAccount(this, created.Account.Id, created.DefaultProject.Id, created.Key.Plaintext, created.Key.Key.Id);
     }
 
@@ -93,10 +101,19 @@ public class SwitchboardApp : WebApplicationFactory<Program>, IAsyncLifetime
         return await action(scope.ServiceProvider.GetRequiredService<SwitchboardDb>());
     }
 
+    /// <summary>Changes stored state for a test's arrangement, through the store writer like every write of the service.</summary>
+    public async Task<T> WriteDbAsync<T>(Func<SwitchboardDb, Task<T>> action)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<IStoreWriter>().WriteAsync((tx, _) => action(tx.Db), CancellationToken.None);
+    }
+
     async Task IAsyncLifetime.DisposeAsync()
     {
         await base.DisposeAsync();
         if (OwnsDatabase) await Database.DisposeAsync();
+        if (WriteGuard.Escaped.Count > 0)
+            throw new InvalidOperationException("Writes escaped the store writer:\n" + string.Join("\n", WriteGuard.Escaped));
     }
 }
 

@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.EntityFrameworkCore;
-using Switchboard.Integrations;
-using Switchboard.Lifecycle;
+using Switchboard.Http;
+using Switchboard.Store;
 using Switchboard.Tests.Infrastructure;
 
 namespace Switchboard.Tests.Lifecycle;
@@ -218,7 +218,7 @@ public sealed class LifecycleTransitionsTests(SwitchboardApp app) : IClassFixtur
     [InlineData("available", "integration_not_active")]
     public void Only_an_active_integration_is_usable(string status, string? code)
     {
-        var problem = IntegrationStateMachine.EnsureUsable(status, "stripe");
+        var problem = IntegrationLifecycle.IsUsable(status) ? null : Problems.IntegrationNotActive("stripe", status);
         Assert.Equal(code, problem?.ProblemDetails.Extensions["code"]);
         if (problem is not null) Assert.Equal(409, problem.StatusCode);
     }
@@ -231,7 +231,7 @@ public sealed class LifecycleTransitionsTests(SwitchboardApp app) : IClassFixtur
             AccountId = "acc_x", ProjectId = "prj_x", Provider = "stripe", Status = IntegrationStatus.Active,
             SidebarEnabled = true, HealthStatus = "unhealthy", ErrorMessage = "401 from provider",
         };
-        Assert.Null(IntegrationStateMachine.Apply(row, LifecycleTrigger.Disconnect, DateTime.UtcNow));
+        Assert.True(IntegrationLifecycle.Apply(row, LifecycleTrigger.Disconnect, DateTime.UtcNow).Allowed);
         Assert.Equal((IntegrationStatus.Disconnected, false, (string?)null, (string?)null), (row.Status, row.SidebarEnabled, row.HealthStatus, row.ErrorMessage));
     }
 }

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
-using Switchboard.Providers;
+using Switchboard.Store;
 using Switchboard.Tests.Infrastructure;
 
 namespace Switchboard.Tests.OAuth;
@@ -115,7 +115,11 @@ public sealed class CustomProviderTests(OAuthServer idp, OAuthApp app) : IClassF
 
         using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/integrations");
         request.Headers.Accept.ParseAdd("application/vnd.toolregistry+json");
-        Assert.Single((await (await c.SendAsync(request)).ShouldBe(HttpStatusCode.OK)).AsArray());
+        using var byMediaType = await c.SendAsync(request);
+        // Asked for by its media type, the array is answered as that type; `active` alone keeps application/json.
+        Assert.Equal("application/vnd.toolregistry+json", byMediaType.Content.Headers.ContentType?.MediaType);
+        Assert.Single((await byMediaType.ShouldBe(HttpStatusCode.OK)).AsArray());
+        Assert.Equal("application/json", (await c.GetAsync("/api/v1/integrations?active=true")).Content.Headers.ContentType?.MediaType);
 
         await (await c.PostAsync("/api/v1/integrations/local_idp/uninstall", null)).ShouldBe(HttpStatusCode.OK);
         Assert.Empty((await (await c.GetAsync("/v1/integrations?active=true")).ReadJson()).AsArray());

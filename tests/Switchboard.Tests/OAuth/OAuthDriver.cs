@@ -29,23 +29,25 @@ public static partial class OAuthDriver
         return body["id"]!.GetValue<string>();
     }
 
-    public static object LocalProvider(OAuthServer idp, string name, bool pkce = true) => new Dictionary<string, object?>
+    public static object LocalProvider(OAuthServer idp, string name, bool pkce = true) => LocalProviderAt(idp.Issuer, name, pkce);
+
+    public static object LocalProviderAt(string issuer, string name, bool pkce = true) => new Dictionary<string, object?>
     {
         ["name"] = name,
         ["display_name"] = "Local IdP",
         ["description"] = "The test authorization server.",
         ["category"] = "developer_tools",
         ["auth_type"] = "OAUTH2",
-        ["api_base_url"] = idp.Issuer,
+        ["api_base_url"] = issuer,
         ["docs_url"] = "https://github.com/panva/node-oidc-provider",
         ["logo_url"] = "https://example.com/logo.png",
         ["params"] = new[] { new { name = "client_id", type = "string", required = true, description = "Client id." } },
         ["secrets"] = new[] { new { name = "client_secret", type = "string", required = true, description = "Client secret." } },
         ["oauth"] = new Dictionary<string, object?>
         {
-            ["authorize_url"] = idp.Issuer + "/auth",
-            ["token_url"] = idp.Issuer + "/token",
-            ["revoke_url"] = idp.Issuer + "/token/revocation",
+            ["authorize_url"] = issuer + "/auth",
+            ["token_url"] = issuer + "/token",
+            ["revoke_url"] = issuer + "/token/revocation",
             ["default_scopes"] = new[] { "openid", "offline_access" },
             ["pkce"] = pkce,
             ["extra_authorize_params"] = new Dictionary<string, string> { ["prompt"] = "consent" },

@@ -17,6 +17,8 @@ public sealed class OAuthServer : IAsyncLifetime
     private Process? _process;
     private readonly HttpClient _http = new();
     public string Issuer { get; private set; } = "";
+    /// <summary>The callback the test clients register (a Switchboard on a real socket passes its own).</summary>
+    public string RedirectUri { get; init; } = CallbackUrl;
 
     public static string Secret(string clientId) => clientId == "sb-machine" ? "sb-machine-secret-0123456789abcdef" : $"{clientId}-secret-0123456789abcdef";
 
@@ -32,7 +34,7 @@ public sealed class OAuthServer : IAsyncLifetime
             WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
         psi.Environment["PORT"] = port.ToString();
-        psi.Environment["REDIRECT_URI"] = CallbackUrl;
+        psi.Environment["REDIRECT_URI"] = RedirectUri;
         psi.Environment["SHORT_TTL"] = ShortTtl.ToString();
         _process = Process.Start(psi) ?? throw new InvalidOperationException("node did not start");
         var ready = new TaskCompletionSource();

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.EntityFrameworkCore;
-using Switchboard.OAuth;
+using Switchboard.Sealing;
+using Switchboard.Store;
 using Switchboard.Tests.Infrastructure;
 
 namespace Switchboard.Tests.OAuth;
@@ -83,8 +84,8 @@ public sealed class RefreshOnReadTests(OAuthServer idp, OAuthApp app) : IClassFi
         var refresh = await app.WithDbAsync(async db =>
         {
             var r = await db.Set<OAuthConnection>().SingleAsync(c => c.AccountId == account.AccountId);
-            return app.Services.GetService(typeof(Switchboard.Crypto.SecretBox)) is Switchboard.Crypto.SecretBox box
-                ? box.DecryptString(r.RefreshToken!, r.Context.Field("refresh_token")) : "";
+            return app.Services.GetService(typeof(Switchboard.Sealing.SecretBox)) is Switchboard.Sealing.SecretBox box
+                ? box.DecryptString(r.RefreshToken!, SealedFields.TokenAad(r.AccountId, r.Id, "refresh_token")) : "";
         });
         using (var http = new HttpClient())
         {

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
-using Switchboard.Providers;
+using Switchboard.Store;
 using Switchboard.Tests.Infrastructure;
 
 namespace Switchboard.Tests.Outbound;

@@ -28,7 +28,7 @@ public sealed partial class OutboundArchitectureTests
         var imports = Files(Path.Combine("Http", "Outbound"))
             .SelectMany(f => Using().Matches(f.Text).Select(m => (f.Path, Namespace: m.Groups[1].Value)))
             .Where(u => u.Namespace.StartsWith("Switchboard", StringComparison.Ordinal)
-                        && u.Namespace is not ("Switchboard.Errors" or "Switchboard.Http" or "Switchboard.Http.Outbound" or "Switchboard.Telemetry"))
+                        && u.Namespace is not ("Switchboard.Http" or "Switchboard.Http.Outbound" or "Switchboard.Telemetry"))
             .ToList();
         Assert.Empty(imports);
     }

@@ -1,4 +1,6 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Switchboard.RateLimiting;
 using Switchboard.Tests.Infrastructure;
 using TestHttp = Switchboard.Tests.Infrastructure.Api;
 
@@ -87,6 +89,23 @@ public sealed class RateLimitTests(RateLimitTests.SmallBucketApp app) : IClassFi
         await (await app.AdminClient(b.AccountId).GetAsync(List)).ShouldBe(HttpStatusCode.OK);
         // The account's own API key is a different caller.
         await (await a.Client().GetAsync(List)).ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task A_bucket_left_idle_is_dropped_so_the_buckets_kept_do_not_grow_without_bound()
+    {
+        var limits = app.Services.GetRequiredService<ApiKeyRateLimits>();
+        var account = await app.CreateAccountAsync();
+        var client = account.Client();
+        var before = limits.BucketsMade;
+        await (await client.GetAsync(List)).ShouldBe(HttpStatusCode.OK);
+        await (await client.GetAsync(List)).ShouldBe(HttpStatusCode.OK);
+        Assert.Equal(before + 1, limits.BucketsMade);
+
+        // Full again after 2 s (1 token/s, burst 3); the partitioned limiter drops a bucket that has been full for 10 s.
+        await Task.Delay(TimeSpan.FromSeconds(14));
+        await (await client.GetAsync(List)).ShouldBe(HttpStatusCode.OK);
+        Assert.Equal(before + 2, limits.BucketsMade);
     }
 
     [Fact]

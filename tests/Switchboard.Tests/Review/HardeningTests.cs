@@ -38,7 +38,7 @@ public sealed class HardeningTests(SwitchboardApp app) : IClassFixture<Switchboa
         var account = await app.CreateAccountAsync();
         var response = await account.Client().SendAsync(Post(template.Replace("{project}", account.ProjectId), "{}", "k"));
         await response.ShouldBe(HttpStatusCode.BadRequest, "idempotency_key_not_supported");
-        Assert.Equal(0, await app.WithDbAsync(db => db.Set<Switchboard.Idempotency.IdempotencyRecord>().CountAsync(r => r.AccountId == account.AccountId)));
+        Assert.Equal(0, await app.WithDbAsync(db => db.Set<Switchboard.Store.IdempotencyRecord>().CountAsync(r => r.AccountId == account.AccountId)));
     }
 
     [Theory]

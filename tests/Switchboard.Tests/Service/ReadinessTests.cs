@@ -91,7 +91,7 @@ public sealed class ReadinessAfterStartTests
         try
         {
             await (await app.CreateClient().GetAsync("/readyz")).ShouldBe(HttpStatusCode.OK);
-            await app.WithDbAsync(async db =>
+            await app.WriteDbAsync(async db =>
             {
                 var last = db.Database.GetMigrations().Last();
                 return await db.Database.ExecuteSqlRawAsync("DELETE FROM \"__EFMigrationsHistory\" WHERE \"MigrationId\" = {0}", last);

@@ -28,6 +28,7 @@ public sealed class ServiceTests(SwitchboardApp app) : IClassFixture<Switchboard
         var account = await app.CreateAccountAsync();
         await (await account.Client().GetAsync("/api/v1/nothing-here")).ShouldBe(HttpStatusCode.NotFound, "not_found");
         await (await account.Client().DeleteAsync("/api/v1/integrations")).ShouldBe(HttpStatusCode.MethodNotAllowed, "method_not_allowed");
+        await (await app.CreateClient().PostAsync("/healthz", null)).ShouldBe(HttpStatusCode.MethodNotAllowed, "method_not_allowed");
     }
 }
 

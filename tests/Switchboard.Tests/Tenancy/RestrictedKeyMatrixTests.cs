@@ -15,18 +15,40 @@ public sealed class RestrictedKeyMatrixTests(TenancyApp app, ITestOutputHelper o
 {
     /// <summary>
     /// Reads a restricted key may make: they show its own project (its catalog, projects list, keys, audit events), the
-    /// account's custom providers (they are in every project's catalog), or nothing yet (MCP, tools).
+    /// account's custom providers (they are in every project's catalog), its MCP connections and native tools.
     /// </summary>
     private static readonly HashSet<string> OwnProjectReads =
     [
         "GET /api/v1/integrations/",
-        "GET /api/v1/mcp-connections",
-        "GET /api/v1/native-tools",
+        "GET /api/v1/mcp-connections/",
+        "GET /api/v1/native-tools/",
         "GET /api/v1/projects/",
         "GET /api/v1/api-keys/",
         "GET /api/v1/audit-log",
         "GET /api/v1/providers/",
         "GET /api/v1/providers/{name}",
+        "GET /api/v1/webhook-endpoints/",
+    ];
+
+    /// <summary>
+    /// Calls that name a provider, not a resource id, and act on the key's own project: there the default project's
+    /// install does not exist, so they answer 409 integration_not_active and send nothing.
+    /// </summary>
+    private static readonly HashSet<string> OwnProjectCalls =
+    [
+        "POST /api/v1/native-tools/{name}/invoke",
+        .. new[] { "GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE" }.Select(m => m + " /api/v1/proxy/{provider}/{**path}"),
+    ];
+
+    /// <summary>
+    /// Routes that act on the key's own project only, whatever is asked (MCP tests cover what they serve): a create with
+    /// no body (refused as invalid, so nothing is written), and Switchboard's MCP server, which answers a bare HTTP call
+    /// with a protocol error. Any status below 500, no trace of the default project, nothing written.
+    /// </summary>
+    private static readonly HashSet<string> OwnProjectOnly =
+    [
+        "POST /api/v1/mcp-connections/",
+        "POST /mcp/",
     ];
 
     /// <summary>Plausible bodies: each would succeed if the key could reach the resource.</summary>
@@ -38,8 +60,12 @@ public sealed class RestrictedKeyMatrixTests(TenancyApp app, ITestOutputHelper o
         "PATCH /api/v1/projects/{projectId}" => new JsonObject { ["name"] = "renamed" },
         "POST /api/v1/api-keys/" => new JsonObject { ["name"] = "escalate", ["scopes"] = new JsonArray("admin"), ["project_id"] = r.Account.ProjectId },
         "POST /api/v1/providers/" => DefaultProjectResources.CustomDefinition("p2_provider"),
+        "POST /api/v1/webhook-endpoints/" => new JsonObject { ["url"] = "https://attacker.example.net/hook", ["project_id"] = r.Account.ProjectId },
+        "PATCH /api/v1/webhook-endpoints/{id}" => new JsonObject { ["url"] = "https://attacker.example.net/hook" },
         "PUT /api/v1/providers/{name}" => DefaultProjectResources.CustomDefinition(DefaultProjectResources.CustomProvider, "https://attacker.example.net/token"),
         "POST /api/v1/integrations/{customerIntegrationId}/users/{userId}/auth-url" => new JsonObject { ["redirectUri"] = "https://attacker.example.net/done" },
+        // Sessions act on the key's own project: naming the default project's install is what would reach it.
+        "POST /api/v1/connect/sessions" => new JsonObject { ["end_user"] = new JsonObject { ["id"] = "u_1" }, ["integrations"] = new JsonArray("stripe") },
         _ => null,
     };
 
@@ -77,6 +103,8 @@ public sealed class RestrictedKeyMatrixTests(TenancyApp app, ITestOutputHelper o
                 if (response.Content.Headers.ContentType?.MediaType != "application/problem+json") failures.Add("not problem+json: " + verdict);
             }
             else if (status is >= 200 and < 300 && OwnProjectReads.Contains(route.Name)) { }
+            else if (status == 409 && OwnProjectCalls.Contains(route.Name) && text.Contains("\"integration_not_active\"", StringComparison.Ordinal)) { }
+            else if (OwnProjectOnly.Contains(route.Name)) { }
             else failures.Add("expected 403/404: " + verdict);
 
             // A 404 may name the id it was asked for; anything else of the default project must not show.

@@ -1,9 +1,8 @@
 using System.Net;
-using System.Security.Claims;
 using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
-using Switchboard.ApiKeys;
 using Switchboard.Audit;
+using Switchboard.Tenancy;
 using Switchboard.Tests.Infrastructure;
 using Switchboard.Tests.Lifecycle;
 using TestHttp = Switchboard.Tests.Infrastructure.Api;
@@ -46,7 +45,7 @@ public sealed class RestrictedKeyTests(TenancyApp app) : IClassFixture<TenancyAp
         await (await restricted.PostJson("/api/v1/providers", DefaultProjectResources.CustomDefinition("p2_api"))).ShouldBe(HttpStatusCode.Forbidden, "insufficient_scope");
         await (await restricted.DeleteAsync("/api/v1/providers/unused_api")).ShouldBe(HttpStatusCode.Forbidden, "insufficient_scope");
         await (await restricted.DeleteAsync("/api/v1/providers/no_such_api")).ShouldBe(HttpStatusCode.Forbidden, "insufficient_scope");
-        var names = await app.WithDbAsync(db => db.Set<Switchboard.Providers.CustomProvider>()
+        var names = await app.WithDbAsync(db => db.Set<Switchboard.Store.CustomProvider>()
             .Where(c => c.AccountId == r.Account.AccountId).Select(c => c.Name).OrderBy(n => n).ToListAsync());
         Assert.Equal([DefaultProjectResources.CustomProvider, "unused_api"], names);
 
@@ -130,26 +129,16 @@ public sealed class RestrictedKeyTests(TenancyApp app) : IClassFixture<TenancyAp
     }
 
     [Fact]
-    public async Task An_account_wide_event_recorded_for_a_restricted_key_gets_the_keys_project()
+    public void An_account_wide_event_recorded_for_a_restricted_key_gets_the_keys_project()
     {
-        var http = new DefaultHttpContext
-        {
-            User = new ClaimsPrincipal(new ClaimsIdentity(
-            [
-                new Claim(SwitchboardClaimTypes.AccountId, "acc_x"),
-                new Claim(SwitchboardClaimTypes.KeyId, "key_x"),
-                new Claim(SwitchboardClaimTypes.ProjectId, "prj_p2"),
-            ], ApiKeyAuthenticationHandler.SchemeName)),
-        };
-        var e = AuditLog.Event(AuditLog.ActorOf(http), "acc_x", "provider.updated", projectId: null, provider: "internal_api");
+        var restricted = new Switchboard.Tenancy.Tenant();
+        restricted.Authenticated("acc_x", "key_x", [Scopes.Read], "prj_p2", "prj_p2", new DefaultHttpContext());
+        var e = AuditLog.Event(restricted.Actor, "acc_x", "provider.updated", projectId: null, provider: "internal_api");
         Assert.Equal("prj_p2", e.ProjectId);
         Assert.Equal("key_x", e.ActorId);
         // An unrestricted key's account-wide event stays account-wide.
-        var unrestricted = new DefaultHttpContext
-        {
-            User = new ClaimsPrincipal(new ClaimsIdentity(
-                [new Claim(SwitchboardClaimTypes.AccountId, "acc_x"), new Claim(SwitchboardClaimTypes.KeyId, "key_y")], ApiKeyAuthenticationHandler.SchemeName)),
-        };
-        Assert.Null(AuditLog.Event(AuditLog.ActorOf(unrestricted), "acc_x", "provider.updated").ProjectId);
+        var unrestricted = new Switchboard.Tenancy.Tenant();
+        unrestricted.Authenticated("acc_x", "key_y", [Scopes.Read], null, "prj_default", new DefaultHttpContext());
+        Assert.Null(AuditLog.Event(unrestricted.Actor, "acc_x", "provider.updated").ProjectId);
     }
 }

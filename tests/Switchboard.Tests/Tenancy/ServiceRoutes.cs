@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Patterns;
 using Microsoft.Extensions.DependencyInjection;
-using Switchboard.ApiKeys;
+using Switchboard.Tenancy;
 using Switchboard.Tests.Infrastructure;
 
 namespace Switchboard.Tests.Tenancy;
@@ -57,10 +57,15 @@ public static class ServiceRoutes
     {
         (_, "projectId") => r.Account.ProjectId,
         (var x, "id") when x.Contains("/api-keys/") => r.DefaultKeyId,
+        (var x, "id") when x.Contains("/mcp-connections/") => r.McpConnectionId,
         (var x, "id") when x.Contains("/integrations/") => r.StripeIntegrationId,
+        (var x, "id") when x.Contains("/webhook-endpoints/") => r.WebhookEndpointId,
+        // No delivery exists in the fixture: a well-formed unknown one (the endpoint is what must stay out of reach).
+        (_, "deliveryId") => "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
         (_, "customerIntegrationId") => r.GithubIntegrationId,
         (_, "userId") => DefaultProjectResources.EndUser,
         (_, "provider") => "stripe",
+        (var x, "name") when x.Contains("/native-tools/") => "stripe.list_customers",
         (_, "name") => DefaultProjectResources.CustomProvider,
         // Capabilities in the URL, not the key, open these anonymous routes: a well-formed unknown one.
         (_, "handle") => "h" + new string('x', 42),

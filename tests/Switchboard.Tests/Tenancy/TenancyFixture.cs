@@ -31,7 +31,9 @@ public sealed record DefaultProjectResources(
     string DefaultKeyId,
     string OtherProjectId,
     string RestrictedKey,
-    string RestrictedKeyId)
+    string RestrictedKeyId,
+    string McpConnectionId,
+    string WebhookEndpointId)
 {
     public const string CustomProvider = "internal_api";
     public const string EndUser = "alice";
@@ -43,7 +45,9 @@ public sealed record DefaultProjectResources(
     /// may: it created P2 and its key, so it is the actor of events in P2's audit log.)
     /// </summary>
     public IEnumerable<string> Canaries =>
-        [Account.ProjectId, StripeIntegrationId, CustomIntegrationId, GithubIntegrationId, DefaultKeyId, RogerIq.StripeKey];
+        [Account.ProjectId, StripeIntegrationId, CustomIntegrationId, GithubIntegrationId, DefaultKeyId, RogerIq.StripeKey, McpConnectionId, McpHeaderValue, WebhookEndpointId];
+
+    public const string McpHeaderValue = "Bearer mcp-canary-header-0042";
 
     public static JsonObject CustomDefinition(string name, string tokenUrl = "https://idp.internal.example.com/token") => new()
     {
@@ -84,10 +88,15 @@ public sealed record DefaultProjectResources(
         await (await admin.PostJson("/api/v1/integrations/hacker_news/install", new { })).ShouldBe(HttpStatusCode.OK);
         await admin.PatchLifecycleAsync(account.ProjectId, "hacker_news", new { status = "paused" });
         var (_, defaultKeyId) = await admin.CreateKeyAsync(account.ProjectId, "read", "integrations:write");
+        var mcp = await (await admin.PostJson("/api/v1/mcp-connections",
+            new { name = "remote_tools", url = "https://mcp.example.net/mcp", headers = new Dictionary<string, string> { ["Authorization"] = McpHeaderValue } }))
+            .ShouldBe(HttpStatusCode.Created);
+        var webhook = await (await admin.PostJson("/api/v1/webhook-endpoints", new { url = "https://hooks.example.com/switchboard" })).ShouldBe(HttpStatusCode.Created);
 
         var other = await admin.CreateProjectAsync("p2");
         var (restricted, restrictedId) = await admin.CreateKeyAsync(other, "admin");
-        return new DefaultProjectResources(account, stripe["id"].S(), custom["id"].S(), githubId, defaultKeyId, other, restricted, restrictedId);
+        return new DefaultProjectResources(account, stripe["id"].S(), custom["id"].S(), githubId, defaultKeyId, other, restricted, restrictedId, mcp["id"].S(),
+            webhook["webhook_endpoint"]!["id"].S());
     }
 }
 

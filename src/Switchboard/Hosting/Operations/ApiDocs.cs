@@ -23,12 +23,10 @@ public static class ApiDocs
 }
 
 /// <summary>
-/// Adds the X-API-Key scheme beside bearer (either one authenticates), and the README's first calls: a getting-started
-/// text on the document and the install example on its operation.
+/// The README's first calls: a getting-started text on the document and the install example on its operation.
 /// </summary>
 public sealed class ApiDocsTransformer : IOpenApiDocumentTransformer
 {
-    public const string ApiKeyScheme = "api_key";
     public const string InstallPath = "/api/v1/integrations/{id}/install";
 
     public static readonly JsonObject InstallExample = new()
@@ -56,18 +54,8 @@ public sealed class ApiDocsTransformer : IOpenApiDocumentTransformer
 
     public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken ct)
     {
-        document.Components ??= new OpenApiComponents();
-        document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
-        document.Components.SecuritySchemes[ApiKeyScheme] = new OpenApiSecurityScheme
-        {
-            Type = SecuritySchemeType.ApiKey,
-            In = ParameterLocation.Header,
-            Name = "X-API-Key",
-            Description = "The same sk_live_… API key, in the X-API-Key header.",
-        };
-        // Security requirements are alternatives: bearer (added by BearerSecurityTransformer) or this header.
-        document.Security ??= [];
-        document.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKeyScheme, document)] = [] });
+        // The key schemes and each operation's security (either scheme, alternatives) come from the contract
+        // (Hosting/OpenApi/ContractDocument, ContractOperations); this adds the README's first calls only.
         document.Info.Description = GettingStarted;
 
         if (document.Paths?.TryGetValue(InstallPath, out var path) == true

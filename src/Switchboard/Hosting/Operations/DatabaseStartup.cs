@@ -3,7 +3,7 @@ using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
-using Switchboard.Data;
+using Switchboard.Store;
 
 namespace Switchboard.Hosting.Operations;
 

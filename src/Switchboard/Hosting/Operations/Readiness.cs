@@ -2,9 +2,9 @@ using System.Data.Common;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Switchboard.Crypto;
-using Switchboard.Data;
-using Switchboard.Errors;
+using Switchboard.Sealing;
+using Switchboard.Store;
+using Switchboard.Http;
 
 namespace Switchboard.Hosting.Operations;
 

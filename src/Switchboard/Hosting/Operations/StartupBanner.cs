@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
-using Switchboard.Accounts;
+using Switchboard.Tenancy;
 
 namespace Switchboard.Hosting.Operations;
 

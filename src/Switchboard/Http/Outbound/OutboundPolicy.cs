@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
-using Switchboard.Errors;
 
 namespace Switchboard.Http.Outbound;
 

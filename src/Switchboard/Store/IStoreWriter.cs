@@ -1,0 +1,48 @@
+namespace Switchboard.Store;
+
+/// <summary>Work done inside a write transaction; it must not commit or roll back, nor wait on anything but the database.</summary>
+public delegate Task<T> StoreWork<T>(StoreTransaction tx, CancellationToken ct);
+
+/// <summary>
+/// The one way anything is written to the database. The work runs inside a transaction, and the returned task
+/// completes once that transaction is committed (durable), or fails with the reason it was not. How depends on the
+/// database: <see cref="SqliteStoreWriter"/> (SQLite has one writer per file: every write of the process goes through
+/// one connection, many to a commit) or <see cref="PostgresStoreWriter"/> (a transaction per call). Reads use the
+/// request's own <see cref="SwitchboardDb"/>; a read that a write depends on belongs inside the work.
+/// </summary>
+public interface IStoreWriter
+{
+    Task<T> WriteAsync<T>(StoreWork<T> work, CancellationToken ct);
+}
+
+public static class StoreWriterExtensions
+{
+    public static Task WriteAsync(this IStoreWriter writer, Func<StoreTransaction, CancellationToken, Task> work, CancellationToken ct) =>
+        writer.WriteAsync<bool>(async (tx, token) =>
+        {
+            await work(tx, token);
+            return true;
+        }, ct);
+}
+
+/// <summary>What both writers share: a write never waits for another write from inside one.</summary>
+public abstract class StoreWriter : IStoreWriter
+{
+    private static readonly AsyncLocal<bool> Writing = new();
+
+    public abstract Task<T> WriteAsync<T>(StoreWork<T> work, CancellationToken ct);
+
+    /// <summary>On SQLite the inner write would queue behind the outer one, which waits for it: the caller is told at once.</summary>
+    protected static void RefuseNested()
+    {
+        if (Writing.Value)
+            throw new InvalidOperationException("A write cannot wait for another write from inside one; use the StoreTransaction it was given.");
+    }
+
+    protected static async Task<T> RunAsync<T>(StoreWork<T> work, StoreTransaction tx, CancellationToken ct)
+    {
+        // Set in this async method, so it flows into the work and not back out to the writer.
+        Writing.Value = true;
+        return await work(tx, ct);
+    }
+}

@@ -1,0 +1,73 @@
+using System.Data.Common;
+using Microsoft.EntityFrameworkCore;
+using Switchboard.Audit;
+using Switchboard.Telemetry;
+
+namespace Switchboard.Store;
+
+/// <summary>
+/// Every write to an integration (its row and its secrets): install, uninstall, lifecycle edits and disconnects
+/// (IntegrationStore.Lifecycle.cs), credential-health results (IntegrationStore.Health.cs), and the rows a deleted
+/// project takes with it. Each write goes through the <see cref="IStoreWriter"/>, records its audit event in the same
+/// transaction, keeps the tenant (account, project) in every predicate, and tells <see cref="AccountChanges"/>.
+/// </summary>
+public sealed partial class IntegrationStore(IStoreWriter writer, AccountChanges changes)
+{
+    /// <summary>Installs in a write of its own (shared with concurrent installs on SQLite); returns once it is durable.</summary>
+    public async Task<InstallOutcome> InstallAsync(InstallCommand command, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var outcome = await writer.WriteAsync((tx, token) => InstallAsync(tx, command, token), ct);
+                if (outcome.Row is not null) SwitchboardMetrics.Installs.Add(1);
+                return outcome;
+            }
+            // PostgreSQL: two first installs of one provider race on the unique (account, project, provider) index, and the
+            // loser finds the winner's row on its next try. (SQLite has one writer and reads inside the write transaction.)
+            catch (DbException e) when (attempt < 3 && DatabaseErrors.IsUniqueViolation(e) && !ct.IsCancellationRequested)
+            {
+            }
+            // The Version check found a write based on a stale read (not expected while the read locks the row; kept as a net).
+            catch (DbUpdateConcurrencyException) when (attempt < 3 && !ct.IsCancellationRequested)
+            {
+            }
+        }
+    }
+
+    /// <summary>Installs inside a caller's write (the hosted page uses up its link in the same transaction).</summary>
+    public Task<InstallOutcome> InstallAsync(StoreTransaction tx, InstallCommand command, CancellationToken ct)
+    {
+        changes.Changed(tx, command.AccountId);
+        return InstallWrite.RunAsync(tx, command, ct);
+    }
+
+    /// <summary>Back to "available", installed_at cleared, params and secrets kept; nothing happens to an uninstalled one.</summary>
+    public Task UninstallAsync(string accountId, string projectId, string provider, AuditActor actor, CancellationToken ct) =>
+        writer.WriteAsync(async (tx, token) =>
+        {
+            var row = await tx.Db.Integrations
+                .FirstOrDefaultAsync(i => i.AccountId == accountId && i.ProjectId == projectId && i.Provider == provider, token);
+            if (row is null || row.Status == IntegrationStatus.Available) return;
+            var before = row.Status;
+            var now = DateTime.UtcNow;
+            // Every state may be uninstalled.
+            IntegrationLifecycle.Apply(row, LifecycleTrigger.Uninstall, now);
+            row.UpdatedAt = now;
+            row.Version++;
+            AuditLog.Record(tx.Db, actor, accountId, "integration.uninstalled", projectId, provider, row.Id.ToString(),
+                new { Before = new { Status = before }, After = new { Status = row.Status } });
+            await tx.Db.SaveChangesAsync(token);
+            changes.Changed(tx, accountId);
+        }, ct);
+
+    /// <summary>Deletes a project's uninstalled (available) rows and their kept secrets, inside the caller's write.</summary>
+    public async Task<int> DeleteUninstalledAsync(StoreTransaction tx, string accountId, string projectId, CancellationToken ct)
+    {
+        changes.Changed(tx, accountId);
+        return await tx.Db.Integrations
+            .Where(i => i.AccountId == accountId && i.ProjectId == projectId && i.Status == IntegrationStatus.Available)
+            .ExecuteDeleteAsync(ct);
+    }
+}

@@ -1,0 +1,88 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
+using System.Globalization;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Storage;
+
+namespace Switchboard.Store;
+
+/// <summary>
+/// Plain SQL for a hot path that skips EF's change tracking, spelled from the EF model itself: table and column names,
+/// identifier quoting and parameter values (e.g. SQLite's Guid and DateTime text forms) all come from the mapping EF
+/// uses, so this SQL cannot drift from what EF reads and writes.
+/// </summary>
+public sealed class ModelSql
+{
+    private static readonly ConditionalWeakTable<IModel, ModelSql> Cache = new();
+
+    private readonly IModel _model;
+    private readonly ISqlGenerationHelper _sql;
+
+    private ModelSql(IModel model, ISqlGenerationHelper sql, bool isSqlite)
+    {
+        _model = model;
+        _sql = sql;
+        IsSqlite = isSqlite;
+    }
+
+    public static ModelSql For(DbContext db) =>
+        Cache.GetValue(db.Model, m => new ModelSql(m, db.GetService<ISqlGenerationHelper>(), db.Database.IsSqlite()));
+
+    public bool IsSqlite { get; }
+
+    public string Table<T>() => TableOf(Entity<T>());
+
+    public string Column<T>(string property) => _sql.DelimitIdentifier(ColumnName(Property<T>(property)));
+
+    /// <summary>Adds parameter <paramref name="name"/> holding <paramref name="value"/> as EF would store that property.</summary>
+    public void Bind<T>(DbCommand command, string name, string property, object? value)
+    {
+        var p = Property<T>(property);
+        command.Parameters.Add(((RelationalTypeMapping)p.GetRelationalTypeMapping()).CreateParameter(command, name, value, p.IsNullable));
+    }
+
+    /// <summary>Appends an INSERT of every mapped property of <paramref name="entity"/>; its parameters are named @{prefix}{n}.</summary>
+    public void AppendInsert<T>(StringBuilder sql, DbCommand command, T entity, string prefix) where T : class
+    {
+        var shape = _inserts.GetOrAdd(typeof(T), _ => InsertShapeOf(Entity<T>()));
+        sql.Append(shape.Head);
+        for (var i = 0; i < shape.Properties.Length; i++)
+        {
+            var name = string.Create(CultureInfo.InvariantCulture, $"@{prefix}{i}");
+            sql.Append(i == 0 ? "" : ", ").Append(name);
+            command.Parameters.Add(shape.Mappings[i].CreateParameter(command, name, shape.Properties[i].GetValue(entity), shape.Nullable[i]));
+        }
+        sql.Append(");\n");
+    }
+
+    private sealed record InsertShape(string Head, PropertyInfo[] Properties, RelationalTypeMapping[] Mappings, bool[] Nullable);
+
+    private readonly ConcurrentDictionary<Type, InsertShape> _inserts = new();
+
+    private InsertShape InsertShapeOf(IEntityType type)
+    {
+        var properties = type.GetProperties().ToArray();
+        var head = $"INSERT INTO {TableOf(type)} ({string.Join(", ", properties.Select(p => _sql.DelimitIdentifier(ColumnName(p))))}) VALUES (";
+        return new InsertShape(head,
+            properties.Select(p => p.PropertyInfo ?? throw new InvalidOperationException($"{type.DisplayName()}.{p.Name} is a shadow property; AppendInsert needs CLR properties.")).ToArray(),
+            properties.Select(p => (RelationalTypeMapping)p.GetRelationalTypeMapping()).ToArray(),
+            properties.Select(p => p.IsNullable).ToArray());
+    }
+
+    private string TableOf(IEntityType type) => _sql.DelimitIdentifier(type.GetTableName()!, type.GetSchema());
+
+    private IEntityType Entity<T>() =>
+        _model.FindEntityType(typeof(T)) ?? throw new InvalidOperationException($"{typeof(T).Name} is not in the model.");
+
+    private IProperty Property<T>(string property) =>
+        Entity<T>().FindProperty(property) ?? throw new InvalidOperationException($"{typeof(T).Name}.{property} is not mapped.");
+
+    private static string ColumnName(IProperty p) =>
+        p.GetColumnName(StoreObjectIdentifier.Table(p.DeclaringType.GetTableName()!, p.DeclaringType.GetSchema()))
+        ?? throw new InvalidOperationException($"{p.DeclaringType.DisplayName()}.{p.Name} has no column.");
+}

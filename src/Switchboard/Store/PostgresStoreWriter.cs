@@ -1,0 +1,36 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace Switchboard.Store;
+
+/// <summary>
+/// PostgreSQL runs concurrent transactions itself: each write is one transaction on a context of its own (from the
+/// pool), committed before the caller hears back. Row locks (SELECT … FOR UPDATE in the install) and optimistic
+/// version checks keep concurrent writers apart; callers retry where a race can be lost (a unique insert).
+/// </summary>
+public sealed class PostgresStoreWriter(IDbContextFactory<PostgresDb> contexts) : StoreWriter
+{
+    public override async Task<T> WriteAsync<T>(StoreWork<T> work, CancellationToken ct)
+    {
+        RefuseNested();
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        db.IsWriterContext = true;
+        try
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            var store = new StoreTransaction(db);
+            var result = await RunAsync(work, store, ct);
+            // Not cancellable once the work is done: a COMMIT cut short would leave the caller not knowing what is stored.
+            if (store.RolledBack) await tx.RollbackAsync(CancellationToken.None);
+            else
+            {
+                await tx.CommitAsync(CancellationToken.None);
+                store.Committed();
+            }
+            return result;
+        }
+        finally
+        {
+            db.IsWriterContext = false;
+        }
+    }
+}

@@ -1,0 +1,51 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Npgsql;
+
+namespace Switchboard.Store;
+
+public static class StoreServices
+{
+    /// <summary>
+    /// Registers the context of the configured provider (pooled; a request's <see cref="SwitchboardDb"/> reads) and the one
+    /// <see cref="IStoreWriter"/> of that database (every write), plus the store's services.
+    /// </summary>
+    public static IServiceCollection AddSwitchboardDb(this IServiceCollection services, DatabaseOptions options)
+    {
+        switch (options.Provider.ToLowerInvariant())
+        {
+            case "sqlite":
+                var sqlite = new SqliteConnectionStringBuilder(options.ConnectionString);
+                if (sqlite.DataSource is { Length: > 0 } file && file != ":memory:" && !sqlite.DataSource.StartsWith("file:", StringComparison.Ordinal))
+                    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
+                sqlite.DefaultTimeout = sqlite.DefaultTimeout is 30 ? 10 : sqlite.DefaultTimeout;
+                services.AddPooledDbContextFactory<SqliteDb>((sp, o) => o.UseSqlite(sqlite.ConnectionString).AddInterceptors(sp.GetServices<IInterceptor>()));
+                services.AddScoped<SwitchboardDb>(sp => sp.GetRequiredService<IDbContextFactory<SqliteDb>>().CreateDbContext());
+                services.AddSingleton(sp => new SqliteStoreWriter(sqlite.ConnectionString, sp.GetServices<IInterceptor>()));
+                services.AddSingleton<IStoreWriter>(sp => sp.GetRequiredService<SqliteStoreWriter>());
+                break;
+            case "postgres" or "postgresql":
+                var pg = new NpgsqlConnectionStringBuilder(options.ConnectionString);
+                // An unreachable database must answer 503 quickly, not hang a request for the default 15 s.
+                if (!options.ConnectionString.Contains("Timeout", StringComparison.OrdinalIgnoreCase)) pg.Timeout = 5;
+                services.AddPooledDbContextFactory<PostgresDb>((sp, o) => o.UseNpgsql(pg.ConnectionString).AddInterceptors(sp.GetServices<IInterceptor>()));
+                services.AddScoped<SwitchboardDb>(sp => sp.GetRequiredService<IDbContextFactory<PostgresDb>>().CreateDbContext());
+                services.AddSingleton<IStoreWriter, PostgresStoreWriter>();
+                break;
+            default:
+                throw new InvalidOperationException($"Switchboard:Database:Provider must be 'sqlite' or 'postgres', not '{options.Provider}'.");
+        }
+        services.AddSingleton<AccountChanges>();
+        services.AddSingleton<IntegrationStore>();
+        return services;
+    }
+
+    /// <summary>Applies pending migrations (EF takes a database lock, so several nodes may start at once).</summary>
+    public static async Task MigrateAsync(SwitchboardDb db, CancellationToken ct = default)
+    {
+        await db.Database.MigrateAsync(ct);
+        if (db.Database.IsSqlite())
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
+    }
+}
