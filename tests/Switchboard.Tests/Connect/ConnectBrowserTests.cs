@@ -89,6 +89,10 @@ public sealed class ConnectBrowserTests(ConnectBrowserFixture f) : IClassFixture
         var received = await opener.EvaluateAsync<JsonElement>("() => window.received.filter(m => m.data && m.data.type === 'switchboard.connect')");
         Assert.Equal(f.App.BaseUrl, Assert.Single(received.EnumerateArray()).GetProperty("origin").GetString());
         await opener.ScreenshotAsync(new() { Path = "/tmp/switchboard-connect-opener-result.png", FullPage = true });
+        // The page closes itself right after posting; the message can reach the opener a moment before the close.
+        var closed = new TaskCompletionSource();
+        popup.Close += (_, _) => closed.TrySetResult();
+        if (!popup.IsClosed) await closed.Task.WaitAsync(TimeSpan.FromMilliseconds(Wait));
         Assert.True(popup.IsClosed);
 
         Assert.Equal("active", await UserStatusAsync(account, "popup_idp", "u_oauth"));
