@@ -33,7 +33,7 @@ public sealed class McpConnectionMonitor(
         foreach (var c in due)
         {
             if (!await connections.ClaimCheckAsync(c.AccountId, c.Id, c.CheckDueAt, now + interval, ct)) continue; // another node took it
-            await connections.CheckAsync(c, AuditActor.System, ct);
+            await connections.CheckAsync(c, AuditActor.System, ct, claimed: true);
             ran++;
         }
         return ran;

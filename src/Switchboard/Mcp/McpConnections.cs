@@ -141,9 +141,11 @@ public sealed class McpConnections(
 
     /// <summary>
     /// Connects, lists the server's tools and records the outcome on the row — unless the row's URL changed meanwhile
-    /// (then the result is about a destination the connection no longer has, and is dropped).
+    /// (then the result is about a destination the connection no longer has, and is dropped). A periodic check passes
+    /// <paramref name="claimed"/> false: its claim has already moved the due time, and moving it again from this node's
+    /// clock could make it due once more for a node that scans after this check ends.
     /// </summary>
-    public async Task<CheckResult> CheckAsync(McpConnection c, AuditActor actor, CancellationToken ct)
+    public async Task<CheckResult> CheckAsync(McpConnection c, AuditActor actor, CancellationToken ct, bool claimed = false)
     {
         var outcome = await remote.ListToolsAsync(c.Url, OpenHeaders(c), ct);
         var now = DateTime.UtcNow;
@@ -165,7 +167,7 @@ public sealed class McpConnections(
             row.Status = status;
             row.ErrorMessage = error is null ? null : Problems.Truncate(error, 1000);
             row.LastCheckedAt = now;
-            row.CheckDueAt = next;
+            if (!claimed) row.CheckDueAt = next;
             // A failed check keeps the tools last listed: a short outage should not change what an agent sees.
             if (tools is not null)
             {

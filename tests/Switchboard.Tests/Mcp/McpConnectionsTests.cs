@@ -133,6 +133,8 @@ public sealed class McpConnectionsTests(EverythingServer everything, McpApp app)
         var later = DateTime.UtcNow.AddHours(1);
         var ran = await Task.WhenAll(monitor.RunDueChecksAsync(later, CancellationToken.None), monitor.RunDueChecksAsync(later, CancellationToken.None));
         Assert.Equal(1, ran.Sum());
+        // A node that scans only after that check has ended does not find it due again: the claim set the next due time.
+        Assert.Equal(0, await monitor.RunDueChecksAsync(later, CancellationToken.None));
         var failed = await (await client.GetAsync($"/api/v1/mcp-connections/{id}")).ShouldBe(HttpStatusCode.OK);
         Assert.Equal("error", failed["status"].S());
         Assert.False(string.IsNullOrEmpty(failed["error_message"].S()));
