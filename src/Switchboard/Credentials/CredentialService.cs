@@ -56,12 +56,9 @@ public sealed class CredentialService(TokenRefresher refresher, IStoreWriter wri
     {
         var result = await refresher.GetAsync(db, actor, integration.AccountId, connectionId, options.Value.RefreshMargin, TokenRefresher.Trigger.Read, ct);
         if (result.Value is null || !audit) return result;
-        await writer.WriteAsync(async (tx, token) =>
-        {
-            AuditLog.Record(tx.Db, actor, integration.AccountId, "credentials.read", integration.ProjectId, provider.Name, connectionId.ToString(),
-                new { user_id = userId, integration_id = integration.Id });
-            await tx.Db.SaveChangesAsync(token);
-        }, ct);
+        await writer.AppendAsync(AuditLog.Event(actor, integration.AccountId, "credentials.read", integration.ProjectId, provider.Name,
+            connectionId.ToString(), new { user_id = userId, integration_id = integration.Id }), ct);
+        SwitchboardMetrics.AuditAppends.Add(1);
         SwitchboardMetrics.CredentialReads.Add(1);
         return result;
     }

@@ -122,6 +122,6 @@ public sealed class ToolInvoker(SwitchboardDb db, ToolCatalog tools, AccountCata
             input = Invocations.Redact(input, tool.SecretInputs),
         });
         // The call happened whether or not the caller is still there: its record is written regardless.
-        return writer.WriteAsync((tx, token) => AuditAppend.AppendAsync(tx, e, token), CancellationToken.None);
+        return writer.AppendAsync(e, CancellationToken.None);
     }
 }

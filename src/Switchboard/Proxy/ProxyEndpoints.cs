@@ -135,7 +135,7 @@ public static class ProxyEndpoints
             attempts = result.Attempts,
         });
         // The request went out whether or not the caller stayed: its record is written regardless.
-        await writer.WriteAsync((tx, token) => AuditAppend.AppendAsync(tx, e, token), CancellationToken.None);
+        await writer.AppendAsync(e, CancellationToken.None);
     }
 }
 

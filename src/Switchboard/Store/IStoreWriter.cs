@@ -13,6 +13,12 @@ public delegate Task<T> StoreWork<T>(StoreTransaction tx, CancellationToken ct);
 public interface IStoreWriter
 {
     Task<T> WriteAsync<T>(StoreWork<T> work, CancellationToken ct);
+
+    /// <summary>
+    /// One audit event that belongs to no other write (a credential read, a tool call, a proxied request): durable when
+    /// the task completes, like any write, but many concurrent ones share a commit on both databases.
+    /// </summary>
+    Task AppendAsync(Audit.AuditEvent e, CancellationToken ct);
 }
 
 public static class StoreWriterExtensions
@@ -31,6 +37,8 @@ public abstract class StoreWriter : IStoreWriter
     private static readonly AsyncLocal<bool> Writing = new();
 
     public abstract Task<T> WriteAsync<T>(StoreWork<T> work, CancellationToken ct);
+
+    public abstract Task AppendAsync(Audit.AuditEvent e, CancellationToken ct);
 
     /// <summary>On SQLite the inner write would queue behind the outer one, which waits for it: the caller is told at once.</summary>
     protected static void RefuseNested()

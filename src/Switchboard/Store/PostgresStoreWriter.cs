@@ -7,8 +7,14 @@ namespace Switchboard.Store;
 /// pool), committed before the caller hears back. Row locks (SELECT … FOR UPDATE in the install) and optimistic
 /// version checks keep concurrent writers apart; callers retry where a race can be lost (a unique insert).
 /// </summary>
-public sealed class PostgresStoreWriter(IDbContextFactory<PostgresDb> contexts) : StoreWriter
+public sealed class PostgresStoreWriter(IDbContextFactory<PostgresDb> contexts) : StoreWriter, IAsyncDisposable
 {
+    private readonly PostgresAppends _appends = new(contexts);
+
+    public override Task AppendAsync(Audit.AuditEvent e, CancellationToken ct) => _appends.AppendAsync(e, ct);
+
+    public ValueTask DisposeAsync() => _appends.DisposeAsync();
+
     public override async Task<T> WriteAsync<T>(StoreWork<T> work, CancellationToken ct)
     {
         RefuseNested();

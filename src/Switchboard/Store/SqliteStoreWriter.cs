@@ -59,6 +59,10 @@ public sealed class SqliteStoreWriter : StoreWriter, IAsyncDisposable
         return item.Completion;
     }
 
+    /// <summary>The queue already groups writes into one commit: an append is a write of one plain-SQL INSERT.</summary>
+    public override Task AppendAsync(Audit.AuditEvent e, CancellationToken ct) =>
+        this.WriteAsync((tx, token) => AuditAppend.AppendAsync(tx, e, token), ct);
+
     private async Task WriteLoopAsync()
     {
         try

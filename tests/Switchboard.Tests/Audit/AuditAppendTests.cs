@@ -1,0 +1,42 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Switchboard.Audit;
+using Switchboard.Store;
+using Switchboard.Tests.Infrastructure;
+
+namespace Switchboard.Tests.Audit;
+
+/// <summary>Standalone appends (credential reads, tool calls, proxied requests) share commits; each still stands or fails alone.</summary>
+public sealed class AuditAppendTests(SwitchboardApp app) : IClassFixture<SwitchboardApp>
+{
+    [Fact]
+    public async Task Concurrent_appends_are_all_stored_when_they_complete_and_one_bad_event_fails_alone()
+    {
+        var account = await app.CreateAccountAsync();
+        var writer = app.Services.GetRequiredService<IStoreWriter>();
+        var events = Enumerable.Range(0, 40)
+            .Select(i => AuditLog.Event(AuditActor.System, account.AccountId, "test.appended", account.ProjectId, targetId: "t" + i))
+            .ToList();
+        // Event 31 reuses event 7's id: whichever of the two is inserted second violates the primary key.
+        var twin = events[31];
+        events[31] = new AuditEvent
+        {
+            Id = events[7].Id, AccountId = twin.AccountId, ProjectId = twin.ProjectId, Action = twin.Action, TargetId = twin.TargetId,
+            ActorType = twin.ActorType, CreatedAt = twin.CreatedAt,
+        };
+
+        var appends = events.Select(e => writer.AppendAsync(e, CancellationToken.None)).ToList();
+        var outcomes = await Task.WhenAll(appends.Select(async t =>
+        {
+            try { await t; return true; }
+            catch (Exception) { return false; }
+        }));
+
+        Assert.Equal(1, outcomes.Count(ok => !ok));
+        var stored = await app.WithDbAsync(db => db.AuditEvents.AsNoTracking()
+            .Where(e => e.AccountId == account.AccountId && e.Action == "test.appended").Select(e => e.TargetId).ToListAsync());
+        Assert.Equal(39, stored.Count);
+        var failedTarget = outcomes[7] ? "t31" : "t7";
+        Assert.DoesNotContain(failedTarget, stored);
+    }
+}
