@@ -29,6 +29,13 @@ public static class StoreServices
                 var pg = new NpgsqlConnectionStringBuilder(options.ConnectionString);
                 // An unreachable database must answer 503 quickly, not hang a request for the default 15 s.
                 if (!options.ConnectionString.Contains("Timeout", StringComparison.OrdinalIgnoreCase)) pg.Timeout = 5;
+                // Unless the operator says otherwise: statements used twice are prepared on their connection (parsed and
+                // planned once, not per query), and a connection going back to the pool is not reset, since that reset
+                // (DISCARD ALL) drops those prepared statements. Nothing here keeps session state (no SET, temp tables,
+                // advisory locks, LISTEN) for a reset to clear.
+                if (!options.ConnectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase)
+                    && !options.ConnectionString.Contains("AutoPrepare", StringComparison.OrdinalIgnoreCase)) pg.MaxAutoPrepare = 64;
+                if (!options.ConnectionString.Contains("Reset", StringComparison.OrdinalIgnoreCase)) pg.NoResetOnClose = true;
                 services.AddPooledDbContextFactory<PostgresDb>((sp, o) => o.UseNpgsql(pg.ConnectionString).AddInterceptors(sp.GetServices<IInterceptor>()));
                 services.AddScoped<SwitchboardDb>(sp => sp.GetRequiredService<IDbContextFactory<PostgresDb>>().CreateDbContext());
                 services.AddSingleton<IStoreWriter, PostgresStoreWriter>();
