@@ -32,7 +32,11 @@ public sealed class WebhookDispatcher(WebhookOutbox outbox, OutboundHttp http, S
         {
             var wake = Task.WhenAny(EventSignal.Next, Volatile.Read(ref _slotFreed).Task);
             await RunSafelyAsync(stoppingToken);
-            try { await Task.WhenAny(wake, Task.Delay(Interval, stoppingToken)); }
+            try
+            {
+                if (await Task.WhenAny(wake, Task.Delay(Interval, stoppingToken)) == wake && O.WakeCoalesce > TimeSpan.Zero)
+                    await Task.Delay(O.WakeCoalesce, stoppingToken);
+            }
             catch (OperationCanceledException) { break; }
         }
         Task[] running;

@@ -9,6 +9,11 @@ public sealed class WebhookOptions
     public bool Enabled { get; set; } = true;
     /// <summary>How often a node looks for events to fan out and deliveries due (a commit on this node wakes it at once).</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// After a commit wakes the worker, how long it lets further commits gather before the next round: under a stream of
+    /// writes one fan-out then carries many events instead of taking the (SQLite: the only) writer once per commit.
+    /// </summary>
+    public TimeSpan WakeCoalesce { get; set; } = TimeSpan.FromMilliseconds(25);
     /// <summary>Per delivery request (connect, send, response headers).</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(15);
     /// <summary>Deliveries in flight per node.</summary>

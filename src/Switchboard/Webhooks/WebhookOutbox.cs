@@ -33,7 +33,8 @@ public sealed class WebhookOutbox(IStoreWriter writer, IServiceScopeFactory scop
             var claimed = await db.Set<OutboxEvent>().Where(e => pending.Contains(e.Id) && e.FannedOutAt == null)
                 .ExecuteUpdateAsync(s => s.SetProperty(e => e.FanOutId, fanOut).SetProperty(e => e.FannedOutAt, now), token);
             if (claimed == 0) return 0;
-            var events = await db.Set<OutboxEvent>().AsNoTracking().Where(e => e.FanOutId == fanOut)
+            // By primary key: fan_out_id has no index, and a scan of it grows with the table.
+            var events = await db.Set<OutboxEvent>().AsNoTracking().Where(e => pending.Contains(e.Id) && e.FanOutId == fanOut)
                 .Select(e => new { e.Id, e.AccountId, e.ProjectId, e.Type }).ToListAsync(token);
             var accounts = events.Select(e => e.AccountId).Distinct().ToList();
             var endpoints = await db.Set<WebhookEndpoint>().AsNoTracking().Where(x => x.Enabled && accounts.Contains(x.AccountId))
