@@ -21,10 +21,25 @@ public sealed class WebhookOutbox(IStoreWriter writer, IServiceScopeFactory scop
         // Read first, outside any write: an idle poll must not take SQLite's write lock (or a PostgreSQL transaction).
         // A system job across accounts: the scan has no account predicate; the deliveries carry each event's own.
         List<Guid> pending;
+        bool subscribers;
         await using (var scope = scopes.CreateAsyncScope())
-            pending = await scope.ServiceProvider.GetRequiredService<SwitchboardDb>().Set<OutboxEvent>().AsNoTracking()
-                .Where(e => e.FannedOutAt == null).OrderBy(e => e.CreatedAt).Take(batch).Select(e => e.Id).ToListAsync(ct);
-        if (pending.Count == 0) return 0;
+        {
+            var read = scope.ServiceProvider.GetRequiredService<SwitchboardDb>();
+            var found = await read.Set<OutboxEvent>().AsNoTracking()
+                .Where(e => e.FannedOutAt == null).OrderBy(e => e.CreatedAt).Take(batch).Select(e => new { e.Id, e.AccountId }).ToListAsync(ct);
+            if (found.Count == 0) return 0;
+            pending = found.Select(e => e.Id).ToList();
+            var accounts = found.Select(e => e.AccountId).Distinct().ToList();
+            subscribers = await read.Set<WebhookEndpoint>().AsNoTracking().AnyAsync(x => x.Enabled && accounts.Contains(x.AccountId), ct);
+        }
+        // Most events have no endpoint to go to: marking them is one UPDATE. The events read above committed before this
+        // read, so an endpoint created after it is younger than each of them and is owed none of them.
+        if (!subscribers)
+        {
+            var (marker, at) = (Guid.NewGuid(), Now);
+            return await writer.WriteAsync((tx, token) => tx.Db.Set<OutboxEvent>().Where(e => pending.Contains(e.Id) && e.FannedOutAt == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(e => e.FanOutId, marker).SetProperty(e => e.FannedOutAt, at), token), ct);
+        }
         return await writer.WriteAsync(async (tx, token) =>
         {
             var db = tx.Db;
