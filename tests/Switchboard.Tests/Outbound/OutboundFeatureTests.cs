@@ -79,6 +79,37 @@ public sealed class OutboundFeatureTests(GuardedApp app) : IClassFixture<Guarded
         Assert.All(audits, a => Assert.Equal(("loopback.internal.test", "health.check"), OutboundFixtures.Parse(a)));
         Assert.DoesNotContain("sk_test_abcdefghijklmnop", app.Logs.All);
     }
+
+    [Fact]
+    public async Task A_tool_call_a_proxied_request_and_an_mcp_check_to_a_name_resolving_to_loopback_send_nothing_and_answer_502()
+    {
+        using var listener = new CountingListener();
+        var account = await app.CreateAccountAsync();
+        var client = account.Client();
+        var target = $"https://loopback.internal.test:{listener.Port}";
+        await (await client.PostJson("/api/v1/integrations/stripe/install", new
+        {
+            secrets = new { api_key = "sk_test_abcdefghijklmnop" }, base_url_override = target,
+        })).ShouldBe(HttpStatusCode.OK);
+
+        var invoked = await (await client.PostJson("/api/v1/native-tools/stripe.get_customer/invoke", new { input = new { customer_id = "cus_1" } }))
+            .ShouldBe(HttpStatusCode.BadGateway, "outbound_blocked");
+        Assert.Equal("loopback.internal.test", invoked["host"]!.GetValue<string>());
+        var proxied = await (await client.GetAsync("/api/v1/proxy/stripe/v1/customers/cus_1")).ShouldBe(HttpStatusCode.BadGateway, "outbound_blocked");
+        Assert.Equal("loopback.internal.test", proxied["host"]!.GetValue<string>());
+
+        var created = await (await client.PostJson("/api/v1/mcp-connections", new { name = "rebinding", url = target + "/mcp" })).ShouldBe(HttpStatusCode.Created);
+        var id = created["id"]!.GetValue<string>();
+        var refreshed = await (await client.PostAsync($"/api/v1/mcp-connections/{id}/refresh", null)).ShouldBe(HttpStatusCode.BadGateway, "outbound_blocked");
+        Assert.Equal("loopback.internal.test", refreshed["host"]!.GetValue<string>());
+        var connection = await (await client.GetAsync($"/api/v1/mcp-connections/{id}")).ShouldBe(HttpStatusCode.OK);
+        Assert.Equal("error", connection["status"]!.GetValue<string>());
+
+        Assert.Equal(0, listener.Connections);
+        foreach (var answer in new[] { invoked, proxied, refreshed })
+            Assert.All(TestResolver.Names["loopback.internal.test"], a => Assert.DoesNotContain(a.ToString(), answer.ToJsonString()));
+        Assert.DoesNotContain("sk_test_abcdefghijklmnop", app.Logs.All);
+    }
 }
 
 /// <summary>
