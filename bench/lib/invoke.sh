@@ -51,6 +51,10 @@ section_invoke() {
   combine_runs direct "${INVOKE_DIRECT_PARTS[@]}"
   combine_runs invoke "${INVOKE_PARTS[@]}"
   combine_runs proxy "${PROXY_PARTS[@]}"
+  # One request at a time: the per-call latency without the queue that 16 connections build on 2 cores (reported).
+  CPU_PGID="$NGINX_PID" DB_PGID="" run_wrk direct-c1 1 1 "$ROUND_SECS" "$NGINX_URL$STANDIN_PATH"
+  run_wrk invoke-c1 1 1 "$ROUND_SECS" "$SB_URL$INVOKE_PATH" "$BENCH_DIR/invoke.lua"
+  run_wrk proxy-c1 1 1 "$ROUND_SECS" "$SB_URL$PROXY_PATH"
   stop_group "$NGINX_PID"
   INVOKE_AUDIT="$(audit_count tool.invoked)"; PROXY_AUDIT="$(audit_count proxy.request)"
 
@@ -85,6 +89,8 @@ report_invoke() {
   echo "   measured rounds (req/s): direct $(rounds_rates "${INVOKE_DIRECT_PARTS[@]}")/ invoke $(rounds_rates "${INVOKE_PARTS[@]}")/ proxy $(rounds_rates "${PROXY_PARTS[@]}")"
   row "p50 overhead invoke / proxy (target < 1 ms)" "$INVOKE_OVERHEAD / $PROXY_OVERHEAD ms" "$(verdict_below "$INVOKE_OVERHEAD" 1) / $(verdict_below "$PROXY_OVERHEAD" 1)"
   row "throughput ratio invoke / proxy (target 0.5)" "$INVOKE_RATIO / $PROXY_RATIO" "$(verdict "$INVOKE_RATIO" 0.5) / $(verdict "$PROXY_RATIO" 0.5)"
+  row "at -c1 (one at a time), p50 direct / invoke / proxy" "$(field direct-c1 p50_ms) / $(field invoke-c1 p50_ms) / $(field proxy-c1 p50_ms) ms" \
+    "req/s $(ok_rps direct-c1) / $(ok_rps invoke-c1) / $(ok_rps proxy-c1); no target"
   if [ "${INVOKE_AUDIT:-n/a}" != n/a ]; then
     echo "   audit events in the database afterwards: tool.invoked $INVOKE_AUDIT, proxy.request $PROXY_AUDIT (2xx answers measured: invoke $(reads_ok "${INVOKE_PARTS[@]}"), proxy $(reads_ok "${PROXY_PARTS[@]}"), plus warm-ups)"
   fi
