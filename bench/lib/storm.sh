@@ -64,7 +64,7 @@ report_storm() {
   wall="$(awk -v f="$(sfield firstRefreshAt)" -v l="$(sfield lastRefreshAt)" 'BEGIN { if (f == "" || f == "null") print "n/a"; else printf "%.1f", l - f }')"
   echo
   echo "6. refresh storm: $STORM_CONNECTIONS connections, tokens expiring within ${STORM_WINDOW}s from $(date -u -d "@${STORM_T0:-0}" +%H:%M:%S) UTC, two nodes on one PostgreSQL"
-  echo "   node settings: $STORM_ENV (the rest as the service defaults them: worker every 30 s, 100 due tokens a scan)"
+  echo "   node settings: $STORM_ENV (the rest as the service defaults them: worker every 30 s, scans of 100 due tokens repeated until none is due, 8 refreshes at once per node)"
   echo "   consent flows through both nodes (the real thing, plain HTTP): $(echo "${STORM_CONSENT:-n/a}" | sed 's/^CONNECT //')"
   local per_s; per_s="$(dfield "${STORM_CONSENT:-}" per_s)"
   [ -n "$per_s" ] && echo "   at that rate $STORM_CONNECTIONS flows would take $(awk -v n="$STORM_CONNECTIONS" -v r="$per_s" 'BEGIN { if (r > 0) printf "%.0f", n / r; else print "?" }') s; the storm's grants are therefore minted by the provider"

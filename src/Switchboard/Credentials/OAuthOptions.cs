@@ -11,6 +11,10 @@ public sealed class OAuthOptions
     public TimeSpan ProactiveMargin { get; set; } = TimeSpan.FromMinutes(10);
     public bool WorkerEnabled { get; set; } = true;
     public TimeSpan WorkerInterval { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>Due tokens taken per scan; a full batch is followed at once by the next scan until none are due.</summary>
+    public int WorkerBatchSize { get; set; } = 100;
+    /// <summary>Refreshes one node's worker runs at once (each is a token request to the provider).</summary>
+    public int WorkerConcurrency { get; set; } = 8;
     /// <summary>How long an auth URL (and the session behind it) stays usable.</summary>
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromMinutes(10);
     /// <summary>A refresh lease outlives the token request (whose timeout is shorter), so two nodes never refresh at once.</summary>

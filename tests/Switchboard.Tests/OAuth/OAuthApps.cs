@@ -40,6 +40,18 @@ public sealed class ProactiveApp : OAuthApp
     };
 }
 
+/// <summary>The worker run by hand, two due tokens a scan, every token within an hour due.</summary>
+public sealed class SmallBatchWorkerApp : OAuthApp
+{
+    protected override IDictionary<string, string?> OAuthSettings => new Dictionary<string, string?>
+    {
+        ["Switchboard:OAuth:WorkerEnabled"] = "false",
+        ["Switchboard:OAuth:WorkerBatchSize"] = "2",
+        ["Switchboard:OAuth:WorkerConcurrency"] = "3",
+        ["Switchboard:OAuth:ProactiveMargin"] = "01:00:00",
+    };
+}
+
 /// <summary>A second Switchboard host over another fixture's database.</summary>
 public sealed class SecondHost(TestDatabase database) : OAuthApp
 {

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.EntityFrameworkCore;
 using Switchboard.Sealing;
 using Switchboard.Store;
@@ -137,6 +138,34 @@ public sealed class ProactiveRefreshTests(OAuthServer idp, ProactiveApp app) : I
         var refreshed = await app.WithDbAsync(db => db.AuditEvents
             .Where(e => e.AccountId == account.AccountId && e.Action == "oauth.token.refreshed").Select(e => new { e.ActorType, e.DataJson }).ToListAsync());
         Assert.Contains(refreshed, e => e.ActorType == "system" && e.DataJson.Contains("\"trigger\":\"worker\""));
+    }
+}
+
+[Collection("oauth")]
+public sealed class RefreshDrainTests(OAuthServer idp, SmallBatchWorkerApp app) : IClassFixture<SmallBatchWorkerApp>
+{
+    [Fact]
+    public async Task One_worker_run_refreshes_every_due_token_even_beyond_one_batch()
+    {
+        var account = await app.CreateAccountAsync();
+        var cid = await OAuthDriver.InstallLocalProviderAsync(account, idp, "sb-short");
+        string[] users = ["d1", "d2", "d3", "d4", "d5"];
+        var expiries = new Dictionary<string, DateTime>();
+        foreach (var user in users)
+        {
+            await OAuthDriver.ConnectAsync(app, account, cid, user);
+            expiries[user] = await RefreshTiming.ExpiresAtAsync(account, cid, user);
+        }
+        var before = await idp.CountsAsync();
+
+        var due = await app.Services.GetRequiredService<Switchboard.Credentials.RefreshWorker>().RefreshDueAsync(CancellationToken.None);
+
+        Assert.True(due >= users.Length, $"{due} refreshed in one run");
+        foreach (var user in users)
+            Assert.True(await RefreshTiming.ExpiresAtAsync(account, cid, user) > expiries[user], $"{user} was not refreshed");
+        var after = await idp.CountsAsync();
+        Assert.Equal(users.Length, after.Of("sb-short refresh_token") - before.Of("sb-short refresh_token"));
+        Assert.Equal(before.ErrorsOf("sb-short"), after.ErrorsOf("sb-short"));
     }
 }
 
