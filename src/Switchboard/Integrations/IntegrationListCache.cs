@@ -14,8 +14,17 @@ namespace Switchboard.Integrations;
 /// while a write is saving can be stored after the eviction and served stale until its TTL; the version check here
 /// refuses it.
 /// </summary>
-public sealed class IntegrationListCache(IMemoryCache cache, AccountChanges changes, IOptions<SwitchboardOptions> options)
+public sealed class IntegrationListCache(AccountChanges changes, IOptions<SwitchboardOptions> options) : IDisposable
 {
+    /// <summary>
+    /// Bytes of pages one node keeps. A cache of its own, sized in bytes and scanned for expired pages every second:
+    /// in the shared cache, pages of 1,000 projects that had expired after their 1 s stayed in memory until its
+    /// minute-long scan (bench memory section: 305 MB peak under list GETs against 176 MB idle).
+    /// </summary>
+    public const long MaxBytes = 16L * 1024 * 1024;
+
+    private readonly MemoryCache cache = new(new MemoryCacheOptions { SizeLimit = MaxBytes, ExpirationScanFrequency = TimeSpan.FromSeconds(1) });
+
     private sealed record Entry(long Version, byte[] Body);
 
     public bool Enabled => options.Value.ListCacheTtl > TimeSpan.Zero;
@@ -32,7 +41,9 @@ public sealed class IntegrationListCache(IMemoryCache cache, AccountChanges chan
         cache.Set(key, new Entry(version, body), new MemoryCacheEntryOptions
         {
             AbsoluteExpirationRelativeToNow = options.Value.ListCacheTtl,
-            Size = 1 + body.Length / 4096,
+            Size = body.Length,
         });
     }
+
+    public void Dispose() => cache.Dispose();
 }
