@@ -19,6 +19,9 @@ public sealed class TenancyApp : SwitchboardApp
     {
         // Nothing in the background may write while a test compares the database before and after.
         ["Switchboard:OAuth:WorkerEnabled"] = "false",
+        // The fixture's webhook endpoint gets deliveries of its setup's events; their attempts (and retries) would
+        // land in whichever test's window they fall into.
+        ["Switchboard:Webhooks:Enabled"] = "false",
         ["Switchboard:RateLimit:Enabled"] = "false",
     };
 }
