@@ -34,20 +34,21 @@ public sealed class WebhookOutbox(IStoreWriter writer, IServiceScopeFactory scop
         }
         // Most events have no endpoint to go to: marking them is one UPDATE. The events read above committed before this
         // read, so an endpoint created after it is younger than each of them and is owed none of them.
+        // The claim: the pending events not yet fanned out by another node get this fan-out's marker.
+        Task<int> ClaimAsync(StoreTransaction tx, Guid marker, DateTime at, CancellationToken token) =>
+            tx.Db.Set<OutboxEvent>().Where(e => pending.Contains(e.Id) && e.FannedOutAt == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(e => e.FanOutId, marker).SetProperty(e => e.FannedOutAt, at), token);
         if (!subscribers)
         {
             var (marker, at) = (Guid.NewGuid(), Now);
-            return await writer.WriteAsync((tx, token) => tx.Db.Set<OutboxEvent>().Where(e => pending.Contains(e.Id) && e.FannedOutAt == null)
-                .ExecuteUpdateAsync(s => s.SetProperty(e => e.FanOutId, marker).SetProperty(e => e.FannedOutAt, at), token), ct);
+            return await writer.WriteAsync((tx, token) => ClaimAsync(tx, marker, at, token), ct);
         }
         return await writer.WriteAsync(async (tx, token) =>
         {
             var db = tx.Db;
             var now = Now;
             var fanOut = Guid.NewGuid();
-            var claimed = await db.Set<OutboxEvent>().Where(e => pending.Contains(e.Id) && e.FannedOutAt == null)
-                .ExecuteUpdateAsync(s => s.SetProperty(e => e.FanOutId, fanOut).SetProperty(e => e.FannedOutAt, now), token);
-            if (claimed == 0) return 0;
+            if (await ClaimAsync(tx, fanOut, now, token) == 0) return 0;
             // By primary key: fan_out_id has no index, and a scan of it grows with the table.
             var events = await db.Set<OutboxEvent>().AsNoTracking().Where(e => pending.Contains(e.Id) && e.FanOutId == fanOut)
                 .Select(e => new { e.Id, e.AccountId, e.ProjectId, e.Type }).ToListAsync(token);
