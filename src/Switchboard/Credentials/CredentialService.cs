@@ -58,7 +58,6 @@ public sealed class CredentialService(TokenRefresher refresher, IStoreWriter wri
         if (result.Value is null || !audit) return result;
         await writer.AppendAsync(AuditLog.Event(actor, integration.AccountId, "credentials.read", integration.ProjectId, provider.Name,
             connectionId.ToString(), new { user_id = userId, integration_id = integration.Id }), ct);
-        SwitchboardMetrics.AuditAppends.Add(1);
         SwitchboardMetrics.CredentialReads.Add(1);
         return result;
     }

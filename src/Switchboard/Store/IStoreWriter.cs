@@ -38,7 +38,14 @@ public abstract class StoreWriter : IStoreWriter
 
     public abstract Task<T> WriteAsync<T>(StoreWork<T> work, CancellationToken ct);
 
-    public abstract Task AppendAsync(Audit.AuditEvent e, CancellationToken ct);
+    public Task AppendAsync(Audit.AuditEvent e, CancellationToken ct)
+    {
+        Telemetry.SwitchboardMetrics.AuditAppends.Add(1);
+        return AppendCoreAsync(e, ct);
+    }
+
+    /// <summary>How this database makes a standalone append durable.</summary>
+    protected abstract Task AppendCoreAsync(Audit.AuditEvent e, CancellationToken ct);
 
     /// <summary>On SQLite the inner write would queue behind the outer one, which waits for it: the caller is told at once.</summary>
     protected static void RefuseNested()

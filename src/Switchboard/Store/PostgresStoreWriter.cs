@@ -11,7 +11,7 @@ public sealed class PostgresStoreWriter(IDbContextFactory<PostgresDb> contexts) 
 {
     private readonly PostgresAppends _appends = new(contexts);
 
-    public override Task AppendAsync(Audit.AuditEvent e, CancellationToken ct) => _appends.AppendAsync(e, ct);
+    protected override Task AppendCoreAsync(Audit.AuditEvent e, CancellationToken ct) => _appends.AppendAsync(e, ct);
 
     public ValueTask DisposeAsync() => _appends.DisposeAsync();
 

@@ -60,7 +60,7 @@ public sealed class SqliteStoreWriter : StoreWriter, IAsyncDisposable
     }
 
     /// <summary>The queue already groups writes into one commit: an append is a write of one plain-SQL INSERT.</summary>
-    public override Task AppendAsync(Audit.AuditEvent e, CancellationToken ct) =>
+    protected override Task AppendCoreAsync(Audit.AuditEvent e, CancellationToken ct) =>
         this.WriteAsync((tx, token) => AuditAppend.AppendAsync(tx, e, token), ct);
 
     private async Task WriteLoopAsync()
