@@ -47,14 +47,18 @@ public sealed class ModelSql
     }
 
     /// <summary>Appends an INSERT of every mapped property of <paramref name="entity"/>; its parameters are named @{prefix}{n}.</summary>
-    public void AppendInsert<T>(StringBuilder sql, DbCommand command, T entity, string prefix) where T : class
+    /// <param name="valueSql">Per property name, an SQL expression stored instead of the bare parameter ({0} stands for it).</param>
+    public void AppendInsert<T>(StringBuilder sql, DbCommand command, T entity, string prefix,
+        IReadOnlyDictionary<string, string>? valueSql = null) where T : class
     {
         var shape = _inserts.GetOrAdd(typeof(T), _ => InsertShapeOf(Entity<T>()));
         sql.Append(shape.Head);
         for (var i = 0; i < shape.Properties.Length; i++)
         {
             var name = string.Create(CultureInfo.InvariantCulture, $"@{prefix}{i}");
-            sql.Append(i == 0 ? "" : ", ").Append(name);
+            sql.Append(i == 0 ? "" : ", ");
+            if (valueSql?.GetValueOrDefault(shape.Properties[i].Name) is { } expression) sql.AppendFormat(CultureInfo.InvariantCulture, expression, name);
+            else sql.Append(name);
             command.Parameters.Add(shape.Mappings[i].CreateParameter(command, name, shape.Properties[i].GetValue(entity), shape.Nullable[i]));
         }
         sql.Append(");\n");

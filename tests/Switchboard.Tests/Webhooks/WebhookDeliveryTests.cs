@@ -171,6 +171,34 @@ public sealed class WebhookDeliveryTests(Receivers receivers, WebhookApp app) : 
     }
 
     [Fact]
+    public async Task An_install_is_owed_to_the_endpoints_enabled_when_it_committed_and_to_no_endpoint_made_after_it()
+    {
+        var account = await app.CreateAccountAsync();
+        var name = Name();
+        await account.InstallStripeAsync();
+        var first = await Eventually.WaitAsync(() => app.WithDbAsync(db => db.Set<OutboxEvent>().AsNoTracking()
+                .Where(e => e.AccountId == account.AccountId && e.Type == EventTypes.IntegrationInstalled).ToListAsync()),
+            e => e.Count == 1 && e[0].FannedOutAt is not null, "the first install's event fanned out");
+        // SQLite's one writer settles it in the install's own write; PostgreSQL's dispatcher marks it afterwards.
+        if (!TestDatabase.IsPostgres) Assert.Equal(OutboxEvent.SettledAtCommit, first[0].FanOutId);
+        else Assert.NotEqual(OutboxEvent.SettledAtCommit, first[0].FanOutId);
+
+        var endpoint = await account.CreateEndpointAsync(receivers.Dotnet.UrlFor(name));
+        receivers.Dotnet.SetSecrets(name, endpoint.Secret);
+        await account.InstallStripeAsync();
+        var got = await Eventually.WaitAsync(() => Task.FromResult(receivers.Dotnet.For(name)), x => x.Count >= 1, "the second install's event");
+        await Task.Delay(500);
+        var events = await app.WithDbAsync(db => db.Set<OutboxEvent>().AsNoTracking()
+            .Where(e => e.AccountId == account.AccountId).OrderBy(e => e.CreatedAt).ToListAsync());
+        Assert.Equal(2, events.Count);
+        Assert.NotEqual(OutboxEvent.SettledAtCommit, events[1].FanOutId);
+        var delivered = Assert.Single(receivers.Dotnet.For(name));
+        Assert.Equal(EventTypes.IntegrationInstalled, delivered.Type);
+        Assert.Equal(Switchboard.Webhooks.WebhookOutbox.MessageIdOf(events[1].Id), delivered.Id);
+        Assert.True(got[0].Verified, got[0].Error);
+    }
+
+    [Fact]
     public async Task Bad_input_is_answered_with_problems_and_writes_nothing()
     {
         var account = await app.CreateAccountAsync();

@@ -12,6 +12,9 @@ public sealed class OutboxEvent : IAccountRow
 {
     public const string Table = "events";
 
+    /// <summary>The fan-out marker of an event no endpoint could receive when it committed (settled in its own write on SQLite).</summary>
+    public static readonly Guid SettledAtCommit = Guid.Empty;
+
     public Guid Id { get; init; }
     public required string AccountId { get; init; }
     public required string ProjectId { get; init; }
