@@ -13,8 +13,12 @@ namespace Switchboard.Credentials;
 /// (<see cref="TokenRefresher"/>), and the credentials.read audit event of every credential handed out. The caller
 /// has found the integration in its tenant; failures are result values (<see cref="CredentialFailure.ToProblem"/>).
 /// </summary>
-public sealed class CredentialService(TokenRefresher refresher, IStoreWriter writer, IOptions<OAuthOptions> options)
+public sealed class CredentialService(TokenRefresher refresher, IStoreWriter writer, IntegrationReads reads, IOptions<OAuthOptions> options)
 {
+    /// <summary>Integration <paramref name="integrationId"/> of the account with the connection of <paramref name="userId"/> ("" for the machine token).</summary>
+    public Task<IntegrationWithConnection?> FindAsync(SwitchboardDb db, string accountId, Guid integrationId, string userId, CancellationToken ct) =>
+        reads.FindWithConnectionAsync(db, accountId, integrationId, userId, ct);
+
     /// <summary>Auth types whose integration holds a token of its own (no end user).</summary>
     public static bool HasMachineToken(string authType) =>
         authType is AuthTypes.OAuth2ClientCredentials or AuthTypes.GoogleServiceAccount or AuthTypes.AwsAssumeRole;
@@ -37,6 +41,34 @@ public sealed class CredentialService(TokenRefresher refresher, IStoreWriter wri
         return await ReadAsync(db, integration, provider, connectionId.Value, userId, actor, audit, ct);
     }
 
+    /// <summary>
+    /// <see cref="ForUserAsync(SwitchboardDb, Integration, ProviderDefinition, string, AuditActor, CancellationToken, bool)"/>
+    /// for what <see cref="FindAsync"/> read with <paramref name="userId"/>: the connection it found is
+    /// the refresh's first read.
+    /// </summary>
+    public async Task<CredentialResult> ForUserAsync(SwitchboardDb db, IntegrationWithConnection found, ProviderDefinition provider, string userId,
+        AuditActor actor, CancellationToken ct)
+    {
+        var integration = found.Integration;
+        if (provider.AuthType != AuthTypes.OAuth2) return await ForIntegrationAsync(db, integration, provider, actor, ct);
+        if (integration.Status != IntegrationStatus.Active) return CredentialResult.Fail(CredentialFailureKind.IntegrationNotActive, integration.Status);
+        if (found.Connection is not { } connection) return CredentialResult.Fail(CredentialFailureKind.UserNotFound, userId);
+        return await ReadAsync(db, integration, provider, connection.Id, userId, actor, audit: true, ct, connection);
+    }
+
+    /// <summary>
+    /// <see cref="ForIntegrationAsync(SwitchboardDb, Integration, ProviderDefinition, AuditActor, CancellationToken, bool)"/>
+    /// for what <see cref="FindAsync"/> read with the machine token's user "".
+    /// </summary>
+    public async Task<CredentialResult> ForIntegrationAsync(SwitchboardDb db, IntegrationWithConnection found, ProviderDefinition provider,
+        AuditActor actor, CancellationToken ct)
+    {
+        if (found.Connection is not { UserId.Length: 0 } machine || !HasMachineToken(provider.AuthType)
+            || found.Integration.Status != IntegrationStatus.Active)
+            return await ForIntegrationAsync(db, found.Integration, provider, actor, ct);
+        return await ReadAsync(db, found.Integration, provider, machine.Id, null, actor, audit: true, ct, machine);
+    }
+
     /// <summary>The integration's own token, fetched on first use and cached sealed until near expiry.</summary>
     /// <remarks><paramref name="audit"/> false: the caller audits the use itself (a tool call or proxied request records
     /// one event for the whole call, not a credentials.read besides).</remarks>
@@ -52,9 +84,9 @@ public sealed class CredentialService(TokenRefresher refresher, IStoreWriter wri
     }
 
     private async Task<CredentialResult> ReadAsync(SwitchboardDb db, Integration integration, ProviderDefinition provider, Guid connectionId,
-        string? userId, AuditActor actor, bool audit, CancellationToken ct)
+        string? userId, AuditActor actor, bool audit, CancellationToken ct, OAuthConnection? read = null)
     {
-        var result = await refresher.GetAsync(db, actor, integration.AccountId, connectionId, options.Value.RefreshMargin, TokenRefresher.Trigger.Read, ct);
+        var result = await refresher.GetAsync(db, actor, integration.AccountId, connectionId, options.Value.RefreshMargin, TokenRefresher.Trigger.Read, ct, read);
         if (result.Value is null || !audit) return result;
         await writer.AppendAsync(AuditLog.Event(actor, integration.AccountId, "credentials.read", integration.ProjectId, provider.Name,
             connectionId.ToString(), new { user_id = userId, integration_id = integration.Id }), ct);

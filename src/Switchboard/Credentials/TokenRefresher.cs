@@ -27,17 +27,19 @@ public sealed class TokenRefresher(SecretBox box, TokenClient tokens, AccountCat
     /// <summary>
     /// A token of connection <paramref name="connectionId"/> valid for at least <paramref name="margin"/>, refreshed first
     /// when needed. The worker (<see cref="Trigger.Worker"/>) gets <see cref="CredentialResult.Nothing"/> when another node
-    /// is on it.
+    /// is on it. <paramref name="read"/>: the connection row as the caller just read it, used as the first read.
     /// </summary>
     public async Task<CredentialResult> GetAsync(SwitchboardDb db, AuditActor actor, string accountId,
-        Guid connectionId, TimeSpan margin, Trigger trigger, CancellationToken ct)
+        Guid connectionId, TimeSpan margin, Trigger trigger, CancellationToken ct, OAuthConnection? read = null)
     {
         if (!box.IsAvailable) return CredentialResult.Fail(CredentialFailureKind.EncryptionUnavailable);
         var deadline = DateTime.UtcNow + O.WaitForRefresh;
+        if (read is not null && (read.AccountId != accountId || read.Id != connectionId)) read = null;
         while (true)
         {
-            var row = await db.Set<OAuthConnection>().AsNoTracking()
+            var row = read ?? await db.Set<OAuthConnection>().AsNoTracking()
                 .FirstOrDefaultAsync(c => c.AccountId == accountId && c.Id == connectionId, ct);
+            read = null;
             if (row is null) return CredentialResult.Fail(CredentialFailureKind.UserNotFound, connectionId.ToString());
             var now = DateTime.UtcNow;
             var machine = row.UserId.Length == 0;

@@ -52,6 +52,18 @@ public static class IntegrationUsersEndpoints
         return (new Target(row, provider), null);
     }
 
+    /// <summary><see cref="FindAsync"/> and the connection of <paramref name="userId"/> ("" for the machine token) in one read.</summary>
+    private static async Task<(IntegrationWithConnection?, ProviderDefinition?, ProblemHttpResult?)> FindWithConnectionAsync(
+        string customerIntegrationId, string userId, TenantCatalog c, CredentialService credentials)
+    {
+        if (!Guid.TryParse(customerIntegrationId, out var id)) return (null, null, Problems.IntegrationNotFound(customerIntegrationId));
+        var found = await credentials.FindAsync(c.Db, c.AccountId, id, userId, c.Aborted);
+        if (found is null || found.Integration.ProjectId != c.ProjectId) return (null, null, Problems.IntegrationNotFound(customerIntegrationId));
+        var provider = await c.Catalog.FindAsync(c.Db, c.AccountId, found.Integration.Provider, c.Aborted);
+        if (provider is null) return (null, null, Problems.IntegrationNotFound(customerIntegrationId));
+        return (found, provider, null);
+    }
+
     private static ProblemHttpResult? CheckUserId(string userId) =>
         userId.Length is 0 or > MaxUserIdLength || userId.Any(char.IsControl)
             ? Problems.BadRequest("invalid_user_id", "Invalid userId", $"userId must be 1 to {MaxUserIdLength} characters without control characters.")
@@ -194,25 +206,23 @@ public static class IntegrationUsersEndpoints
     public static async Task<Results<Ok<CredentialsResponse>, ProblemHttpResult>> GetUserCredentials(string customerIntegrationId, string userId,
         [AsParameters] TenantCatalog c, CredentialService credentials)
     {
-        var (tenant, db, ct) = (c.Tenant, c.Db, c.Aborted);
         if (CheckUserId(userId) is { } bad) return bad;
-        var (target, problem) = await FindAsync(customerIntegrationId, c);
+        var (found, provider, problem) = await FindWithConnectionAsync(customerIntegrationId, userId, c, credentials);
         if (problem is not null) return problem;
-        return Answer(await credentials.ForUserAsync(db, target!.Row, target.Provider, userId, tenant.Actor, ct), target);
+        return Answer(await credentials.ForUserAsync(c.Db, found!, provider!, userId, c.Tenant.Actor, c.Aborted), provider!);
     }
 
     public static async Task<Results<Ok<CredentialsResponse>, ProblemHttpResult>> GetIntegrationCredentials(string customerIntegrationId,
         [AsParameters] TenantCatalog c, CredentialService credentials)
     {
-        var (tenant, db, ct) = (c.Tenant, c.Db, c.Aborted);
-        var (target, problem) = await FindAsync(customerIntegrationId, c);
+        var (found, provider, problem) = await FindWithConnectionAsync(customerIntegrationId, "", c, credentials);
         if (problem is not null) return problem;
-        return Answer(await credentials.ForIntegrationAsync(db, target!.Row, target.Provider, tenant.Actor, ct), target);
+        return Answer(await credentials.ForIntegrationAsync(c.Db, found!, provider!, c.Tenant.Actor, c.Aborted), provider!);
     }
 
-    private static Results<Ok<CredentialsResponse>, ProblemHttpResult> Answer(CredentialResult result, Target target) =>
+    private static Results<Ok<CredentialsResponse>, ProblemHttpResult> Answer(CredentialResult result, ProviderDefinition provider) =>
         result.Value is { } credential
-            ? TypedResults.Ok(CredentialsResponse.From(credential, target.Provider.AuthType))
+            ? TypedResults.Ok(CredentialsResponse.From(credential, provider.AuthType))
             : (result.Failure ?? new CredentialFailure(CredentialFailureKind.ProviderUnavailable, Detail: "No token was handed out; retry.")).ToProblem();
 }
 

@@ -64,6 +64,59 @@ public sealed class ModelSql
         sql.Append(");\n");
     }
 
+    /// <summary>Every mapped column of <typeparamref name="T"/> qualified by <paramref name="alias"/>, in the order <see cref="Read{T}"/> reads.</summary>
+    public string Columns<T>(string alias) where T : class =>
+        string.Join(", ", ReadShapeOf<T>().Columns.Select(c => $"{alias}.{c}"));
+
+    /// <summary>
+    /// A <typeparamref name="T"/> from the columns <see cref="Columns{T}"/> listed, starting at <paramref name="offset"/>;
+    /// each value converted as EF converts it (e.g. SQLite's UTC timestamps). Null when the first column (the key) is null,
+    /// as for the missing side of a LEFT JOIN.
+    /// </summary>
+    public T? Read<T>(DbDataReader reader, int offset) where T : class
+    {
+        var shape = ReadShapeOf<T>();
+        if (reader.IsDBNull(offset)) return null;
+        // `required` is the compiler's rule; every required member is set from its column below.
+        var entity = (T)Activator.CreateInstance(typeof(T))!;
+        for (var i = 0; i < shape.Properties.Length; i++)
+        {
+            var ordinal = offset + i;
+            object? value = reader.IsDBNull(ordinal) ? null : ReadValue(reader, ordinal, shape.ProviderTypes[i]);
+            if (value is not null && shape.Converters[i] is { } converter) value = converter.ConvertFromProvider(value);
+            shape.Properties[i].SetValue(entity, value);
+        }
+        return entity;
+    }
+
+    private static object ReadValue(DbDataReader r, int ordinal, Type type) =>
+        type == typeof(string) ? r.GetString(ordinal)
+        : type == typeof(Guid) ? r.GetGuid(ordinal)
+        : type == typeof(DateTime) ? r.GetDateTime(ordinal)
+        : type == typeof(int) ? r.GetInt32(ordinal)
+        : type == typeof(long) ? r.GetInt64(ordinal)
+        : type == typeof(bool) ? r.GetBoolean(ordinal)
+        : type == typeof(byte[]) ? r.GetFieldValue<byte[]>(ordinal)
+        : throw new NotSupportedException($"ModelSql.Read has no reader for {type.Name}.");
+
+    private sealed record ReadShape(string[] Columns, PropertyInfo[] Properties, Type[] ProviderTypes,
+        Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter?[] Converters);
+
+    private readonly ConcurrentDictionary<Type, ReadShape> _reads = new();
+
+    private ReadShape ReadShapeOf<T>() where T : class => _reads.GetOrAdd(typeof(T), _ =>
+    {
+        var type = Entity<T>();
+        // The key first: Read takes a null key for "no row".
+        var properties = type.FindPrimaryKey()!.Properties.Concat(type.GetProperties().Where(p => !p.IsPrimaryKey())).ToArray();
+        var mappings = properties.Select(p => (RelationalTypeMapping)p.GetRelationalTypeMapping()).ToArray();
+        return new ReadShape(
+            properties.Select(p => _sql.DelimitIdentifier(ColumnName(p))).ToArray(),
+            properties.Select(p => p.PropertyInfo ?? throw new InvalidOperationException($"{type.DisplayName()}.{p.Name} is a shadow property; Read needs CLR properties.")).ToArray(),
+            mappings.Select(m => Nullable.GetUnderlyingType(m.Converter?.ProviderClrType ?? m.ClrType) ?? m.Converter?.ProviderClrType ?? m.ClrType).ToArray(),
+            mappings.Select(m => m.Converter).ToArray());
+    });
+
     private sealed record InsertShape(string Head, PropertyInfo[] Properties, RelationalTypeMapping[] Mappings, bool[] Nullable);
 
     private readonly ConcurrentDictionary<Type, InsertShape> _inserts = new();

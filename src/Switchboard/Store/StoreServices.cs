@@ -24,6 +24,8 @@ public static class StoreServices
                 services.AddScoped<SwitchboardDb>(sp => sp.GetRequiredService<IDbContextFactory<SqliteDb>>().CreateDbContext());
                 services.AddSingleton(sp => new SqliteStoreWriter(sqlite.ConnectionString, sp.GetServices<IInterceptor>()));
                 services.AddSingleton<IStoreWriter>(sp => sp.GetRequiredService<SqliteStoreWriter>());
+                services.AddSingleton(_ => new SqliteKeptReads(sqlite.ConnectionString));
+                services.AddSingleton(sp => new IntegrationReads(sp.GetRequiredService<SqliteKeptReads>()));
                 break;
             case "postgres" or "postgresql":
                 var pg = new NpgsqlConnectionStringBuilder(options.ConnectionString);
@@ -39,6 +41,7 @@ public static class StoreServices
                 services.AddPooledDbContextFactory<PostgresDb>((sp, o) => o.UseNpgsql(pg.ConnectionString).AddInterceptors(sp.GetServices<IInterceptor>()));
                 services.AddScoped<SwitchboardDb>(sp => sp.GetRequiredService<IDbContextFactory<PostgresDb>>().CreateDbContext());
                 services.AddSingleton<IStoreWriter, PostgresStoreWriter>();
+                services.AddSingleton(_ => new IntegrationReads());
                 break;
             default:
                 throw new InvalidOperationException($"Switchboard:Database:Provider must be 'sqlite' or 'postgres', not '{options.Provider}'.");
