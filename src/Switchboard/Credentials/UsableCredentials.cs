@@ -19,12 +19,11 @@ public sealed record UsableCredential(IntegrationApp App, Credential? Token);
 /// (the lease- and generation-coordinated refresh, as for …/credentials) without its credentials.read event: the
 /// caller audits the use. Failures are result values.
 /// </summary>
-public sealed class UsableCredentials(SecretBox box, CredentialService credentials)
+public sealed class UsableCredentials(SecretBox box, CredentialService credentials, IntegrationReads reads)
 {
     /// <summary>The integration row in its tenant, with its sealed secrets; null when there is none.</summary>
-    public static Task<Integration?> FindInstallAsync(SwitchboardDb db, string accountId, string projectId, string provider, CancellationToken ct) =>
-        db.Integrations.AsNoTracking().Include(i => i.Secrets)
-            .FirstOrDefaultAsync(i => i.AccountId == accountId && i.ProjectId == projectId && i.Provider == provider, ct);
+    public Task<Integration?> FindInstallAsync(SwitchboardDb db, string accountId, string projectId, string provider, CancellationToken ct) =>
+        reads.FindInstallAsync(db, accountId, projectId, provider, ct);
 
     /// <summary><paramref name="row"/> must be loaded with its secrets (<see cref="FindInstallAsync"/>).</summary>
     public async Task<(UsableCredential? Credential, CredentialFailure? Failure)> ForAsync(SwitchboardDb db, Integration row,

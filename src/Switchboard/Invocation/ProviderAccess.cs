@@ -30,7 +30,7 @@ public sealed class ProviderAccess(SwitchboardDb db, AccountCatalog catalog, Usa
         if (provider.Inject is null && provider.AuthType != AuthTypes.None)
             return (null, new ToolOutcome.CredentialUnavailable(new CredentialFailure(CredentialFailureKind.UnsupportedAuthType, provider.AuthType,
                 $"'{provider.Name}' declares no inject spec, so Switchboard cannot put its credential on a request.")));
-        var row = await UsableCredentials.FindInstallAsync(db, tenant.AccountId, tenant.ProjectId, provider.Name, ct);
+        var row = await credentials.FindInstallAsync(db, tenant.AccountId, tenant.ProjectId, provider.Name, ct);
         if (row is null || row.Status != IntegrationStatus.Active)
             return (null, new ToolOutcome.NotActive(provider.Name, row?.Status ?? IntegrationStatus.Available));
         var write = !IsReadMethod(method);

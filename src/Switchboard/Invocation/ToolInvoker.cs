@@ -39,7 +39,7 @@ public sealed class ToolInvoker(SwitchboardDb db, ToolCatalog tools, AccountCata
         if (errors.Count > 0) return new ToolOutcome.ValidationFailed(errors);
         var inputObject = (JsonObject)JsonNode.Parse(input)!;
 
-        var row = await UsableCredentials.FindInstallAsync(db, tenant.AccountId, tenant.ProjectId, tool.Provider, ct);
+        var row = await credentials.FindInstallAsync(db, tenant.AccountId, tenant.ProjectId, tool.Provider, ct);
         if (row is null || row.Status != IntegrationStatus.Active) return new ToolOutcome.NotActive(tool.Provider, row?.Status ?? IntegrationStatus.Available);
         var (allowed, reason) = ToolPermissions.Verdict(tool, ToolPermissions.Parse(row.ActionPermissionsJson));
         if (!allowed) return new ToolOutcome.NotPermitted(tool.Name, tool.Permission, reason!);

@@ -40,6 +40,37 @@ public sealed class IntegrationReadsTests(SwitchboardApp app) : IClassFixture<Sw
         Assert.Null(await FindAsync(account.AccountId, Guid.NewGuid(), "user-1"));
     }
 
+    [Fact]
+    public async Task The_install_comes_back_with_every_secret_as_ef_reads_it_and_only_in_its_project()
+    {
+        var account = await app.CreateAccountAsync();
+        var (integration, _) = await StoreAsync(account);
+        await app.WriteDbAsync(async db =>
+        {
+            foreach (var name in new[] { "webhook_secret", "api_key" })
+                db.Add(new IntegrationSecret
+                {
+                    Id = Guid.CreateVersion7(), AccountId = account.AccountId, IntegrationId = integration.Id, Name = name,
+                    Ciphertext = [9, 8, 7], KeyId = "k1", Fingerprint = "fp-" + name, CreatedAt = At, UpdatedAt = At.AddSeconds(2),
+                });
+            return await db.SaveChangesAsync();
+        });
+        var reads = app.Services.GetRequiredService<IntegrationReads>();
+        var found = await app.WithDbAsync(db => reads.FindInstallAsync(db, account.AccountId, account.ProjectId, "oauth_test", CancellationToken.None));
+        var ef = await app.WithDbAsync(db => db.Integrations.AsNoTracking().Include(i => i.Secrets).SingleAsync(i => i.Id == integration.Id));
+        Assert.NotNull(found);
+        AssertSameColumns(ef, found!);
+        Assert.Equal(["api_key", "webhook_secret"], found.Secrets.Select(x => x.Name).Order());
+        foreach (var secret in found.Secrets) AssertSameColumns(ef.Secrets.Single(x => x.Id == secret.Id), secret);
+
+        var bare = await app.CreateAccountAsync("bare");
+        await StoreAsync(bare);
+        var none = await app.WithDbAsync(db => reads.FindInstallAsync(db, bare.AccountId, bare.ProjectId, "oauth_test", CancellationToken.None));
+        Assert.Empty(none!.Secrets);
+        Assert.Null(await app.WithDbAsync(db => reads.FindInstallAsync(db, account.AccountId, bare.ProjectId, "oauth_test", CancellationToken.None)));
+        Assert.Null(await app.WithDbAsync(db => reads.FindInstallAsync(db, account.AccountId, account.ProjectId, "stripe", CancellationToken.None)));
+    }
+
     private Task<IntegrationWithConnection?> FindAsync(string accountId, Guid integrationId, string userId) =>
         app.WithDbAsync(db => app.Services.GetRequiredService<IntegrationReads>().FindWithConnectionAsync(db, accountId, integrationId, userId, CancellationToken.None));
 
