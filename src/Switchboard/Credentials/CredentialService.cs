@@ -28,57 +28,45 @@ public sealed class CredentialService(TokenRefresher refresher, IStoreWriter wri
     /// within RefreshMargin. For an integration with a machine token (client credentials, service account, assume
     /// role) the user does not matter: that token is served.
     /// </summary>
-    public async Task<CredentialResult> ForUserAsync(SwitchboardDb db, Integration integration, ProviderDefinition provider, string userId,
+    public Task<CredentialResult> ForUserAsync(SwitchboardDb db, Integration integration, ProviderDefinition provider, string userId,
         AuditActor actor, CancellationToken ct, bool audit = true)
     {
-        if (provider.AuthType != AuthTypes.OAuth2) return await ForIntegrationAsync(db, integration, provider, actor, ct, audit);
-        if (integration.Status != IntegrationStatus.Active) return CredentialResult.Fail(CredentialFailureKind.IntegrationNotActive, integration.Status);
         var (accountId, integrationId) = (integration.AccountId, integration.Id);
-        var connectionId = await db.Set<OAuthConnection>().AsNoTracking()
-            .Where(c => c.AccountId == accountId && c.IntegrationId == integrationId && c.UserId == userId)
-            .Select(c => (Guid?)c.Id).FirstOrDefaultAsync(ct);
-        if (connectionId is null) return CredentialResult.Fail(CredentialFailureKind.UserNotFound, userId);
-        return await ReadAsync(db, integration, provider, connectionId.Value, userId, actor, audit, ct);
+        return UserTokenAsync(db, integration, provider, userId, () => new(db.Set<OAuthConnection>().AsNoTracking()
+            .FirstOrDefaultAsync(c => c.AccountId == accountId && c.IntegrationId == integrationId && c.UserId == userId, ct)), actor, audit, ct);
     }
 
     /// <summary>
     /// <see cref="ForUserAsync(SwitchboardDb, Integration, ProviderDefinition, string, AuditActor, CancellationToken, bool)"/>
-    /// for what <see cref="FindAsync"/> read with <paramref name="userId"/>: the connection it found is
+    /// for what <see cref="FindAsync"/> read with <paramref name="userId"/>: the connection read with the integration is
     /// the refresh's first read.
     /// </summary>
-    public async Task<CredentialResult> ForUserAsync(SwitchboardDb db, IntegrationWithConnection found, ProviderDefinition provider, string userId,
-        AuditActor actor, CancellationToken ct)
-    {
-        var integration = found.Integration;
-        if (provider.AuthType != AuthTypes.OAuth2) return await ForIntegrationAsync(db, integration, provider, actor, ct);
-        if (integration.Status != IntegrationStatus.Active) return CredentialResult.Fail(CredentialFailureKind.IntegrationNotActive, integration.Status);
-        if (found.Connection is not { } connection) return CredentialResult.Fail(CredentialFailureKind.UserNotFound, userId);
-        return await ReadAsync(db, integration, provider, connection.Id, userId, actor, audit: true, ct, connection);
-    }
+    public Task<CredentialResult> ForUserAsync(SwitchboardDb db, IntegrationWithConnection found, ProviderDefinition provider, string userId,
+        AuditActor actor, CancellationToken ct) =>
+        UserTokenAsync(db, found.Integration, provider, userId, () => ValueTask.FromResult(found.Connection), actor, audit: true, ct);
 
-    /// <summary>
-    /// <see cref="ForIntegrationAsync(SwitchboardDb, Integration, ProviderDefinition, AuditActor, CancellationToken, bool)"/>
-    /// for what <see cref="FindAsync"/> read with the machine token's user "".
-    /// </summary>
-    public async Task<CredentialResult> ForIntegrationAsync(SwitchboardDb db, IntegrationWithConnection found, ProviderDefinition provider,
-        AuditActor actor, CancellationToken ct)
+    /// <summary>The checks of an end user's token; <paramref name="connection"/> is read only once they pass.</summary>
+    private async Task<CredentialResult> UserTokenAsync(SwitchboardDb db, Integration integration, ProviderDefinition provider, string userId,
+        Func<ValueTask<OAuthConnection?>> connection, AuditActor actor, bool audit, CancellationToken ct)
     {
-        if (found.Connection is not { UserId.Length: 0 } machine || !HasMachineToken(provider.AuthType)
-            || found.Integration.Status != IntegrationStatus.Active)
-            return await ForIntegrationAsync(db, found.Integration, provider, actor, ct);
-        return await ReadAsync(db, found.Integration, provider, machine.Id, null, actor, audit: true, ct, machine);
+        if (provider.AuthType != AuthTypes.OAuth2) return await ForIntegrationAsync(db, integration, provider, actor, ct, audit);
+        if (integration.Status != IntegrationStatus.Active) return CredentialResult.Fail(CredentialFailureKind.IntegrationNotActive, integration.Status);
+        if (await connection() is not { } row) return CredentialResult.Fail(CredentialFailureKind.UserNotFound, userId);
+        return await ReadAsync(db, integration, provider, row.Id, userId, actor, audit, ct, row);
     }
 
     /// <summary>The integration's own token, fetched on first use and cached sealed until near expiry.</summary>
     /// <remarks><paramref name="audit"/> false: the caller audits the use itself (a tool call or proxied request records
-    /// one event for the whole call, not a credentials.read besides).</remarks>
+    /// one event for the whole call, not a credentials.read besides). <paramref name="machine"/>: the machine-token row
+    /// as the caller read it with the integration (<see cref="FindAsync"/> with user ""), the refresh's first read.</remarks>
     public async Task<CredentialResult> ForIntegrationAsync(SwitchboardDb db, Integration integration, ProviderDefinition provider, AuditActor actor,
-        CancellationToken ct, bool audit = true)
+        CancellationToken ct, bool audit = true, OAuthConnection? machine = null)
     {
         if (!HasMachineToken(provider.AuthType))
             return CredentialResult.Fail(CredentialFailureKind.UnsupportedAuthType, provider.AuthType,
                 $"'{provider.Name}' uses {provider.AuthType}; tokens are served for OAuth, service-account and assume-role integrations.");
         if (integration.Status != IntegrationStatus.Active) return CredentialResult.Fail(CredentialFailureKind.IntegrationNotActive, integration.Status);
+        if (machine is { UserId.Length: 0 }) return await ReadAsync(db, integration, provider, machine.Id, null, actor, audit, ct, machine);
         var connectionId = await MachineConnectionAsync(db, integration, ct);
         return await ReadAsync(db, integration, provider, connectionId, null, actor, audit, ct);
     }

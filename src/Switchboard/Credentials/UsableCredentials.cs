@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Microsoft.EntityFrameworkCore;
 using Switchboard.Audit;
 using Switchboard.Catalog;
 using Switchboard.Sealing;

@@ -217,7 +217,7 @@ public static class IntegrationUsersEndpoints
     {
         var (found, provider, problem) = await FindWithConnectionAsync(customerIntegrationId, "", c, credentials);
         if (problem is not null) return problem;
-        return Answer(await credentials.ForIntegrationAsync(c.Db, found!, provider!, c.Tenant.Actor, c.Aborted), provider!);
+        return Answer(await credentials.ForIntegrationAsync(c.Db, found!.Integration, provider!, c.Tenant.Actor, c.Aborted, machine: found.Connection), provider!);
     }
 
     private static Results<Ok<CredentialsResponse>, ProblemHttpResult> Answer(CredentialResult result, ProviderDefinition provider) =>

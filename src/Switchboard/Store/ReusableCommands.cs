@@ -23,8 +23,8 @@ public static class ReusableCommands
         foreach (var command in commands.Values) command.Dispose();
     }
 
-    /// <summary>A command with <paramref name="text"/> in <paramref name="transaction"/>, without parameters.</summary>
-    public static CommandLease Get(DbConnection connection, DbTransaction transaction, string text)
+    /// <summary>A command with <paramref name="text"/> in <paramref name="transaction"/> (none for a read), without parameters.</summary>
+    public static CommandLease Get(DbConnection connection, DbTransaction? transaction, string text)
     {
         if (!Kept.TryGetValue(connection, out var commands))
         {

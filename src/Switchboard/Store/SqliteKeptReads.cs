@@ -29,11 +29,10 @@ public sealed class SqliteKeptReads(string connectionString) : IDisposable
         var healthy = false;
         try
         {
-            var command = (SqliteCommand)ReusableCommands.Get(connection, null!, text).Command;
+            var command = (SqliteCommand)ReusableCommands.Get(connection, transaction: null, text).Command;
             bind(command);
             T result;
             using (var reader = command.ExecuteReader()) result = read(reader);
-            command.Parameters.Clear();
             healthy = true;
             return result;
         }
