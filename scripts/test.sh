@@ -114,6 +114,23 @@ trx_counts() {
     echo "$total $passed $failed $skipped"
 }
 
+# trx_failures FILE -> one line per failed test: its name and the first line of its message (perl is in every
+# Debian base system). Printed in the summary so that the tail of a CI log names what failed.
+trx_failures() {
+    [ -s "$1" ] || return 0
+    perl -0777 -ne '
+        while (/<UnitTestResult\b([^>]*?)(?:\/>|>(.*?)<\/UnitTestResult>)/gs) {
+            my ($attrs, $body) = ($1, $2 // "");
+            next unless $attrs =~ /outcome="(Failed|Error|Timeout|Aborted)"/;
+            my ($name) = $attrs =~ /testName="([^"]*)"/;
+            my ($msg) = $body =~ /<Message>(.*?)<\/Message>/s;
+            $msg = defined $msg ? (split /\n/, $msg)[0] : "";
+            for ($name, $msg) { s/&quot;/"/g; s/&apos;/\x27/g; s/&lt;/</g; s/&gt;/>/g; s/&amp;/&/g; }
+            $msg = substr($msg, 0, 300);
+            print "  FAILED $name: $msg\n";
+        }' "$1"
+}
+
 # record_run NAME TRX_FILE EXIT_CODE -> adds a per-run line and updates totals.
 record_run() {
     local name="$1" trx="$2" rc="$3" counts total passed failed skipped note=""
@@ -138,6 +155,10 @@ record_run() {
     TOTAL_FAILED=$((TOTAL_FAILED + failed))
     TOTAL_SKIPPED=$((TOTAL_SKIPPED + skipped))
     SUMMARY_LINES+=("${name}: ${passed} passed, ${failed} failed, ${skipped} skipped${note}")
+    if [ "$failed" -gt 0 ]; then
+        local line
+        while IFS= read -r line; do SUMMARY_LINES+=("$line"); done < <(trx_failures "$trx")
+    fi
 }
 
 # ---------------------------------------------------------------- arguments
