@@ -15,6 +15,17 @@ public interface IStoreWriter
     Task<T> WriteAsync<T>(StoreWork<T> work, CancellationToken ct);
 
     /// <summary>
+    /// A write whose reads take no locks and whose writes all go out in its last command, which refuses (raises) if what
+    /// was read has changed (<see cref="StoreTransaction.CommitsWithCommand"/>). On PostgreSQL that command is its own
+    /// implicit transaction: one round trip for the reads and one for the writes with their commit, where a transaction
+    /// takes three (BEGIN with the reads, the writes, COMMIT) and holds a row lock across them. A refused write fails
+    /// with <see cref="Microsoft.EntityFrameworkCore.DbUpdateConcurrencyException"/> or a unique violation, having
+    /// written nothing; the caller retries, with <see cref="WriteAsync{T}"/> if it must win a contended row. On SQLite
+    /// (one writer, group commit) it is <see cref="WriteAsync{T}"/>.
+    /// </summary>
+    Task<T> WriteInOneCommandAsync<T>(StoreWork<T> work, CancellationToken ct);
+
+    /// <summary>
     /// One audit event that belongs to no other write (a credential read, a tool call, a proxied request): durable when
     /// the task completes, like any write, but many concurrent ones share a commit on both databases.
     /// </summary>
@@ -37,6 +48,8 @@ public abstract class StoreWriter : IStoreWriter
     private static readonly AsyncLocal<bool> Writing = new();
 
     public abstract Task<T> WriteAsync<T>(StoreWork<T> work, CancellationToken ct);
+
+    public virtual Task<T> WriteInOneCommandAsync<T>(StoreWork<T> work, CancellationToken ct) => WriteAsync(work, ct);
 
     public Task AppendAsync(Audit.AuditEvent e, CancellationToken ct)
     {

@@ -22,7 +22,7 @@ internal static class InstallWrite
     public static async Task<InstallOutcome> RunAsync(StoreTransaction tx, InstallCommand command, CancellationToken ct)
     {
         var (sql, connection, transaction) = (tx.Sql, tx.Connection, tx.Transaction);
-        var stored = await ReadAsync(sql, connection, transaction, command, ct);
+        var stored = await ReadAsync(sql, connection, transaction, command, locked: !tx.CommitsWithCommand, ct);
         var finalParams = command.Params ?? (stored is null ? [] : JsonNode.Parse(stored.ParamsJson) as JsonObject ?? []);
         var finalSecretNames = command.Secrets?.Select(s => s.Name) ?? stored?.Secrets.Select(s => s.Name) ?? [];
         var missing = command.Required.Missing(finalParams, finalSecretNames).ToList();
@@ -53,6 +53,12 @@ internal static class InstallWrite
         if (setOrigins) row.AllowedRedirectOriginsJson = command.RedirectOrigins!.Json;
 
         var statementsSql = Statements.For(sql);
+        // In a one-command write every UPDATE and DELETE raises if its row changed since the read (see StoreTransaction).
+        var oneCommand = tx.CommitsWithCommand;
+        var update = oneCommand ? statementsSql.CheckedUpdate! : statementsSql.Update;
+        var (deleteSecret, updateSecret) = oneCommand
+            ? (statementsSql.CheckedDeleteSecret!, statementsSql.CheckedUpdateSecret!)
+            : (statementsSql.DeleteSecret, statementsSql.UpdateSecret);
         // Parameters are gathered on a command that never runs; the one that runs is looked up by the finished text.
         await using var cmd = connection.CreateCommand();
         var text = new StringBuilder();
@@ -64,7 +70,7 @@ internal static class InstallWrite
         else
         {
             // Only the columns an install changes; the Version check refuses a write based on a stale read.
-            text.Append(statementsSql.Update[(setBaseUrl ? 1 : 0) | (setOrigins ? 2 : 0)]);
+            text.Append(update[(setBaseUrl ? 1 : 0) | (setOrigins ? 2 : 0)]);
             sql.Bind<Integration>(cmd, "@st", nameof(Integration.Status), row.Status);
             sql.Bind<Integration>(cmd, "@ia", nameof(Integration.InstalledAt), row.InstalledAt);
             sql.Bind<Integration>(cmd, "@pj", nameof(Integration.ParamsJson), row.ParamsJson);
@@ -83,7 +89,7 @@ internal static class InstallWrite
             var n = 0;
             foreach (var gone in row.Secrets.Where(s => command.Secrets.All(c => c.Name != s.Name)).ToList())
             {
-                text.Append(statementsSql.DeleteSecret.Replace("@sN", $"@s{n}", StringComparison.Ordinal));
+                text.Append(deleteSecret.Replace("@sN", $"@s{n}", StringComparison.Ordinal));
                 sql.Bind<IntegrationSecret>(cmd, $"@s{n}id", nameof(IntegrationSecret.Id), gone.Id);
                 row.Secrets.Remove(gone);
                 n++;
@@ -115,7 +121,7 @@ internal static class InstallWrite
                     existing.KeyId = s.KeyId;
                     existing.Fingerprint = s.Fingerprint;
                     existing.UpdatedAt = now;
-                    text.Append(statementsSql.UpdateSecret.Replace("@sN", $"@s{n}", StringComparison.Ordinal));
+                    text.Append(updateSecret.Replace("@sN", $"@s{n}", StringComparison.Ordinal));
                     sql.Bind<IntegrationSecret>(cmd, $"@s{n}c", nameof(IntegrationSecret.Ciphertext), s.Ciphertext);
                     sql.Bind<IntegrationSecret>(cmd, $"@s{n}k", nameof(IntegrationSecret.KeyId), s.KeyId);
                     sql.Bind<IntegrationSecret>(cmd, $"@s{n}f", nameof(IntegrationSecret.Fingerprint), s.Fingerprint);
@@ -154,18 +160,28 @@ internal static class InstallWrite
             cmd.Parameters.Remove(p);
             write.Command.Parameters.Add(p);
         }
+        if (oneCommand)
+        {
+            // The command commits itself: once sent it is not cancelled, so the caller learns whether it was stored.
+            await write.Command.ExecuteNonQueryAsync(CancellationToken.None);
+        }
         // Every statement touches exactly one row; fewer means the integration or a secret changed since the read.
-        if (await write.Command.ExecuteNonQueryAsync(ct) != statements) throw new DbUpdateConcurrencyException("The integration changed while it was being installed.");
+        else if (await write.Command.ExecuteNonQueryAsync(ct) != statements)
+            throw new DbUpdateConcurrencyException("The integration changed while it was being installed.");
         return new InstallOutcome(InstalledRowOf(row), []);
     }
 
     /// <summary>
-    /// The stored integration with its secrets (names, fingerprints, ids), or null. On PostgreSQL the row stays locked until
-    /// the write commits. Every statement here and in <see cref="Statements"/> carries the account in its predicate.
+    /// The stored integration with its secrets (names, fingerprints, ids), or null. On PostgreSQL, when
+    /// <paramref name="locked"/>, the row stays locked until the write commits; a one-command write reads without a lock
+    /// and its statements check the row's Version instead. Every statement here and in <see cref="Statements"/> carries
+    /// the account in its predicate.
     /// </summary>
-    private static async Task<Integration?> ReadAsync(ModelSql sql, DbConnection connection, DbTransaction tx, InstallCommand command, CancellationToken ct)
+    private static async Task<Integration?> ReadAsync(ModelSql sql, DbConnection connection, DbTransaction? tx, InstallCommand command,
+        bool locked, CancellationToken ct)
     {
-        await using var lease = ReusableCommands.Get(connection, tx, Statements.For(sql).Read);
+        var statements = Statements.For(sql);
+        await using var lease = ReusableCommands.Get(connection, tx, locked ? statements.Read : statements.UnlockedRead);
         var cmd = lease.Command;
         sql.Bind<Integration>(cmd, "@a", nameof(Integration.AccountId), command.AccountId);
         sql.Bind<Integration>(cmd, "@p", nameof(Integration.ProjectId), command.ProjectId);
@@ -215,10 +231,16 @@ internal static class InstallWrite
         private static readonly ConditionalWeakTable<ModelSql, Statements> Cache = new();
 
         public required string Read { get; init; }
+        /// <summary><see cref="Read"/> without FOR UPDATE (the same text on SQLite).</summary>
+        public required string UnlockedRead { get; init; }
         /// <summary>Indexed by which optional columns the install sets: 1 base_url_override, 2 allowed_redirect_origins.</summary>
         public required string[] Update { get; init; }
         public required string DeleteSecret { get; init; }
         public required string UpdateSecret { get; init; }
+        /// <summary>PostgreSQL: the three above as statements that raise unless they touch their row (null on SQLite).</summary>
+        public required string[]? CheckedUpdate { get; init; }
+        public required string? CheckedDeleteSecret { get; init; }
+        public required string? CheckedUpdateSecret { get; init; }
 
         public static Statements For(ModelSql sql) => Cache.GetValue(sql, Build);
 
@@ -233,30 +255,38 @@ internal static class InstallWrite
             var update = $"UPDATE {integrations} SET {C(nameof(Integration.Status))} = @st, {C(nameof(Integration.InstalledAt))} = @ia, " +
                 $"{C(nameof(Integration.ParamsJson))} = @pj, {C(nameof(Integration.UpdatedAt))} = @ua, {C(nameof(Integration.Version))} = @v";
             var where = $" WHERE {C(nameof(Integration.Id))} = @id AND {C(nameof(Integration.AccountId))} = @a AND {C(nameof(Integration.Version))} = @v0;\n";
+            string ReadText(bool locked) => $"""
+                SELECT {I(nameof(Integration.Id))}, {I(nameof(Integration.Status))}, {I(nameof(Integration.InstalledAt))}, {I(nameof(Integration.ParamsJson))},
+                    {I(nameof(Integration.BaseUrlOverride))}, {I(nameof(Integration.CreatedAt))}, {I(nameof(Integration.UpdatedAt))}, {I(nameof(Integration.Version))},
+                    {I(nameof(Integration.AllowedRedirectOriginsJson))}
+                FROM {integrations} AS i
+                WHERE {I(nameof(Integration.AccountId))} = @a AND {I(nameof(Integration.ProjectId))} = @p AND {I(nameof(Integration.Provider))} = @n{(locked && !sql.IsSqlite ? " FOR UPDATE" : "")};
+                SELECT {S(nameof(IntegrationSecret.Id))}, {S(nameof(IntegrationSecret.Name))}, {S(nameof(IntegrationSecret.Fingerprint))},
+                    {S(nameof(IntegrationSecret.KeyId))}, {S(nameof(IntegrationSecret.CreatedAt))}, {S(nameof(IntegrationSecret.UpdatedAt))}
+                FROM {secrets} AS s
+                JOIN {integrations} AS i ON {I(nameof(Integration.Id))} = {S(nameof(IntegrationSecret.IntegrationId))}
+                    AND {I(nameof(Integration.AccountId))} = {S(nameof(IntegrationSecret.AccountId))}
+                WHERE {I(nameof(Integration.AccountId))} = @a AND {I(nameof(Integration.ProjectId))} = @p AND {I(nameof(Integration.Provider))} = @n
+                ORDER BY {S(nameof(IntegrationSecret.Name))};
+                """;
+            string[] updates = [.. Enumerable.Range(0, 4).Select(set => update
+                + ((set & 1) != 0 ? $", {C(nameof(Integration.BaseUrlOverride))} = @bu" : "")
+                + ((set & 2) != 0 ? $", {C(nameof(Integration.AllowedRedirectOriginsJson))} = @ro" : "")
+                + where)];
+            var deleteSecret = $"DELETE FROM {secrets} WHERE {SC(nameof(IntegrationSecret.Id))} = @sNid AND {SC(nameof(IntegrationSecret.AccountId))} = @a;\n";
+            var updateSecret = $"UPDATE {secrets} SET {SC(nameof(IntegrationSecret.Ciphertext))} = @sNc, {SC(nameof(IntegrationSecret.KeyId))} = @sNk, " +
+                $"{SC(nameof(IntegrationSecret.Fingerprint))} = @sNf, {SC(nameof(IntegrationSecret.UpdatedAt))} = @sNu " +
+                $"WHERE {SC(nameof(IntegrationSecret.Id))} = @sNid AND {SC(nameof(IntegrationSecret.AccountId))} = @a;\n";
             return new Statements
             {
-                Read = $"""
-                    SELECT {I(nameof(Integration.Id))}, {I(nameof(Integration.Status))}, {I(nameof(Integration.InstalledAt))}, {I(nameof(Integration.ParamsJson))},
-                        {I(nameof(Integration.BaseUrlOverride))}, {I(nameof(Integration.CreatedAt))}, {I(nameof(Integration.UpdatedAt))}, {I(nameof(Integration.Version))},
-                        {I(nameof(Integration.AllowedRedirectOriginsJson))}
-                    FROM {integrations} AS i
-                    WHERE {I(nameof(Integration.AccountId))} = @a AND {I(nameof(Integration.ProjectId))} = @p AND {I(nameof(Integration.Provider))} = @n{(sql.IsSqlite ? "" : " FOR UPDATE")};
-                    SELECT {S(nameof(IntegrationSecret.Id))}, {S(nameof(IntegrationSecret.Name))}, {S(nameof(IntegrationSecret.Fingerprint))},
-                        {S(nameof(IntegrationSecret.KeyId))}, {S(nameof(IntegrationSecret.CreatedAt))}, {S(nameof(IntegrationSecret.UpdatedAt))}
-                    FROM {secrets} AS s
-                    JOIN {integrations} AS i ON {I(nameof(Integration.Id))} = {S(nameof(IntegrationSecret.IntegrationId))}
-                        AND {I(nameof(Integration.AccountId))} = {S(nameof(IntegrationSecret.AccountId))}
-                    WHERE {I(nameof(Integration.AccountId))} = @a AND {I(nameof(Integration.ProjectId))} = @p AND {I(nameof(Integration.Provider))} = @n
-                    ORDER BY {S(nameof(IntegrationSecret.Name))};
-                    """,
-                Update = [.. Enumerable.Range(0, 4).Select(set => update
-                    + ((set & 1) != 0 ? $", {C(nameof(Integration.BaseUrlOverride))} = @bu" : "")
-                    + ((set & 2) != 0 ? $", {C(nameof(Integration.AllowedRedirectOriginsJson))} = @ro" : "")
-                    + where)],
-                DeleteSecret = $"DELETE FROM {secrets} WHERE {SC(nameof(IntegrationSecret.Id))} = @sNid AND {SC(nameof(IntegrationSecret.AccountId))} = @a;\n",
-                UpdateSecret = $"UPDATE {secrets} SET {SC(nameof(IntegrationSecret.Ciphertext))} = @sNc, {SC(nameof(IntegrationSecret.KeyId))} = @sNk, " +
-                    $"{SC(nameof(IntegrationSecret.Fingerprint))} = @sNf, {SC(nameof(IntegrationSecret.UpdatedAt))} = @sNu " +
-                    $"WHERE {SC(nameof(IntegrationSecret.Id))} = @sNid AND {SC(nameof(IntegrationSecret.AccountId))} = @a;\n",
+                Read = ReadText(locked: true),
+                UnlockedRead = ReadText(locked: false),
+                Update = updates,
+                DeleteSecret = deleteSecret,
+                UpdateSecret = updateSecret,
+                CheckedUpdate = sql.IsSqlite ? null : [.. updates.Select(sql.OneRowOrRaise)],
+                CheckedDeleteSecret = sql.IsSqlite ? null : sql.OneRowOrRaise(deleteSecret),
+                CheckedUpdateSecret = sql.IsSqlite ? null : sql.OneRowOrRaise(updateSecret),
             };
         }
     }

@@ -20,7 +20,10 @@ public sealed partial class IntegrationStore(IStoreWriter writer, AccountChanges
         {
             try
             {
-                var outcome = await writer.WriteAsync((tx, token) => InstallAsync(tx, command, token), ct);
+                // First without a lock in one command (PostgreSQL: two round trips, no BEGIN/COMMIT). A retry takes the
+                // row lock, so installs racing on one row (a hot re-install) queue on it instead of refusing each other.
+                StoreWork<InstallOutcome> work = (tx, token) => InstallAsync(tx, command, token);
+                var outcome = await (attempt == 1 ? writer.WriteInOneCommandAsync(work, ct) : writer.WriteAsync(work, ct));
                 if (outcome.Row is not null) SwitchboardMetrics.Installs.Add(1);
                 return outcome;
             }
@@ -29,7 +32,8 @@ public sealed partial class IntegrationStore(IStoreWriter writer, AccountChanges
             catch (DbException e) when (attempt < 3 && DatabaseErrors.IsUniqueViolation(e) && !ct.IsCancellationRequested)
             {
             }
-            // The Version check found a write based on a stale read (not expected while the read locks the row; kept as a net).
+            // The Version check found a write based on a stale read: expected for the unlocked first try when another
+            // install of the row committed meanwhile; not expected while the read locks the row (kept as a net).
             catch (DbUpdateConcurrencyException) when (attempt < 3 && !ct.IsCancellationRequested)
             {
             }

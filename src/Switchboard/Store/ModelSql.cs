@@ -64,6 +64,23 @@ public sealed class ModelSql
         sql.Append(");\n");
     }
 
+    /// <summary>The SQLSTATE a statement made by <see cref="OneRowOrRaise"/> raises: PostgreSQL's division_by_zero.</summary>
+    public const string StaleSqlState = "22012";
+
+    /// <summary>
+    /// An UPDATE or DELETE (text ending in ";\n") that touches a row or raises, for a one-command write
+    /// (<see cref="StoreTransaction.CommitsWithCommand"/>) on PostgreSQL: there a statement that touched nothing cannot be
+    /// found out after the command, which has committed by then, so the statement itself must fail the command. Plain SQL
+    /// has no RAISE; a division by the count of changed rows is the standard way, and nothing else in such a command divides.
+    /// The count is not a constant, so the planner cannot fold the division away.
+    /// </summary>
+    public string OneRowOrRaise(string statement)
+    {
+        if (IsSqlite) throw new InvalidOperationException("SQLite writes run in the writer's transaction; check the rows a command touched instead.");
+        var body = statement.TrimEnd().TrimEnd(';');
+        return $"WITH changed AS ({body} RETURNING 1) SELECT 1 / count(*) FROM changed;\n";
+    }
+
     /// <summary>Every mapped column of <typeparamref name="T"/> qualified by <paramref name="alias"/>, in the order <see cref="Read{T}"/> reads.</summary>
     public string Columns<T>(string alias) where T : class =>
         string.Join(", ", ReadShapeOf<T>().Columns.Select(c => $"{alias}.{c}"));

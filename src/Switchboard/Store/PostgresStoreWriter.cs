@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 
 namespace Switchboard.Store;
 
@@ -38,5 +39,25 @@ public sealed class PostgresStoreWriter(IDbContextFactory<PostgresDb> contexts) 
         {
             db.IsWriterContext = false;
         }
+    }
+
+    public override async Task<T> WriteInOneCommandAsync<T>(StoreWork<T> work, CancellationToken ct)
+    {
+        RefuseNested();
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        await db.Database.OpenConnectionAsync(ct);
+        var store = new StoreTransaction(db.Database.GetDbConnection(), ModelSql.For(db));
+        T result;
+        try
+        {
+            result = await RunAsync(work, store, ct);
+        }
+        // A statement of the write found what was read changed (ModelSql.OneRowOrRaise): nothing of it was written.
+        catch (PostgresException e) when (e.SqlState == ModelSql.StaleSqlState)
+        {
+            throw new DbUpdateConcurrencyException("What the write was based on changed before it ran; nothing was written.", e);
+        }
+        store.Committed();
+        return result;
     }
 }

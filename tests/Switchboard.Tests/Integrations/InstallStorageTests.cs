@@ -78,6 +78,27 @@ public sealed partial class InstallStorageTests(SwitchboardApp app) : IClassFixt
     }
 
     [Fact]
+    public async Task Concurrent_reinstalls_of_an_installed_integration_each_bump_the_version_once_and_are_each_audited()
+    {
+        var account = await app.CreateAccountAsync();
+        var client = account.Client();
+        await (await client.PostJson("/api/v1/integrations/stripe/install", Body("sk_test_reinstall00000000"))).ShouldBe(HttpStatusCode.OK);
+
+        // Every re-install finds the row, so all race on its update (on PostgreSQL first unlocked, in one command each):
+        // one based on a stale read must write nothing (no audit row, no secret) and try again.
+        var responses = await Task.WhenAll(Enumerable.Range(0, 32).Select(i =>
+            client.PostJson("/api/v1/integrations/stripe/install", Body($"sk_test_reinstall{i:00000000}"))));
+        var bodies = await Task.WhenAll(responses.Select(r => r.ShouldBe(HttpStatusCode.OK)));
+
+        Assert.Equal(33, await app.WithDbAsync(db => db.Integrations.Where(i => i.AccountId == account.AccountId).Select(i => i.Version).SingleAsync()));
+        Assert.Equal(33, await app.WithDbAsync(db => db.AuditEvents.CountAsync(e => e.AccountId == account.AccountId && e.Action == "integration.installed")));
+        var stored = await app.WithDbAsync(db => db.IntegrationSecrets.Where(s => s.AccountId == account.AccountId && s.Name == "api_key")
+            .Select(s => s.Fingerprint).SingleAsync());
+        var last = bodies.MaxBy(b => b["updated_at"]!.GetValue<DateTime>())!;
+        Assert.Equal(stored, last["secrets"]!.AsArray().Single(s => s!["name"]!.GetValue<string>() == "api_key")!["fingerprint"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Concurrent_installs_that_add_and_drop_a_secret_leave_exactly_the_last_ones_secrets()
     {
         var account = await app.CreateAccountAsync();
