@@ -49,7 +49,9 @@ public sealed class SmallThrottleApp : ThrottleApp
     protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>(base.Settings)
     {
         ["Switchboard:LoginThrottle:MaxFailures"] = "3",
-        ["Switchboard:LoginThrottle:Window"] = "00:00:01",
+        // Three one-second segments: failures made within one second stay counted across a segment boundary (a one-segment
+        // window drops them all at its boundary, which the four requests below could straddle on a slow machine).
+        ["Switchboard:LoginThrottle:Window"] = "00:00:03",
     };
 }
 
@@ -152,9 +154,9 @@ public sealed class LoginThrottleSettingsTests(SmallThrottleApp app) : IClassFix
             await (await From(ApiKeyFormat.Generate(account.AccountId)).GetAsync("/api/v1/integrations")).ShouldBe(HttpStatusCode.Unauthorized, "invalid_api_key");
         var limited = await From(ApiKeyFormat.Generate(account.AccountId)).GetAsync("/api/v1/integrations");
         await limited.ShouldBe(HttpStatusCode.TooManyRequests, "rate_limited");
-        Assert.Equal(TimeSpan.FromSeconds(1), limited.Headers.RetryAfter?.Delta);
+        Assert.Equal(TimeSpan.FromSeconds(3), limited.Headers.RetryAfter?.Delta);
 
-        await Task.Delay(1300);
+        await Task.Delay(3600); // the window, plus the limiter's tick lag
         await (await From(ApiKeyFormat.Generate(account.AccountId)).GetAsync("/api/v1/integrations")).ShouldBe(HttpStatusCode.Unauthorized, "invalid_api_key");
     }
 }
