@@ -19,14 +19,27 @@ namespace Switchboard.Store;
 internal static class InstallWrite
 {
     /// <summary>Writes the install inside <paramref name="tx"/>; nothing is durable until the writer commits.</summary>
-    public static async Task<InstallOutcome> RunAsync(StoreTransaction tx, InstallCommand command, CancellationToken ct)
+    public static async Task<InstallOutcome> RunAsync(StoreTransaction tx, InstallCommand command, CancellationToken ct) =>
+        (await RunAsync(tx, command, known: null, ct)).Outcome;
+
+    /// <summary>
+    /// As above; in a one-command write, <paramref name="known"/> (this node's copy of the row as its last install here
+    /// left it) stands in for the read, so the install is one round trip. The copy is only trusted as far as the write's
+    /// Version check: if the row changed since, the command raises and nothing is written. Also returns the row as
+    /// written (with its secrets' ids), for the caller to keep as the next install's copy.
+    /// </summary>
+    public static async Task<(InstallOutcome Outcome, Integration? Written)> RunAsync(StoreTransaction tx, InstallCommand command,
+        Integration? known, CancellationToken ct)
     {
         var (sql, connection, transaction) = (tx.Sql, tx.Connection, tx.Transaction);
-        var stored = await ReadAsync(sql, connection, transaction, command, locked: !tx.CommitsWithCommand, ct);
+        if (known is not null && !tx.CommitsWithCommand) throw new InvalidOperationException("A kept copy of the row stands in for the read only in a one-command write.");
+        var stored = known is not null ? Copy(known) : await ReadAsync(sql, connection, transaction, command, locked: !tx.CommitsWithCommand, ct);
         var finalParams = command.Params ?? (stored is null ? [] : JsonNode.Parse(stored.ParamsJson) as JsonObject ?? []);
         var finalSecretNames = command.Secrets?.Select(s => s.Name) ?? stored?.Secrets.Select(s => s.Name) ?? [];
         var missing = command.Required.Missing(finalParams, finalSecretNames).ToList();
-        if (missing.Count > 0) return new InstallOutcome(null, missing);
+        // A refusal must come from the stored row, not from a copy that may be out of date: the caller reads and tries again.
+        if (missing.Count > 0 && known is not null) throw new StaleCopyException();
+        if (missing.Count > 0) return (new InstallOutcome(null, missing), null);
         if (stored is not null && stored.Id != command.IntegrationId)
             throw new InvalidOperationException("The stored integration's id is not the one its secrets were sealed to.");
 
@@ -168,7 +181,46 @@ internal static class InstallWrite
         // Every statement touches exactly one row; fewer means the integration or a secret changed since the read.
         else if (await write.Command.ExecuteNonQueryAsync(ct) != statements)
             throw new DbUpdateConcurrencyException("The integration changed while it was being installed.");
-        return new InstallOutcome(InstalledRowOf(row), []);
+        return (new InstallOutcome(InstalledRowOf(row), []), Copy(row));
+    }
+
+    /// <summary>An install's copy of the row was found out of date before anything was sent.</summary>
+    public sealed class StaleCopyException() : Exception("This node's copy of the integration may be out of date.");
+
+    /// <summary>The row and its secrets as an install reads them (ciphertexts left out), detached from the original.</summary>
+    public static Integration Copy(Integration i)
+    {
+        var copy = new Integration
+        {
+            Id = i.Id,
+            AccountId = i.AccountId,
+            ProjectId = i.ProjectId,
+            Provider = i.Provider,
+            Status = i.Status,
+            InstalledAt = i.InstalledAt,
+            ParamsJson = i.ParamsJson,
+            BaseUrlOverride = i.BaseUrlOverride,
+            CreatedAt = i.CreatedAt,
+            UpdatedAt = i.UpdatedAt,
+            Version = i.Version,
+            AllowedRedirectOriginsJson = i.AllowedRedirectOriginsJson,
+        };
+        foreach (var s in i.Secrets)
+        {
+            copy.Secrets.Add(new IntegrationSecret
+            {
+                Id = s.Id,
+                AccountId = s.AccountId,
+                IntegrationId = s.IntegrationId,
+                Name = s.Name,
+                Fingerprint = s.Fingerprint,
+                KeyId = s.KeyId,
+                Ciphertext = [],
+                CreatedAt = s.CreatedAt,
+                UpdatedAt = s.UpdatedAt,
+            });
+        }
+        return copy;
     }
 
     /// <summary>

@@ -21,10 +21,22 @@ public sealed partial class IntegrationStore(IStoreWriter writer, AccountChanges
     /// <summary>Per node: integrations whose unlocked install was refused lately (id → Environment.TickCount64).</summary>
     private readonly ConcurrentDictionary<Guid, long> _contended = new();
 
+    private const int MaxKnown = 1024;
+
+    /// <summary>
+    /// PostgreSQL, per node: each integration as this node's last install of it left it, which the next unlocked install
+    /// uses instead of reading (one round trip instead of two). Only as good as the write's Version check: a row changed
+    /// since (on any node, by any write that changes what an install reads, each of which moves the Version) refuses the
+    /// write, and the install reads and tries again. Bounded; a full table starts over. SQLite reads in the writer's
+    /// transaction, in process, so it keeps none.
+    /// </summary>
+    private readonly ConcurrentDictionary<Guid, Integration> _known = new();
+
     /// <summary>Installs in a write of its own (shared with concurrent installs on SQLite); returns once it is durable.</summary>
     public async Task<InstallOutcome> InstallAsync(InstallCommand command, CancellationToken ct)
     {
-        // First without a lock in one command (PostgreSQL: two round trips, no BEGIN/COMMIT). A retry takes the row lock,
+        // First without a lock in one command (PostgreSQL: one round trip with this node's copy of the row, two with a read;
+        // no BEGIN/COMMIT). A retry takes the row lock,
         // so installs racing on one row queue on it instead of refusing each other; a row that was raced on in the last
         // second takes the lock at once. bench/run.sh --db postgres, one hot row at -c16, runs minutes apart on a busy
         // machine: 256 and 207 req/s when every install paid a refused try first, 267 with this.
@@ -32,12 +44,28 @@ public sealed partial class IntegrationStore(IStoreWriter writer, AccountChanges
         for (var attempt = 1; ; attempt++)
         {
             var oneCommand = attempt == 1 && unlocked;
+            // Taken out, not looked at: a failed try leaves no copy behind, and concurrent installs here do not share one.
+            Integration? known = null;
+            if (oneCommand) _known.TryRemove(command.IntegrationId, out known);
+            async Task<(InstallOutcome, Integration?)> Work(StoreTransaction tx, CancellationToken token)
+            {
+                changes.Changed(tx, command.AccountId);
+                var (outcome, written) = await InstallWrite.RunAsync(tx, command, tx.CommitsWithCommand ? known : null, token);
+                return (outcome, tx.Sql.IsSqlite ? null : written);
+            }
             try
             {
-                StoreWork<InstallOutcome> work = (tx, token) => InstallAsync(tx, command, token);
-                var outcome = await (oneCommand ? writer.WriteInOneCommandAsync(work, ct) : writer.WriteAsync(work, ct));
+                var (outcome, written) = await (oneCommand ? writer.WriteInOneCommandAsync(Work, ct) : writer.WriteAsync(Work, ct));
+                if (written is not null)
+                {
+                    if (_known.Count >= MaxKnown) _known.Clear();
+                    _known[command.IntegrationId] = written;
+                }
                 if (outcome.Row is not null) SwitchboardMetrics.Installs.Add(1);
                 return outcome;
+            }
+            catch (InstallWrite.StaleCopyException) when (!ct.IsCancellationRequested)
+            {
             }
             // PostgreSQL: two first installs of one provider race on the unique (account, project, provider) index, and the
             // loser finds the winner's row on its next try. (SQLite has one writer and reads inside the write transaction.)
@@ -49,7 +77,8 @@ public sealed partial class IntegrationStore(IStoreWriter writer, AccountChanges
             // install of the row committed meanwhile; not expected while the read locks the row (kept as a net).
             catch (DbUpdateConcurrencyException) when (attempt < 3 && !ct.IsCancellationRequested)
             {
-                if (oneCommand) MarkContended(command.IntegrationId);
+                // A copy may just be old (another node wrote since); only a refused read counts as a race on the row.
+                if (oneCommand && known is null) MarkContended(command.IntegrationId);
             }
         }
     }

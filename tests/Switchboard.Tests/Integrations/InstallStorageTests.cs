@@ -99,6 +99,36 @@ public sealed partial class InstallStorageTests(SwitchboardApp app) : IClassFixt
     }
 
     [Fact]
+    public async Task A_reinstall_after_another_node_changed_the_row_keeps_what_that_node_stored_not_this_nodes_copy()
+    {
+        await using var other = await NodeApp.StartAsync(app.Database, new Dictionary<string, string?>
+        {
+            ["Switchboard:Crypto:Keys"] = $"k1:{SwitchboardApp.KeyK1};k2:{SwitchboardApp.KeyK2}",
+            ["Switchboard:Crypto:ActiveKeyId"] = "k2",
+        });
+        var account = await app.CreateAccountAsync();
+        var here = account.Client();
+        // Two installs here: on PostgreSQL this node now keeps a copy of the row and installs from it without a read.
+        await (await here.PostJson("/api/v1/integrations/stripe/install", Body("sk_test_copy00000000000001"))).ShouldBe(HttpStatusCode.OK);
+        await (await here.PostJson("/api/v1/integrations/stripe/install", Body("sk_test_copy00000000000002"))).ShouldBe(HttpStatusCode.OK);
+        await (await other.ClientWithKey(account.ApiKey).PostJson("/api/v1/integrations/stripe/install", new
+        {
+            @params = new { api_version = "2025-01-27" },
+            secrets = new { api_key = "sk_test_other0000000000001", webhook_secret = "whsec_other000000000000001" },
+        })).ShouldBe(HttpStatusCode.OK);
+
+        // Secrets only: the params are kept as stored, which is the other node's, not this node's copy.
+        var body = await (await here.PostJson("/api/v1/integrations/stripe/install", new { secrets = new { api_key = "sk_test_copy00000000000003" } }))
+            .ShouldBe(HttpStatusCode.OK);
+        Assert.Equal("2025-01-27", body["params"]!["api_version"]!.GetValue<string>());
+        var stored = await app.WithDbAsync(db => db.Integrations.AsNoTracking().Where(i => i.AccountId == account.AccountId)
+            .Select(i => new { i.ParamsJson, i.Version }).SingleAsync());
+        Assert.Contains("2025-01-27", stored.ParamsJson);
+        Assert.Equal(4, stored.Version);
+        Assert.Equal(4, await app.WithDbAsync(db => db.AuditEvents.CountAsync(e => e.AccountId == account.AccountId && e.Action == "integration.installed")));
+    }
+
+    [Fact]
     public async Task Concurrent_installs_that_add_and_drop_a_secret_leave_exactly_the_last_ones_secrets()
     {
         var account = await app.CreateAccountAsync();
