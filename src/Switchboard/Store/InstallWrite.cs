@@ -25,8 +25,8 @@ internal static class InstallWrite
     /// <summary>
     /// As above; in a one-command write, <paramref name="known"/> (this node's copy of the row as its last install here
     /// left it) stands in for the read, so the install is one round trip. The copy is only trusted as far as the write's
-    /// Version check: if the row changed since, the command raises and nothing is written. Also returns the row as
-    /// written (with its secrets' ids), for the caller to keep as the next install's copy.
+    /// Version check: if the row changed since, the command raises and nothing is written. Also returns (PostgreSQL) the
+    /// row as written, with its secrets' ids, for the caller to keep as the next install's copy.
     /// </summary>
     public static async Task<(InstallOutcome Outcome, Integration? Written)> RunAsync(StoreTransaction tx, InstallCommand command,
         Integration? known, CancellationToken ct)
@@ -181,7 +181,8 @@ internal static class InstallWrite
         // Every statement touches exactly one row; fewer means the integration or a secret changed since the read.
         else if (await write.Command.ExecuteNonQueryAsync(ct) != statements)
             throw new DbUpdateConcurrencyException("The integration changed while it was being installed.");
-        return (new InstallOutcome(InstalledRowOf(row), []), Copy(row));
+        // SQLite reads in process, in the writer's transaction: a copy would save nothing there.
+        return (new InstallOutcome(InstalledRowOf(row), []), sql.IsSqlite ? null : Copy(row));
     }
 
     /// <summary>An install's copy of the row was found out of date before anything was sent.</summary>

@@ -47,11 +47,10 @@ public sealed partial class IntegrationStore(IStoreWriter writer, AccountChanges
             // Taken out, not looked at: a failed try leaves no copy behind, and concurrent installs here do not share one.
             Integration? known = null;
             if (oneCommand) _known.TryRemove(command.IntegrationId, out known);
-            async Task<(InstallOutcome, Integration?)> Work(StoreTransaction tx, CancellationToken token)
+            Task<(InstallOutcome, Integration?)> Work(StoreTransaction tx, CancellationToken token)
             {
                 changes.Changed(tx, command.AccountId);
-                var (outcome, written) = await InstallWrite.RunAsync(tx, command, tx.CommitsWithCommand ? known : null, token);
-                return (outcome, tx.Sql.IsSqlite ? null : written);
+                return InstallWrite.RunAsync(tx, command, tx.CommitsWithCommand ? known : null, token);
             }
             try
             {
