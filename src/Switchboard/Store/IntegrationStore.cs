@@ -31,6 +31,7 @@ public sealed partial class IntegrationStore(IStoreWriter writer, AccountChanges
     /// transaction, in process, so it keeps none.
     /// </summary>
     private readonly ConcurrentDictionary<Guid, Integration> _known = new();
+    private int _kept;
 
     /// <summary>Installs in a write of its own (shared with concurrent installs on SQLite); returns once it is durable.</summary>
     public async Task<InstallOutcome> InstallAsync(InstallCommand command, CancellationToken ct)
@@ -46,7 +47,9 @@ public sealed partial class IntegrationStore(IStoreWriter writer, AccountChanges
             var oneCommand = attempt == 1 && unlocked;
             // Taken out, not looked at: a failed try leaves no copy behind, and concurrent installs here do not share one.
             Integration? known = null;
-            if (oneCommand) _known.TryRemove(command.IntegrationId, out known);
+            if (oneCommand && _known.TryRemove(command.IntegrationId, out var copy)
+                && copy.AccountId == command.AccountId && copy.ProjectId == command.ProjectId && copy.Provider == command.Provider)
+                known = copy; // the tenant of every statement still comes from the command, never from a copy
             Task<(InstallOutcome, Integration?)> Work(StoreTransaction tx, CancellationToken token)
             {
                 changes.Changed(tx, command.AccountId);
@@ -57,13 +60,15 @@ public sealed partial class IntegrationStore(IStoreWriter writer, AccountChanges
                 var (outcome, written) = await (oneCommand ? writer.WriteInOneCommandAsync(Work, ct) : writer.WriteAsync(Work, ct));
                 if (written is not null)
                 {
-                    if (_known.Count >= MaxKnown) _known.Clear();
+                    // Count takes every lock of the dictionary: looked at once per 64 copies kept, not per install.
+                    if ((Interlocked.Increment(ref _kept) & 63) == 0 && _known.Count >= MaxKnown) _known.Clear();
                     _known[command.IntegrationId] = written;
                 }
                 if (outcome.Row is not null) SwitchboardMetrics.Installs.Add(1);
                 return outcome;
             }
-            catch (InstallWrite.StaleCopyException) when (!ct.IsCancellationRequested)
+            // Only ever on the first try (the only one given a copy); a cancelled request ends at the next try's read.
+            catch (InstallWrite.StaleCopyException)
             {
             }
             // PostgreSQL: two first installs of one provider race on the unique (account, project, provider) index, and the
