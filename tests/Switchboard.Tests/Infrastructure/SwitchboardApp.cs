@@ -127,6 +127,13 @@ public sealed class NodeApp(IDictionary<string, string?> settings) : Switchboard
 {
     protected override IDictionary<string, string?> Settings => settings;
 
+    /// <summary>Another node on <paramref name="database"/> with the fixture's key ring (k1 and k2, k2 active).</summary>
+    public static Task<NodeApp> StartAsync(TestDatabase database) => StartAsync(database, new Dictionary<string, string?>
+    {
+        ["Switchboard:Crypto:Keys"] = $"k1:{SwitchboardApp.KeyK1};k2:{SwitchboardApp.KeyK2}",
+        ["Switchboard:Crypto:ActiveKeyId"] = "k2",
+    });
+
     public static async Task<NodeApp> StartAsync(TestDatabase database, IDictionary<string, string?> settings)
     {
         var app = new NodeApp(settings) { SharedDatabase = database };

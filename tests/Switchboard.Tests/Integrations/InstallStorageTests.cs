@@ -101,11 +101,7 @@ public sealed partial class InstallStorageTests(SwitchboardApp app) : IClassFixt
     [Fact]
     public async Task A_reinstall_after_another_node_changed_the_row_keeps_what_that_node_stored_not_this_nodes_copy()
     {
-        await using var other = await NodeApp.StartAsync(app.Database, new Dictionary<string, string?>
-        {
-            ["Switchboard:Crypto:Keys"] = $"k1:{SwitchboardApp.KeyK1};k2:{SwitchboardApp.KeyK2}",
-            ["Switchboard:Crypto:ActiveKeyId"] = "k2",
-        });
+        await using var other = await NodeApp.StartAsync(app.Database);
         var account = await app.CreateAccountAsync();
         var here = account.Client();
         // Two installs here: on PostgreSQL this node now keeps a copy of the row and installs from it without a read.

@@ -37,11 +37,7 @@ public sealed class ListCacheTests(SwitchboardApp app) : IClassFixture<Switchboa
     [Fact]
     public async Task A_write_on_another_node_shows_within_the_cache_lifetime()
     {
-        await using var other = await NodeApp.StartAsync(app.Database, new Dictionary<string, string?>
-        {
-            ["Switchboard:Crypto:Keys"] = $"k1:{SwitchboardApp.KeyK1};k2:{SwitchboardApp.KeyK2}",
-            ["Switchboard:Crypto:ActiveKeyId"] = "k2",
-        });
+        await using var other = await NodeApp.StartAsync(app.Database);
         var account = await app.CreateAccountAsync();
         var here = account.Client();
         var clock = System.Diagnostics.Stopwatch.StartNew();

@@ -15,11 +15,7 @@ public sealed class ConcurrentLifecycleTests(SwitchboardApp app) : IClassFixture
     [Fact]
     public async Task Concurrent_patches_from_two_nodes_all_commit_and_every_settings_key_is_kept()
     {
-        await using var other = await NodeApp.StartAsync(app.Database, new Dictionary<string, string?>
-        {
-            ["Switchboard:Crypto:Keys"] = $"k1:{SwitchboardApp.KeyK1};k2:{SwitchboardApp.KeyK2}",
-            ["Switchboard:Crypto:ActiveKeyId"] = "k2",
-        });
+        await using var other = await NodeApp.StartAsync(app.Database);
         var account = await app.CreateAccountAsync();
         var nodes = new[] { account.Client(), other.ClientWithKey(account.ApiKey) };
         string[] providers = ["stripe", "hacker_news"];
@@ -58,11 +54,7 @@ public sealed class ConcurrentLifecycleTests(SwitchboardApp app) : IClassFixture
     [Fact]
     public async Task A_real_conflict_of_intent_is_still_refused_on_the_fresh_row()
     {
-        await using var other = await NodeApp.StartAsync(app.Database, new Dictionary<string, string?>
-        {
-            ["Switchboard:Crypto:Keys"] = $"k1:{SwitchboardApp.KeyK1};k2:{SwitchboardApp.KeyK2}",
-            ["Switchboard:Crypto:ActiveKeyId"] = "k2",
-        });
+        await using var other = await NodeApp.StartAsync(app.Database);
         var account = await app.CreateAccountAsync();
         var here = account.Client();
         var there = other.ClientWithKey(account.ApiKey);
