@@ -84,6 +84,7 @@ public static class WebhooksEndpoints
         };
         await s.Writer.WriteAsync(async (tx, token) =>
         {
+            if (endpoint.Enabled) await EventOutbox.HoldEventsForNewReceiverAsync(tx, accountId, projectId, token);
             tx.Db.Add(endpoint);
             AuditLog.Record(tx.Db, tenant.Actor, accountId, "webhook.endpoint.created", projectId, targetId: id.ToString(),
                 data: new { host = new Uri(body.Url).Host, event_types = body.EventTypes ?? [], endpoint.Enabled });
@@ -115,6 +116,7 @@ public static class WebhooksEndpoints
                 row.DisabledAt = enabled ? null : now;
             }
             if (before.Equals(new { row.Url, row.EventTypesJson, row.Enabled })) return row;
+            if (row.Enabled && !before.Enabled) await EventOutbox.HoldEventsForNewReceiverAsync(tx, accountId, row.ProjectId, token);
             row.UpdatedAt = now;
             row.Version++;
             AuditLog.Record(tx.Db, tenant.Actor, accountId, "webhook.endpoint.updated", row.ProjectId, targetId: row.Id.ToString(), data: new
