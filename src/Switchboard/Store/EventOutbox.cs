@@ -35,6 +35,9 @@ public static class EventOutbox
     /// the project (<see cref="HoldEventsForNewReceiverAsync"/> takes it exclusively): either that endpoint committed
     /// before the lock was granted, and the check's fresh snapshot sees it, or it commits after this write, and is
     /// younger than the event. Shared locks do not wait for each other, and live in the lock table, not in any row.
+    /// This needs READ COMMITTED (PostgreSQL's default, which Switchboard never changes): under REPEATABLE READ the
+    /// snapshot would be the command's first statement's, taken before the lock. The row returned is the event as
+    /// stored when no endpoint can receive it; with one, the database stored it pending instead.
     /// </remarks>
     public static OutboxEvent AppendInsert(StoreTransaction tx, StringBuilder sql, DbCommand command, EventEnvelope e, string prefix)
     {
