@@ -12,10 +12,15 @@ public static class AuditAppend
     public static async Task AppendAsync(StoreTransaction tx, AuditEvent e, CancellationToken ct)
     {
         var text = new StringBuilder(512);
-        await using var cmd = tx.Connection.CreateCommand();
-        cmd.Transaction = tx.Transaction;
-        tx.Sql.AppendInsert(text, cmd, e, "e");
-        cmd.CommandText = text.ToString();
-        await cmd.ExecuteNonQueryAsync(ct);
+        await using var scratch = tx.Connection.CreateCommand();
+        tx.Sql.AppendInsert(text, scratch, e, "e");
+        // The text is the same for every event: on the writer's connection it stays prepared (SQLite would parse it anew).
+        await using var insert = ReusableCommands.Get(tx.Connection, tx.Transaction, text.ToString());
+        foreach (var p in scratch.Parameters.Cast<System.Data.Common.DbParameter>().ToList())
+        {
+            scratch.Parameters.Remove(p);
+            insert.Command.Parameters.Add(p);
+        }
+        await insert.Command.ExecuteNonQueryAsync(ct);
     }
 }
