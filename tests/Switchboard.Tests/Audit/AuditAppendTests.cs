@@ -26,16 +26,24 @@ public sealed class AuditAppendTests(SwitchboardApp app) : IClassFixture<Switchb
         };
 
         var appends = events.Select(e => writer.AppendAsync(e, CancellationToken.None)).ToList();
+        // A write among them (on SQLite in its own savepoint, where an append has none) stands beside the bad one.
+        var beside = writer.WriteAsync(async (tx, ct) =>
+        {
+            await AuditAppend.AppendAsync(tx, AuditLog.Event(AuditActor.System, account.AccountId, "test.appended", account.ProjectId, targetId: "write"), ct);
+            return 0;
+        }, CancellationToken.None);
         var outcomes = await Task.WhenAll(appends.Select(async t =>
         {
             try { await t; return true; }
             catch (Exception) { return false; }
         }));
 
+        await beside;
         Assert.Equal(1, outcomes.Count(ok => !ok));
         var stored = await app.WithDbAsync(db => db.AuditEvents.AsNoTracking()
             .Where(e => e.AccountId == account.AccountId && e.Action == "test.appended").Select(e => e.TargetId).ToListAsync());
-        Assert.Equal(39, stored.Count);
+        Assert.Equal(40, stored.Count);
+        Assert.Contains("write", stored);
         var failedTarget = outcomes[7] ? "t31" : "t7";
         Assert.DoesNotContain(failedTarget, stored);
     }
