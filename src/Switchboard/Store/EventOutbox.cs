@@ -1,8 +1,8 @@
 using System.Data;
 using System.Data.Common;
 using System.IO.Hashing;
-using Microsoft.EntityFrameworkCore;
 using System.Text;
+using Microsoft.EntityFrameworkCore;
 using Switchboard.Events;
 
 namespace Switchboard.Store;
