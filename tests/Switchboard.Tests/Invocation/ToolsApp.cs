@@ -4,7 +4,7 @@ using Switchboard.Tests.Infrastructure;
 
 namespace Switchboard.Tests.Invocation;
 
-/// <summary>Switchboard with short invocation limits (1.5 s timeout, 1 MB responses, fast retries) for the tools and proxy tests.</summary>
+/// <summary>Switchboard with short invocation limits (3 s timeout, 1 MB responses, fast retries) for the tools and proxy tests.</summary>
 public class ToolsApp : SwitchboardApp
 {
     public const int MaxResponseBytes = 1024 * 1024, MaxRequestBytes = 64 * 1024;
@@ -13,7 +13,8 @@ public class ToolsApp : SwitchboardApp
     {
         ["Switchboard:OAuth:WorkerEnabled"] = "false",
         ["Switchboard:OAuth:RefreshMargin"] = "00:00:04",
-        ["Switchboard:Invocation:Timeout"] = "00:00:01.5",
+        // 3 s: the slow stand-ins wait 4 s; a retried read must fit in it even when a busy 2-core CI stalls a second.
+        ["Switchboard:Invocation:Timeout"] = "00:00:03",
         ["Switchboard:Invocation:MaxResponseBytes"] = MaxResponseBytes.ToString(),
         ["Switchboard:Invocation:MaxRequestBytes"] = MaxRequestBytes.ToString(),
         ["Switchboard:Invocation:RetryDelay"] = "00:00:00.01",
