@@ -16,11 +16,7 @@ public static class AuditAppend
         tx.Sql.AppendInsert(text, scratch, e, "e");
         // The text is the same for every event: on the writer's connection it stays prepared (SQLite would parse it anew).
         await using var insert = ReusableCommands.Get(tx.Connection, tx.Transaction, text.ToString());
-        foreach (var p in scratch.Parameters.Cast<System.Data.Common.DbParameter>().ToList())
-        {
-            scratch.Parameters.Remove(p);
-            insert.Command.Parameters.Add(p);
-        }
+        insert.TakeParametersOf(scratch);
         await insert.Command.ExecuteNonQueryAsync(ct);
     }
 }

@@ -168,11 +168,7 @@ internal static class InstallWrite
         statements++;
 
         await using var write = ReusableCommands.Get(connection, transaction, text.ToString());
-        foreach (var p in cmd.Parameters.Cast<DbParameter>().ToList())
-        {
-            cmd.Parameters.Remove(p);
-            write.Command.Parameters.Add(p);
-        }
+        write.TakeParametersOf(cmd);
         if (oneCommand)
         {
             // The command commits itself: once sent it is not cancelled, so the caller learns whether it was stored.

@@ -56,5 +56,15 @@ public readonly struct CommandLease(DbCommand command, bool owned) : IAsyncDispo
 {
     public DbCommand Command => command;
 
+    /// <summary>Moves every parameter of <paramref name="scratch"/> (where a statement's text was built) onto this command.</summary>
+    public void TakeParametersOf(DbCommand scratch)
+    {
+        foreach (var p in scratch.Parameters.Cast<DbParameter>().ToList())
+        {
+            scratch.Parameters.Remove(p);
+            command.Parameters.Add(p);
+        }
+    }
+
     public ValueTask DisposeAsync() => owned ? command.DisposeAsync() : ValueTask.CompletedTask;
 }
