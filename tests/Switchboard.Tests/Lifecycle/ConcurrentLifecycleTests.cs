@@ -1,4 +1,7 @@
 using System.Net;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Switchboard.Store;
 using Switchboard.Tests.Infrastructure;
 
 namespace Switchboard.Tests.Lifecycle;
@@ -67,5 +70,48 @@ public sealed class ConcurrentLifecycleTests(SwitchboardApp app) : IClassFixture
         await d.ShouldBe(HttpStatusCode.OK);
         if (p.StatusCode != HttpStatusCode.OK) await p.ShouldBe(HttpStatusCode.Conflict, "invalid_transition");
         Assert.Equal("disconnected", (await here.CatalogEntryAsync(account.ProjectId, "stripe"))["status"].S());
+    }
+
+    [Fact]
+    public async Task A_patch_commits_while_other_writers_keep_changing_its_row()
+    {
+        var account = await app.CreateAccountAsync();
+        var client = account.Client();
+        await client.InstallAsync("stripe");
+        var writer = app.Services.GetRequiredService<IStoreWriter>();
+
+        // Two writers bump the row's version as fast as they can, as a busy other node would: on PostgreSQL a PATCH that
+        // only ever read the row unlocked would lose the race on nearly every try.
+        using var stop = new CancellationTokenSource();
+        var bumps = 0;
+        var hammers = Enumerable.Range(0, 2).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await writer.WriteAsync((tx, token) =>
+                {
+                    string C(string p) => tx.Sql.Column<Integration>(p);
+                    var bump = $"UPDATE {tx.Sql.Table<Integration>()} SET {C(nameof(Integration.Version))} = {C(nameof(Integration.Version))} + 1 " +
+                        $"WHERE {C(nameof(Integration.AccountId))} = {{0}} AND {C(nameof(Integration.Provider))} = 'stripe'";
+                    return tx.Db.Database.ExecuteSqlRawAsync(bump, [account.AccountId], token);
+                }, CancellationToken.None);
+                Interlocked.Increment(ref bumps);
+            }
+        })).ToList();
+        try
+        {
+            await Eventually.WaitAsync(() => Task.FromResult(Volatile.Read(ref bumps)), n => n >= 20, "the writers bumping the row");
+            for (var i = 0; i < 6; i++)
+                await (await client.PatchAsync($"/api/v1/projects/{account.ProjectId}/integrations/stripe/lifecycle",
+                    Api.Json(new { settings = new Dictionary<string, int> { [$"k{i}"] = i } }))).ShouldBe(HttpStatusCode.OK);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Task.WhenAll(hammers);
+        }
+        var installed = await (await client.GetAsync($"/api/v1/projects/{account.ProjectId}/integrations")).ShouldBe(HttpStatusCode.OK);
+        var settings = installed["data"]!.AsArray().Single(i => i!["provider"].S() == "stripe")!["settings"]!.AsObject();
+        Assert.Equal(Enumerable.Range(0, 6).Select(i => $"k{i}"), settings.Select(s => s.Key).Order());
     }
 }
