@@ -79,6 +79,12 @@ public sealed class SqliteStoreWriter : StoreWriter, IAsyncDisposable
             var batch = new List<Work>(MaxBatch);
             while (await _queue.Reader.WaitToReadAsync())
             {
+                // After a commit of several appends and nothing else (credential reads under load), first let the work
+                // already queued on the thread pool run: requests there are about to append too, and each that joins
+                // this batch is one fsync fewer (6 -> 14 appends a commit, 12% less CPU per read; bench/README.md).
+                // Appends cost the writer little, so the commit sets their pace. Not after other writes: then the writer
+                // itself is what requests wait for, and holding it back behind the pool's queue cost installs 10-30%.
+                if (batch.Count > 1 && batch.TrueForAll(w => w.OneStatement)) await Task.Yield();
                 batch.Clear();
                 while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var item))
                 {
