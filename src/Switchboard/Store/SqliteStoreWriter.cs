@@ -83,7 +83,7 @@ public sealed class SqliteStoreWriter : StoreWriter, IAsyncDisposable
                 // already queued on the thread pool run: requests there are about to append too, and each that joins
                 // this batch is one fsync fewer (6 -> 14 appends a commit, 12% less CPU per read; bench/README.md).
                 // Appends cost the writer little, so the commit sets their pace. Not after other writes: then the writer
-                // itself is what requests wait for, and holding it back behind the pool's queue cost installs 10-30%.
+                // itself is what requests wait for, and holding it back behind the pool's queue cost installs 15-35%.
                 if (batch.Count > 1 && batch.TrueForAll(w => w.OneStatement)) await Task.Yield();
                 batch.Clear();
                 while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var item))
