@@ -79,9 +79,9 @@ public sealed class SqliteStoreWriter : StoreWriter, IAsyncDisposable
             var batch = new List<Work>(MaxBatch);
             while (await _queue.Reader.WaitToReadAsync())
             {
-                // After a commit of several appends and nothing else (credential reads under load), first let the work
-                // already queued on the thread pool run: requests there are about to append too, and each that joins
-                // this batch is one fsync fewer (6 -> 14 appends a commit, 12% less CPU per read; bench/README.md).
+                // After a commit of several appends and nothing else (credential reads under load), first go behind
+                // the work queued on the thread pool: requests there are about to append too, and each that joins
+                // this batch is one fsync fewer (6 -> 14 appends a commit, 4-13% less CPU per read; bench/README.md).
                 // Appends cost the writer little, so the commit sets their pace. Not after other writes: then the writer
                 // itself is what requests wait for, and holding it back behind the pool's queue cost installs 15-35%.
                 if (batch.Count > 1 && batch.TrueForAll(w => w.OneStatement)) await Task.Yield();

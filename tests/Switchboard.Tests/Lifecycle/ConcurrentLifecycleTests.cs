@@ -88,13 +88,14 @@ public sealed class ConcurrentLifecycleTests(SwitchboardApp app) : IClassFixture
         {
             while (!stop.IsCancellationRequested)
             {
-                await writer.WriteAsync((tx, token) =>
+                var bumped = await writer.WriteAsync((tx, token) =>
                 {
                     string C(string p) => tx.Sql.Column<Integration>(p);
                     var bump = $"UPDATE {tx.Sql.Table<Integration>()} SET {C(nameof(Integration.Version))} = {C(nameof(Integration.Version))} + 1 " +
                         $"WHERE {C(nameof(Integration.AccountId))} = {{0}} AND {C(nameof(Integration.Provider))} = 'stripe'";
                     return tx.Db.Database.ExecuteSqlRawAsync(bump, [account.AccountId], token);
                 }, CancellationToken.None);
+                Assert.Equal(1, bumped); // else nothing races the PATCHes and the test proves nothing
                 Interlocked.Increment(ref bumps);
             }
         })).ToList();
