@@ -20,7 +20,7 @@ public static class StoreServices
                 if (sqlite.DataSource is { Length: > 0 } file && file != ":memory:" && !sqlite.DataSource.StartsWith("file:", StringComparison.Ordinal))
                     Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
                 sqlite.DefaultTimeout = sqlite.DefaultTimeout is 30 ? 10 : sqlite.DefaultTimeout;
-                services.AddPooledDbContextFactory<SqliteDb>((sp, o) => o.UseSqlite(sqlite.ConnectionString).AddInterceptors(sp.GetServices<IInterceptor>()));
+                services.AddPooledDbContextFactory<SqliteDb>((sp, o) => o.UseSqlite(sqlite.ConnectionString).AddInterceptors(sp.GetServices<IInterceptor>()).ConfigureWarnings(SkipStartupModelDiff));
                 services.AddScoped<SwitchboardDb>(sp => sp.GetRequiredService<IDbContextFactory<SqliteDb>>().CreateDbContext());
                 services.AddSingleton(sp => new SqliteStoreWriter(sqlite.ConnectionString, sp.GetServices<IInterceptor>()));
                 services.AddSingleton<IStoreWriter>(sp => sp.GetRequiredService<SqliteStoreWriter>());
@@ -38,7 +38,7 @@ public static class StoreServices
                 if (!options.ConnectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase)
                     && !options.ConnectionString.Contains("AutoPrepare", StringComparison.OrdinalIgnoreCase)) pg.MaxAutoPrepare = 64;
                 if (!options.ConnectionString.Contains("Reset", StringComparison.OrdinalIgnoreCase)) pg.NoResetOnClose = true;
-                services.AddPooledDbContextFactory<PostgresDb>((sp, o) => o.UseNpgsql(pg.ConnectionString).AddInterceptors(sp.GetServices<IInterceptor>()));
+                services.AddPooledDbContextFactory<PostgresDb>((sp, o) => o.UseNpgsql(pg.ConnectionString).AddInterceptors(sp.GetServices<IInterceptor>()).ConfigureWarnings(SkipStartupModelDiff));
                 services.AddScoped<SwitchboardDb>(sp => sp.GetRequiredService<IDbContextFactory<PostgresDb>>().CreateDbContext());
                 services.AddSingleton<IStoreWriter, PostgresStoreWriter>();
                 services.AddSingleton(_ => new IntegrationReads());
@@ -51,11 +51,22 @@ public static class StoreServices
         return services;
     }
 
-    /// <summary>Applies pending migrations (EF takes a database lock, so several nodes may start at once).</summary>
+    /// <summary>
+    /// Applies pending migrations (EF takes a database lock, so several nodes may start at once). A database already up
+    /// to date is left alone after one read of the history table: Migrate itself would first build the model from
+    /// OnModelCreating's conventions beside the compiled one (Store/CompiledModels), megabytes kept for the process's life.
+    /// </summary>
     public static async Task MigrateAsync(SwitchboardDb db, CancellationToken ct = default)
     {
-        await db.Database.MigrateAsync(ct);
+        if ((await db.Database.GetPendingMigrationsAsync(ct)).Any()) await db.Database.MigrateAsync(ct);
         if (db.Database.IsSqlite())
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
     }
+
+    /// <summary>
+    /// EF's Migrate compares the model with the last migration's snapshot before it runs (PendingModelChangesWarning),
+    /// which builds a second, design-time copy of the model in every node at every start; the test command checks the same
+    /// once (scripts/test.sh, dotnet ef migrations has-pending-model-changes), so a node does not.
+    /// </summary>
+    private static void SkipStartupModelDiff(WarningsConfigurationBuilder w) => w.Ignore(RelationalEventId.PendingModelChangesWarning);
 }

@@ -9,7 +9,7 @@ namespace Switchboard.Hosting.Operations;
 
 /// <summary>
 /// What an operator runs the service with: /readyz, /metrics (Prometheus) and OTLP export, one log line per request,
-/// PublicBaseUrl following the listen address, and the API docs page.
+/// PublicBaseUrl following the listen address, the API docs page, and an idle node's memory after start.
 /// </summary>
 public static class OperationsHosting
 {
@@ -31,6 +31,7 @@ public static class OperationsHosting
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         services.AddHostedService<PublicBaseUrlDefault>();
         services.AddHostedService<CatalogHosts>();
+        services.AddHostedService<StartupMemoryRelease>();
         services.Configure<OpenApiOptions>("v1", o => o.AddDocumentTransformer<ApiDocsTransformer>());
 
         var prometheus = builder.Configuration.GetValue(MetricsEnabledKey, true);
