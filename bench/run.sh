@@ -30,7 +30,7 @@
 #   --accounts N       sqlite install: N accounts in rotation (default 1; N > 1 creates N-1 with the admin CLI).
 #   --nginx-workers W  nginx worker_processes (default auto = one per core, i.e. 2 here).
 #   --memory-count N   integrations and connections stored for the memory figures (default 100000; smoke 1000).
-#   --gc-variants L    comma list of server, server-nonconcurrent, server-nodatas, workstation,
+#   --gc-variants L    comma list of server, server-nonconcurrent, server-nodatas, server-gen0max, workstation,
 #                      workstation-nonconcurrent, workstation-gen0 (default all; smoke server).
 #   --storm-connections N  (default 10000; smoke 200)   --storm-margin S  Switchboard:OAuth:ProactiveMargin of the storm
 #                      nodes, seconds (default 120; smoke 20)   --storm-window S  expiries spread over S s (default 60; smoke 5)
@@ -56,7 +56,7 @@ READERS=32
 ACCOUNTS=1
 NGINX_WORKERS=auto
 MEMORY_COUNT=100000
-GC_VARIANTS="server,server-nonconcurrent,server-nodatas,workstation,workstation-nonconcurrent,workstation-gen0"
+GC_VARIANTS="server,server-nonconcurrent,server-nodatas,server-gen0max,workstation,workstation-nonconcurrent,workstation-gen0"
 STORM_CONNECTIONS=10000
 STORM_MARGIN=120
 STORM_WINDOW=60
@@ -127,7 +127,7 @@ fi
 want() { [[ ",$SECTIONS," == *",$1,"* ]]; }
 if want storm && [ "$DB_KIND" != postgres ]; then echo "the storm section needs --db postgres (two nodes on one PostgreSQL)" >&2; exit 2; fi
 for v in ${GC_VARIANTS//,/ }; do
-  [[ "$v" =~ ^(server|server-nonconcurrent|server-nodatas|workstation|workstation-nonconcurrent|workstation-gen0)$ ]] \
+  [[ "$v" =~ ^(server|server-nonconcurrent|server-nodatas|server-gen0max|workstation|workstation-nonconcurrent|workstation-gen0)$ ]] \
     || { echo "--gc-variants: unknown variant '$v'" >&2; exit 2; }
 done
 # The diagnostic GETs only explain the list figure; a third of a run is enough.

@@ -10,6 +10,7 @@ gc_env() { # gc_env VARIANT: the environment a variant adds (one VAR=VALUE a lin
     workstation) echo DOTNET_gcServer=0 ;;
     workstation-nonconcurrent) echo DOTNET_gcServer=0; echo DOTNET_gcConcurrent=0 ;;
     workstation-gen0) echo DOTNET_gcServer=0; echo DOTNET_GCgen0size=400000 ;; # hex: a 4 MiB gen0 budget
+    server-gen0max) echo DOTNET_GCgen0MaxBudget=1000000 ;; # hex: Server GC with gen0 budgets capped at 16 MiB
   esac
 }
 gc_label() {
@@ -20,6 +21,7 @@ gc_label() {
     workstation) echo "Workstation, DOTNET_gcServer=0" ;;
     workstation-nonconcurrent) echo "Workstation, gcConcurrent=0" ;;
     workstation-gen0) echo "Workstation, DOTNET_GCgen0size=0x400000" ;;
+    server-gen0max) echo "Server, DOTNET_GCgen0MaxBudget=0x1000000" ;;
   esac
 }
 
