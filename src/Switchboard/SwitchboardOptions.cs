@@ -26,6 +26,8 @@ public sealed class SwitchboardOptions
     public string PublicBaseUrl { get; set; } = "http://127.0.0.1:5080";
     /// <summary>How long an install link (PublicBaseUrl/connect/{token}) stays usable.</summary>
     public TimeSpan InstallLinkTtl { get; set; } = TimeSpan.FromMinutes(15);
+    /// <summary>One aggressive GC a second after start, so an idle node does not keep its startup garbage.</summary>
+    public bool ReleaseStartupMemory { get; set; } = true;
 }
 
 public sealed class DatabaseOptions

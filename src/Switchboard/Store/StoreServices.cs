@@ -53,8 +53,8 @@ public static class StoreServices
 
     /// <summary>
     /// Applies pending migrations (EF takes a database lock, so several nodes may start at once). A database already up
-    /// to date is left alone after one read of the history table: Migrate itself would first build the model from
-    /// OnModelCreating's conventions beside the compiled one (Store/CompiledModels), megabytes kept for the process's life.
+    /// to date is left alone after one read of the history table, without Migrate's lock, history-table DDL and
+    /// transaction round trips.
     /// </summary>
     public static async Task MigrateAsync(SwitchboardDb db, CancellationToken ct = default)
     {
@@ -65,8 +65,9 @@ public static class StoreServices
 
     /// <summary>
     /// EF's Migrate compares the model with the last migration's snapshot before it runs (PendingModelChangesWarning),
-    /// which builds a second, design-time copy of the model in every node at every start; the test command checks the same
-    /// once (scripts/test.sh, dotnet ef migrations has-pending-model-changes), so a node does not.
+    /// which builds a second, design-time copy of the model from OnModelCreating beside the compiled one
+    /// (Store/CompiledModels), kept for the process's life; the suite checks the same once (Store/ModelTests and
+    /// scripts/test.sh's has-pending-model-changes), so a node does not.
     /// </summary>
     private static void SkipStartupModelDiff(WarningsConfigurationBuilder w) => w.Ignore(RelationalEventId.PendingModelChangesWarning);
 }

@@ -56,6 +56,8 @@ public class SwitchboardApp : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("Switchboard:Database:ConnectionString", Database.ConnectionString);
         builder.UseSetting("Switchboard:AdminToken", AdminToken);
         builder.UseSetting("Switchboard:Bootstrap", "false");
+        // The test hosts share one process: a blocking full GC for each would pause every other test running.
+        builder.UseSetting("Switchboard:ReleaseStartupMemory", "false");
         builder.UseSetting("Switchboard:ApiKeyRevocationPollInterval", "00:00:00.200");
         // Tests never call real providers: credential checks run only in fixtures that point them at a loopback stand-in.
         builder.UseSetting("Switchboard:Health:Enabled", "false");

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Options;
 
 namespace Switchboard.Hosting.Operations;
 
@@ -7,15 +8,17 @@ namespace Switchboard.Hosting.Operations;
 /// left behind (migrations, the catalog's schema checks, EF's first query compilations, the background jobs' first
 /// rounds). The server GC collects only when an allocation budget runs out, so an idle node would otherwise keep that
 /// garbage committed: 154 MB instead of 175 MB of RSS idle, measured (bench/README.md, memory). Later garbage is the
-/// GC's own business; this runs once.
+/// GC's own business; this runs once. Switchboard:ReleaseStartupMemory=false turns it off.
 /// </summary>
-public sealed class StartupMemoryRelease(IHostApplicationLifetime lifetime, ILogger<StartupMemoryRelease> logger) : BackgroundService
+public sealed class StartupMemoryRelease(IHostApplicationLifetime lifetime, IOptions<SwitchboardOptions> options, ILogger<StartupMemoryRelease> logger)
+    : BackgroundService
 {
     /// <summary>Long enough for the jobs' first rounds after start, short enough to come before any idle measurement.</summary>
     public static readonly TimeSpan Delay = TimeSpan.FromSeconds(1);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!options.Value.ReleaseStartupMemory) return;
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
         await using (stoppingToken.Register(() => started.TrySetCanceled(stoppingToken)))
