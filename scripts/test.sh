@@ -6,8 +6,7 @@
 #
 # Does everything on a fresh Debian 12 machine (as root): installs missing
 # apt packages (postgresql, chromium, nodejs/npm), restores dotnet tools (dotnet-ef, Kiota) and the npm packages of
-# the OAuth, MCP, webhook and contract test parts, builds Release once, checks that both
-# EF Core contexts have no pending model changes, starts a throwaway
+# the OAuth, MCP, webhook and contract test parts, builds Release once, starts a throwaway
 # PostgreSQL 15 cluster and runs the test suite twice: against SQLite and
 # against PostgreSQL. Before the suite it runs the README walkthrough
 # (scripts/readme-walkthrough.sh), counted as one test. The last line printed is "N passed, N failed, N skipped"
@@ -18,7 +17,6 @@
 #   SWITCHBOARD_TEST_RESULTS=DIR            TRX output dir (default TestResults/, git-ignored)
 #   SWITCHBOARD_TEST_RUN_TIMEOUT=SECONDS    wall-clock limit per dotnet test run (default 900)
 #   SWITCHBOARD_TEST_HANG_TIMEOUT=5m        per-test hang timeout (VSTest blame); 0 disables
-#   SWITCHBOARD_SKIP_MODEL_CHECK=1          skip the pending-model-changes check
 #   SWITCHBOARD_SKIP_WALKTHROUGH=1          skip the README walkthrough (also skipped when args follow --)
 # Exported to the tests:
 #   SWITCHBOARD_TEST_DB=sqlite|postgres
@@ -276,21 +274,6 @@ done
 
 say "dotnet build $SOLUTION -c Release"
 dotnet build "$SOLUTION" -c Release -nodeReuse:false </dev/null || die "build failed"
-
-# ---------------------------------------------------------------- pending model changes
-
-if [ "${SWITCHBOARD_SKIP_MODEL_CHECK:-0}" != 1 ]; then
-    for ctx in SqliteDb PostgresDb; do
-        say "EF pending model changes check: $ctx"
-        if dotnet ef migrations has-pending-model-changes --project "$APP_PROJECT" -c "$ctx" \
-                --no-build --configuration Release </dev/null; then
-            SUMMARY_LINES+=("model-check $ctx: ok")
-        else
-            SUMMARY_LINES+=("model-check $ctx: FAILED (pending model changes or error; run 'dotnet ef migrations add <Name> --project $APP_PROJECT -c $ctx'); counted as 1 failed")
-            TOTAL_FAILED=$((TOTAL_FAILED + 1))
-        fi
-    done
-fi
 
 # ---------------------------------------------------------------- README walkthrough
 

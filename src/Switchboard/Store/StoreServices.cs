@@ -66,8 +66,8 @@ public static class StoreServices
     /// <summary>
     /// EF's Migrate compares the model with the last migration's snapshot before it runs (PendingModelChangesWarning),
     /// which builds a second, design-time copy of the model from OnModelCreating beside the compiled one
-    /// (Store/CompiledModels), kept for the process's life; the suite checks the same once (Store/ModelTests and
-    /// scripts/test.sh's has-pending-model-changes), so a node does not.
+    /// (Store/CompiledModels), kept for the process's life; the suite checks the same once
+    /// (Store/ModelTests.The_migrations_capture_the_whole_model), so a node does not.
     /// </summary>
     private static void SkipStartupModelDiff(WarningsConfigurationBuilder w) => w.Ignore(RelationalEventId.PendingModelChangesWarning);
 }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
+using Switchboard.Hosting.Operations;
 using Switchboard.Tests.Infrastructure;
 
 namespace Switchboard.Tests.Service;
@@ -34,7 +35,7 @@ public sealed partial class StartupMemoryTests
                 "the startup collection's log line", 30);
             var line = Assert.Single(released);
             Assert.True(long.Parse(line.Groups["after"].Value) <= long.Parse(line.Groups["before"].Value), line.Value);
-            await Task.Delay(StartupMemoryReleaseDelay * 2);
+            await Task.Delay(StartupMemoryRelease.Delay * 2);
             Assert.Single(Released().Matches(service.Output));
         }
         finally
@@ -42,8 +43,6 @@ public sealed partial class StartupMemoryTests
             workDir.Delete(recursive: true);
         }
     }
-
-    private static readonly TimeSpan StartupMemoryReleaseDelay = Switchboard.Hosting.Operations.StartupMemoryRelease.Delay;
 
     [GeneratedRegex(@"Released startup memory: GC committed (?<before>\d+) -> (?<after>\d+) MB in \d+ ms")]
     private static partial Regex Released();
