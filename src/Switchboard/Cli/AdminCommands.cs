@@ -149,15 +149,16 @@ public static class AdminCommands
     {
         WebApplication? app = null;
         var services = env.Services;
-        if (services is null)
-        {
-            var builder = ServeCommand.CreateBuilder(env, [], forAdminCommand: true);
-            builder.AddSwitchboard();
-            app = builder.Build();
-            services = app.Services;
-        }
         try
         {
+            if (services is null)
+            {
+                var builder = ServeCommand.CreateBuilder(env, [], forAdminCommand: true);
+                builder.AddSwitchboard();
+                app = builder.Build();
+                SettingsCheck.VerifyRules(app.Services);
+                services = app.Services;
+            }
             await using var scope = services.CreateAsyncScope();
             if (migrate)
             {

@@ -31,16 +31,19 @@ public static class ServeCommand
             if (parse.GetValue(urls) is { } u) hostArgs.Add("--urls=" + u);
             if (parse.GetValue(environment) is { } e) hostArgs.Add("--environment=" + e);
             var builder = CreateBuilder(env, hostArgs, forAdminCommand: false);
-            builder.AddSwitchboard();
-            await using var app = builder.Build();
+            WebApplication? built = null;
             try
             {
-                await app.PrepareSwitchboardAsync();
+                builder.AddSwitchboard();
+                built = builder.Build();
+                await built.PrepareSwitchboardAsync();
             }
             catch (StartupFailedException failed)
             {
+                if (built is not null) await built.DisposeAsync();
                 throw new CliException(failed.Message);
             }
+            await using var app = built;
             app.UseSwitchboard();
             // The host handles SIGTERM/Ctrl+C itself (graceful shutdown); the parser's handling is off (SwitchboardCli).
             await app.RunAsync();

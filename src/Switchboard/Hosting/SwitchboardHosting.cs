@@ -38,6 +38,7 @@ public static class SwitchboardHosting
 
     public static void AddSwitchboard(this WebApplicationBuilder builder)
     {
+        SettingsCheck.VerifyConversions(builder.Configuration);
         var section = builder.Configuration.GetSection(SwitchboardOptions.Section);
         var options = section.Get<SwitchboardOptions>() ?? new SwitchboardOptions();
         builder.Services.Configure<SwitchboardOptions>(section);
@@ -97,8 +98,8 @@ public static class SwitchboardHosting
         var tools = app.Services.GetRequiredService<ToolCatalog>();
         logger.LogInformation("Catalog: {Count} providers, {Tools} tools of {ToolProviders} providers", catalog.Providers.Count, tools.Tools.Count, tools.Providers.Count);
         _ = app.Services.GetRequiredService<KeyRing>();
-        // A bad Switchboard:Outbound setting stops the start here, with the setting named (also for CLI commands that migrate).
-        _ = app.Services.GetRequiredService<OutboundPolicy>();
+        // A setting that breaks its rule (an Outbound allow-list entry that is not a network) stops the start here, named.
+        SettingsCheck.VerifyRules(app.Services);
 
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<SwitchboardDb>();

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Reflection;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -44,6 +45,48 @@ public sealed partial class StartupTests
         Assert.DoesNotContain("Exception", output + errors);
         Assert.DoesNotContain("secret-pw-123", output + errors);
         Assert.DoesNotContain("Now listening", output);
+    }
+
+    [Theory]
+    [InlineData("Switchboard__ListCacheTtl", "maybe", "Switchboard:ListCacheTtl")]
+    [InlineData("Switchboard__ReleaseStartupMemory", "maybe", "Switchboard:ReleaseStartupMemory")]
+    [InlineData("Switchboard__Health__Timeout", "xx", "Switchboard:Health:Timeout")]
+    [InlineData("Switchboard__RateLimit__Enabled", "maybe", "Switchboard:RateLimit:Enabled")]
+    [InlineData("Switchboard__Outbound__AllowedNetworks", "nonsense", "Switchboard:Outbound:AllowedNetworks")]
+    [InlineData("Switchboard__LoginThrottle__MaxFailures", "0", "Switchboard:LoginThrottle")]
+    public async Task A_malformed_setting_stops_the_start_with_one_line_naming_it(string variable, string value, string named)
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        using var dir = new TempDirectory();
+        var env = ServiceEnvironment(database.Provider, database.ConnectionString);
+        env[variable] = value;
+        var (code, output, errors) = await Executable.RunAsync(dir.Path, env, ["--urls", "http://127.0.0.1:0"], TimeSpan.FromSeconds(60));
+
+        Assert.True(code == 1, $"exit {code}\nstdout: {output}\nstderr: {errors}");
+        var line = Assert.Single(errors.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Assert.StartsWith("error: invalid setting: ", line);
+        Assert.Contains(named, line);
+        Assert.DoesNotMatch(@"(?m)^\s+at ", output + errors);
+        Assert.DoesNotContain("Unhandled exception", output + errors);
+        Assert.DoesNotContain("Now listening", output);
+
+        // An admin command reads the same settings and ends the same way (its log, on stderr too, may say it first).
+        var (adminCode, _, adminErrors) = await Executable.RunAsync(dir.Path, env, ["accounts", "list"], TimeSpan.FromSeconds(60));
+        Assert.True(adminCode == 1, $"exit {adminCode}\nstderr: {adminErrors}");
+        Assert.Equal(line, adminErrors.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Last());
+        Assert.DoesNotMatch(@"(?m)^\s+at ", adminErrors);
+    }
+
+    [Fact]
+    public void Every_settings_section_is_checked_at_start()
+    {
+        var bound = typeof(SwitchboardOptions).Assembly.GetTypes()
+            .Where(t => t.GetField("Section", BindingFlags.Public | BindingFlags.Static) is { IsLiteral: true })
+            .ToHashSet();
+        Assert.NotEmpty(bound);
+        Assert.Equal(bound.OrderBy(t => t.FullName), SettingsCheck.Sections.Select(s => s.Type).OrderBy(t => t.FullName));
+        foreach (var (section, type) in SettingsCheck.Sections)
+            Assert.Equal(type.GetField("Section")!.GetRawConstantValue(), section);
     }
 
     [Fact]
