@@ -110,6 +110,33 @@ public sealed class CredentialHealthTests(HealthApp app) : IClassFixture<HealthA
     }
 
     [Fact]
+    public async Task A_check_that_ends_after_the_key_was_replaced_does_not_overwrite_the_new_keys_health()
+    {
+        var account = await app.CreateAccountAsync();
+        var client = account.Client();
+        var (oldKey, newKey) = (BadKey + "R", GoodKey + "R");
+        await (await InstallStripe(client, oldKey)).ShouldBe(HttpStatusCode.OK);
+        var held = app.Provider.Hold("Bearer " + oldKey);
+        var slowCheck = client.PostAsync("/api/v1/integrations/stripe/health/check", null);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (app.Provider.CountFor("Bearer " + oldKey) < 2 && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Assert.Equal(2, app.Provider.CountFor("Bearer " + oldKey)); // the install's check, then the held one
+
+        await (await InstallStripe(client, newKey)).ShouldBe(HttpStatusCode.OK); // checked at install: healthy
+        held.SetResult();
+        var answered = await (await slowCheck).ShouldBe(HttpStatusCode.OK);
+
+        // The old key's 401 arrived last, but it was about credentials no longer installed: the new key's result stands.
+        Assert.Equal("healthy", answered["health_status"]!.GetValue<string>());
+        var stored = await (await client.GetAsync("/api/v1/integrations/stripe/health")).ShouldBe(HttpStatusCode.OK);
+        Assert.Equal("healthy", stored["health_status"]!.GetValue<string>());
+        // unknown -> unhealthy (old key at install) -> healthy (new key at install); nothing for the dropped result.
+        var changes = await app.WithDbAsync(db => db.AuditEvents.Where(e => e.AccountId == account.AccountId && e.Action == "integration.health_changed")
+            .Select(e => e.DataJson).ToListAsync());
+        Assert.Equal(2, changes.Count);
+    }
+
+    [Fact]
     public async Task An_unreachable_provider_leaves_health_unknown_and_the_install_succeeds()
     {
         var account = await app.CreateAccountAsync();

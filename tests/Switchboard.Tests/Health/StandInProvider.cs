@@ -20,6 +20,12 @@ public sealed class StandInProvider : IAsyncDisposable
     private readonly WebApplication _app;
     public ConcurrentQueue<(string Method, string Path, string Authorization)> Requests { get; } = new();
     public string Url { get; private set; } = "";
+    /// <summary>Requests with these Authorization values wait here until the test releases them.</summary>
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _held = new();
+
+    /// <summary>Holds every request carrying <paramref name="authorization"/> until the returned source is set.</summary>
+    public TaskCompletionSource Hold(string authorization) =>
+        _held.GetOrAdd(authorization, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
 
     private StandInProvider(WebApplication app) => _app = app;
 
@@ -34,6 +40,7 @@ public sealed class StandInProvider : IAsyncDisposable
         {
             var auth = ctx.Request.Headers.Authorization.ToString();
             standIn.Requests.Enqueue((ctx.Request.Method, ctx.Request.Path.Value ?? "", auth));
+            if (standIn._held.TryGetValue(auth, out var held)) await held.Task;
             ctx.Response.StatusCode = auth.StartsWith("Bearer sk_test_good", StringComparison.Ordinal) ? 200 : 401;
             ctx.Response.ContentType = "application/json";
             await ctx.Response.WriteAsync($"{{\"marker\":\"{BodyMarker}\"}}");
