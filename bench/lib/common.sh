@@ -115,11 +115,27 @@ run_wrk() {
   echo "load=$(loadavg)" >"$TMP/wrk-$name.txt"
   [ -n "$CPU_PGID" ] && cpu0="$(group_cpu_ticks "$CPU_PGID")"
   [ -n "$DB_PGID" ] && db0="$(db_cpu_ticks)"
+  [ -n "$DB_PGID" ] && echo "pg0=$(pg_counters)" >>"$TMP/wrk-$name.txt"
   start_group "$TMP/wrk-$name.out" wrk "-t$threads" "-c$conns" "-d${secs}s" --timeout 10s -s "$script" "$url" "${extra[@]}"
   wait_for "$STARTED_PID"
   [ -n "$CPU_PGID" ] && echo "cpu_ticks=$(( $(group_cpu_ticks "$CPU_PGID") - cpu0 ))" >>"$TMP/wrk-$name.txt"
   [ -n "$DB_PGID" ] && echo "db_ticks=$(( $(db_cpu_ticks) - db0 ))" >>"$TMP/wrk-$name.txt"
+  [ -n "$DB_PGID" ] && echo "pg1=$(pg_counters)" >>"$TMP/wrk-$name.txt"
   cat "$TMP/wrk-$name.out" >>"$TMP/wrk-$name.txt"
+}
+# pg_counters: "XID WAL_BYTES WAL_SYNCS" of the cluster now: the transaction id counter (moves once per transaction
+# that writes, plus once for this query), the WAL position in bytes (both exact), and pg_stat_wal's fsync count
+# (approximate: backends flush their counters about once a second).
+pg_counters() {
+  pg_psql -d bench -F ' ' -c "SELECT pg_current_xact_id()::text, pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint, (SELECT wal_sync FROM pg_stat_wal)" 2>/dev/null || echo ""
+}
+# pg_per_req NAME PART...: "write transactions, WAL bytes and WAL fsyncs per successful response" over the parts
+pg_per_req() {
+  local name="$1" part; shift
+  for part in "$@"; do
+    paste -d ' ' <(sed -n 's/^pg0=//p' "$TMP/wrk-$part.txt") <(sed -n 's/^pg1=//p' "$TMP/wrk-$part.txt")
+  done | awk -v ok="$(reads_ok "$@")" 'NF == 6 { x += $4 - $1 - 1; b += $5 - $2; f += $6 - $3; n++ }
+    END { if (!n || ok <= 0) print "n/a"; else printf "%.3f write transactions, %.0f WAL bytes, %.3f WAL fsyncs", x / ok, b / ok, f / ok }'
 }
 # warm_up NAME THREADS CONNECTIONS URL [SCRIPT [ARGS...]]: rounds of WARM_ROUND s until the rate settles (at least
 # MIN_ROUNDS, at most MAX_ROUNDS; defaults WARM_MIN, WARM_MAX); the rounds' rates go to $TMP/warm-NAME.rates.

@@ -63,6 +63,14 @@ report_reads() {
   echo "   measured rounds (req/s): user $(rounds_rates "${READ_USER_PARTS[@]}")/ healthz $(rounds_rates "${READ_HEALTH_PARTS[@]}")/ machine $(rounds_rates "${READ_MACHINE_PARTS[@]}")"
   row "user reads / healthz (target 0.3)" "$READS_RATIO" "$(verdict "$READS_RATIO" 0.3)"
   row "machine reads / healthz (target 0.3)" "$READS_MACHINE_RATIO" "$(verdict "$READS_MACHINE_RATIO" 0.3)"
+  # What the target allows: the cores' CPU time over 0.3 x healthz's rate, for everything one read costs (service,
+  # database, wrk), against what the service and the database spent per read.
+  awk -v c="$CORES" -v h="$(ok_rps reads-healthz)" -v s="$(cpu_per_req reads-user)" -v d="$(ticks_per_req reads-user db_ticks)" \
+    'BEGIN { if (h + 0 > 0 && s != "n/a") printf "   CPU per user read allowed by the target: %d cores / (0.3 x %.0f req/s) = %.3f ms for all of it (service, database, wrk); spent: service %.3f ms%s\n", c, h, c * 1000 / (0.3 * h), s, (d != "n/a" ? sprintf(" + PostgreSQL %.3f ms = %.3f ms", d, s + d) : "") }'
+  if [ "$DB_KIND" = postgres ]; then
+    echo "   PostgreSQL per user read (measured rounds): $(pg_per_req reads-user "${READ_USER_PARTS[@]}")"
+    echo "   PostgreSQL per machine read (measured rounds): $(pg_per_req reads-machine "${READ_MACHINE_PARTS[@]}")"
+  fi
   if [ "${AUDIT_BEFORE:-n/a}" != n/a ]; then
     local ok; ok=$(( $(reads_ok "${READ_USER_PARTS[@]}" "${READ_MACHINE_PARTS[@]}") ))
     echo "   credentials.read audit events written during the measured rounds and their warm-ups: $(( AUDIT_AFTER - AUDIT_BEFORE )) (measured 2xx reads: $ok)"
