@@ -19,10 +19,10 @@ public sealed partial class IntegrationStore
     /// Records a verification's result (health_status, error_message, last_synced_at, and the next due time when given),
     /// auditing integration.health_changed when the status changed and outbound.blocked when the guard refused the host.
     /// Only onto the install that was checked: when the row changed meanwhile (re-installed with other secrets, paused,
-    /// disconnected: its Version moved), the result describes credentials that are no longer there and is dropped
-    /// (false); the refused host is audited all the same, since that request was attempted.
+    /// disconnected: its Version moved), the result describes credentials that are no longer there and is dropped;
+    /// the refused host is audited all the same, since that request was attempted.
     /// </summary>
-    public Task<bool> RecordHealthAsync(Integration checkedRow, string previousStatus, string status, string? errorMessage, string? blockedHost,
+    public Task RecordHealthAsync(Integration checkedRow, string previousStatus, string status, string? errorMessage, string? blockedHost,
         DateTime? nextCheckAt, AuditActor actor, CancellationToken ct) =>
         writer.WriteAsync(async (tx, token) =>
         {
@@ -47,6 +47,5 @@ public sealed partial class IntegrationStore
             }
             await tx.Db.SaveChangesAsync(token);
             if (recorded) changes.Changed(tx, accountId);
-            return recorded;
         }, ct);
 }
