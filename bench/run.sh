@@ -451,8 +451,9 @@ report() {
 }
 
 OUT_DIR="$BENCH_DIR/out"
-mkdir -p "$OUT_DIR" 2>/dev/null && REPORT_FILE="$OUT_DIR/report-$(date -u +%Y%m%d-%H%M%S)-$DB_KIND$( [ "$SMOKE" -eq 1 ] && echo -smoke).txt" || REPORT_FILE=/dev/null
-[ "$REPORT_FILE" != /dev/null ] && say "report also saved to ${REPORT_FILE#"$REPO"/}"
+REPORT_FILE="$OUT_DIR/report-$(date -u +%Y%m%d-%H%M%S)-$DB_KIND$( [ "$SMOKE" -eq 1 ] && echo -smoke).txt"
+if mkdir -p "$OUT_DIR" && : >"$REPORT_FILE"; then say "report also saved to ${REPORT_FILE#"$REPO"/}"
+else say "could not write $REPORT_FILE; the report is only printed"; REPORT_FILE=/dev/null; fi
 report | tee "$REPORT_FILE"
 
 if [ "$STRICT" -eq 1 ]; then
