@@ -91,7 +91,7 @@ report_list() {
   row "ratio (target 0.5)" "$LIST_RATIO" "$(verdict "$LIST_RATIO" 0.5)"
   echo "   where the list's time goes (Switchboard, ${DIAG_DURATION}s each, same -c):"
   row "GET /healthz (no auth, no database)" "$(ok_rps diag-healthz) req/s" "$(extra diag-healthz)"
-  row "GET /api/v1/native-tools (API key, no database)" "$(ok_rps diag-auth) req/s" "$(extra diag-auth)"
+  row "GET /api/v1/native-tools (API key, one EF query, tools listed)" "$(ok_rps diag-auth) req/s" "$(extra diag-auth)"
   row "GET /api/v1/integrations/stripe (one row query)" "$(ok_rps diag-one) req/s" "$(extra diag-one)"
-  row "GET $LIST_PATH?limit=1" "$(ok_rps diag-limit1) req/s" "$(extra diag-limit1)"
+  row "GET $LIST_PATH?limit=1 (API key, a cached page)" "$(ok_rps diag-limit1) req/s" "$(extra diag-limit1)"
 }
