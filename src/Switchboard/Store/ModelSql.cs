@@ -52,15 +52,17 @@ public sealed class ModelSql
     public void AppendInsert<T>(StringBuilder sql, DbCommand command, T entity, string prefix,
         IReadOnlyDictionary<string, string>? valueSql = null) where T : class
     {
-        var shape = _inserts.GetOrAdd(typeof(T), _ => InsertShapeOf(Entity<T>()));
+        var shape = _inserts.GetOrAdd(typeof(T), _ => InsertShapeOf<T>(Entity<T>()));
+        var values = (Func<T, object?>[])shape.Values;
+        var names = shape.NamesFor(prefix);
         sql.Append(shape.Head);
         for (var i = 0; i < shape.Properties.Length; i++)
         {
-            var name = string.Create(CultureInfo.InvariantCulture, $"@{prefix}{i}");
+            var name = names[i];
             sql.Append(i == 0 ? "" : ", ");
             if (valueSql?.GetValueOrDefault(shape.Properties[i].Name) is { } expression) sql.AppendFormat(CultureInfo.InvariantCulture, expression, name);
             else sql.Append(name);
-            command.Parameters.Add(shape.Mappings[i].CreateParameter(command, name, shape.Properties[i].GetValue(entity), shape.Nullable[i]));
+            command.Parameters.Add(shape.Mappings[i].CreateParameter(command, name, values[i](entity), shape.Nullable[i]));
         }
         sql.Append(");\n");
     }
@@ -160,18 +162,36 @@ public sealed class ModelSql
             mappings.Select(m => m.Converter).ToArray());
     });
 
-    private sealed record InsertShape(string Head, PropertyInfo[] Properties, RelationalTypeMapping[] Mappings, bool[] Nullable);
+    /// <summary>
+    /// What an INSERT of one entity type needs, built once: its head, per property a compiled getter (typed read, one box)
+    /// and the type mapping, and the parameter names per prefix. Reflection (PropertyInfo.GetValue) and formatting each
+    /// name were 0.6% of an install's CPU in the perf profile of 2026-12-03, on the writer thread every write waits for.
+    /// </summary>
+    private sealed record InsertShape(string Head, PropertyInfo[] Properties, Array Values, RelationalTypeMapping[] Mappings, bool[] Nullable)
+    {
+        private readonly ConcurrentDictionary<string, string[]> _names = new(StringComparer.Ordinal);
+
+        // Prefixes are few and fixed ("e", "i", "s0_", "e0_" … one per batch slot), so the map stays small.
+        public string[] NamesFor(string prefix) => _names.GetOrAdd(prefix, p =>
+            Enumerable.Range(0, Properties.Length).Select(i => string.Create(CultureInfo.InvariantCulture, $"@{p}{i}")).ToArray());
+    }
 
     private readonly ConcurrentDictionary<Type, InsertShape> _inserts = new();
 
-    private InsertShape InsertShapeOf(IEntityType type)
+    private InsertShape InsertShapeOf<T>(IEntityType type)
     {
         var properties = type.GetProperties().ToArray();
         var head = $"INSERT INTO {TableOf(type)} ({string.Join(", ", properties.Select(p => _sql.DelimitIdentifier(ColumnName(p))))}) VALUES (";
-        return new InsertShape(head,
-            properties.Select(p => p.PropertyInfo ?? throw new InvalidOperationException($"{type.DisplayName()}.{p.Name} is a shadow property; AppendInsert needs CLR properties.")).ToArray(),
+        var clr = properties.Select(p => p.PropertyInfo ?? throw new InvalidOperationException($"{type.DisplayName()}.{p.Name} is a shadow property; AppendInsert needs CLR properties.")).ToArray();
+        return new InsertShape(head, clr, clr.Select(CompileGetter<T>).ToArray(),
             properties.Select(p => (RelationalTypeMapping)p.GetRelationalTypeMapping()).ToArray(),
             properties.Select(p => p.IsNullable).ToArray());
+    }
+
+    private static Func<T, object?> CompileGetter<T>(PropertyInfo property)
+    {
+        var entity = Expression.Parameter(typeof(T), "entity");
+        return Expression.Lambda<Func<T, object?>>(Expression.Convert(Expression.Property(entity, property), typeof(object)), entity).Compile();
     }
 
     private string TableOf(IEntityType type) => _sql.DelimitIdentifier(type.GetTableName()!, type.GetSchema());
