@@ -1,4 +1,3 @@
-using System.Text;
 using Switchboard.Audit;
 
 namespace Switchboard.Store;
@@ -11,12 +10,10 @@ public static class AuditAppend
 {
     public static async Task AppendAsync(StoreTransaction tx, AuditEvent e, CancellationToken ct)
     {
-        var text = new StringBuilder(512);
-        await using var scratch = tx.Connection.CreateCommand();
-        tx.Sql.AppendInsert(text, scratch, e, "e");
-        // The text is the same for every event: on the writer's connection it stays prepared (SQLite would parse it anew).
-        await using var insert = ReusableCommands.Get(tx.Connection, tx.Transaction, text.ToString());
-        insert.TakeParametersOf(scratch);
+        // The text is the same for every event (built once): on the writer's connection it stays prepared (SQLite would
+        // parse it anew), and the parameters are bound straight onto that command.
+        await using var insert = ReusableCommands.Get(tx.Connection, tx.Transaction, tx.Sql.InsertText<AuditEvent>("e"));
+        tx.Sql.BindInsert(insert.Command, e, "e");
         await insert.Command.ExecuteNonQueryAsync(ct);
     }
 }

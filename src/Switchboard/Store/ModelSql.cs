@@ -52,7 +52,7 @@ public sealed class ModelSql
     public void AppendInsert<T>(StringBuilder sql, DbCommand command, T entity, string prefix,
         IReadOnlyDictionary<string, string>? valueSql = null) where T : class
     {
-        var shape = _inserts.GetOrAdd(typeof(T), _ => InsertShapeOf<T>(Entity<T>()));
+        var shape = InsertShapeFor<T>();
         var values = (Func<T, object?>[])shape.Values;
         var names = shape.NamesFor(prefix);
         sql.Append(shape.Head);
@@ -66,6 +66,20 @@ public sealed class ModelSql
         }
         sql.Append(");\n");
     }
+
+    /// <summary>The text <see cref="AppendInsert"/> writes for <typeparamref name="T"/> without value expressions, built once per prefix.</summary>
+    public string InsertText<T>(string prefix) where T : class => InsertShapeFor<T>().TextFor(prefix);
+
+    /// <summary>The parameters of <see cref="InsertText{T}"/> for <paramref name="entity"/>, added to <paramref name="command"/>.</summary>
+    public void BindInsert<T>(DbCommand command, T entity, string prefix) where T : class
+    {
+        var shape = InsertShapeFor<T>();
+        var (values, names) = ((Func<T, object?>[])shape.Values, shape.NamesFor(prefix));
+        for (var i = 0; i < values.Length; i++)
+            command.Parameters.Add(shape.Mappings[i].CreateParameter(command, names[i], values[i](entity), shape.Nullable[i]));
+    }
+
+    private InsertShape InsertShapeFor<T>() where T : class => _inserts.GetOrAdd(typeof(T), _ => InsertShapeOf<T>(Entity<T>()));
 
     /// <summary>The SQLSTATE a statement made by <see cref="OneRowOrRaise"/> raises: PostgreSQL's division_by_zero.</summary>
     public const string StaleSqlState = "22012";
@@ -174,6 +188,10 @@ public sealed class ModelSql
         // Prefixes are few and fixed ("e", "i", "s0_", "e0_" … one per batch slot), so the map stays small.
         public string[] NamesFor(string prefix) => _names.GetOrAdd(prefix, p =>
             Enumerable.Range(0, Properties.Length).Select(i => string.Create(CultureInfo.InvariantCulture, $"@{p}{i}")).ToArray());
+
+        private readonly ConcurrentDictionary<string, string> _texts = new(StringComparer.Ordinal);
+
+        public string TextFor(string prefix) => _texts.GetOrAdd(prefix, p => Head + string.Join(", ", NamesFor(p)) + ");\n");
     }
 
     private readonly ConcurrentDictionary<Type, InsertShape> _inserts = new();

@@ -1,3 +1,5 @@
+using System.Data.Common;
+using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Switchboard.Audit;
@@ -46,5 +48,46 @@ public sealed class AuditAppendTests(SwitchboardApp app) : IClassFixture<Switchb
         Assert.Contains("write", stored);
         var failedTarget = outcomes[7] ? "t31" : "t7";
         Assert.DoesNotContain(failedTarget, stored);
+    }
+
+    [Fact]
+    public async Task An_appended_event_comes_back_column_for_column_as_ef_reads_it()
+    {
+        var account = await app.CreateAccountAsync();
+        var writer = app.Services.GetRequiredService<IStoreWriter>();
+        var appended = new AuditEvent
+        {
+            Id = Guid.CreateVersion7(), AccountId = account.AccountId, ProjectId = account.ProjectId, Action = "test.columns",
+            Provider = "stripe", TargetId = "target-1", ActorType = "api_key", ActorId = "key-1", RequestId = "req-1",
+            ClientIp = "192.0.2.7", DataJson = """{"user_id":"u-1"}""", CreatedAt = new DateTime(2026, 5, 6, 7, 8, 9, 456, DateTimeKind.Utc),
+        };
+        await writer.AppendAsync(appended, CancellationToken.None);
+
+        var stored = await app.WithDbAsync(db => db.AuditEvents.AsNoTracking().SingleAsync(e => e.Id == appended.Id));
+        foreach (var property in typeof(AuditEvent).GetProperties())
+            Assert.True(Equals(property.GetValue(appended), property.GetValue(stored)), $"{property.Name}: {property.GetValue(stored)}");
+        Assert.Equal(DateTimeKind.Utc, stored.CreatedAt.Kind);
+    }
+
+    [Fact]
+    public async Task The_kept_insert_text_is_the_one_append_insert_writes()
+    {
+        var e = AuditLog.Event(AuditActor.System, "acc", "test.text");
+        await app.WithDbAsync(async db =>
+        {
+            var sql = ModelSql.For(db);
+            var built = new StringBuilder();
+            await using var scratch = db.Database.GetDbConnection().CreateCommand();
+            sql.AppendInsert(built, scratch, e, "e");
+            Assert.Equal(built.ToString(), sql.InsertText<AuditEvent>("e"));
+            await using var bound = db.Database.GetDbConnection().CreateCommand();
+            sql.BindInsert(bound, e, "e");
+            Assert.Equal(Names(scratch), Names(bound));
+            Assert.Equal(Values(scratch), Values(bound));
+            return 0;
+        });
+
+        static string[] Names(DbCommand c) => c.Parameters.Cast<DbParameter>().Select(p => p.ParameterName).ToArray();
+        static object?[] Values(DbCommand c) => c.Parameters.Cast<DbParameter>().Select(p => p.Value).ToArray();
     }
 }
