@@ -53,33 +53,31 @@ public sealed class ModelSql
         IReadOnlyDictionary<string, string>? valueSql = null) where T : class
     {
         var shape = InsertShapeFor<T>();
-        var values = (Func<T, object?>[])shape.Values;
         var names = shape.NamesFor(prefix);
         sql.Append(shape.Head);
-        for (var i = 0; i < shape.Properties.Length; i++)
+        for (var i = 0; i < names.Length; i++)
         {
-            var name = names[i];
             sql.Append(i == 0 ? "" : ", ");
-            if (valueSql?.GetValueOrDefault(shape.Properties[i].Name) is { } expression) sql.AppendFormat(CultureInfo.InvariantCulture, expression, name);
-            else sql.Append(name);
-            command.Parameters.Add(shape.Mappings[i].CreateParameter(command, name, values[i](entity), shape.Nullable[i]));
+            if (valueSql?.GetValueOrDefault(shape.Properties[i].Name) is { } expression) sql.AppendFormat(CultureInfo.InvariantCulture, expression, names[i]);
+            else sql.Append(names[i]);
         }
         sql.Append(");\n");
+        BindInsert(command, entity, prefix);
     }
 
     /// <summary>The text <see cref="AppendInsert"/> writes for <typeparamref name="T"/> without value expressions, built once per prefix.</summary>
     public string InsertText<T>(string prefix) where T : class => InsertShapeFor<T>().TextFor(prefix);
 
-    /// <summary>The parameters of <see cref="InsertText{T}"/> for <paramref name="entity"/>, added to <paramref name="command"/>.</summary>
+    /// <summary>The parameters of <see cref="InsertText{T}"/> (and of <see cref="AppendInsert"/>) for <paramref name="entity"/>, added to <paramref name="command"/>.</summary>
     public void BindInsert<T>(DbCommand command, T entity, string prefix) where T : class
     {
         var shape = InsertShapeFor<T>();
-        var (values, names) = ((Func<T, object?>[])shape.Values, shape.NamesFor(prefix));
-        for (var i = 0; i < values.Length; i++)
-            command.Parameters.Add(shape.Mappings[i].CreateParameter(command, names[i], values[i](entity), shape.Nullable[i]));
+        var names = shape.NamesFor(prefix);
+        for (var i = 0; i < names.Length; i++)
+            command.Parameters.Add(shape.Mappings[i].CreateParameter(command, names[i], shape.Values[i](entity), shape.Nullable[i]));
     }
 
-    private InsertShape InsertShapeFor<T>() where T : class => _inserts.GetOrAdd(typeof(T), _ => InsertShapeOf<T>(Entity<T>()));
+    private InsertShape<T> InsertShapeFor<T>() where T : class => (InsertShape<T>)_inserts.GetOrAdd(typeof(T), _ => InsertShapeOf<T>(Entity<T>()));
 
     /// <summary>The SQLSTATE a statement made by <see cref="OneRowOrRaise"/> raises: PostgreSQL's division_by_zero.</summary>
     public const string StaleSqlState = "22012";
@@ -181,7 +179,7 @@ public sealed class ModelSql
     /// and the type mapping, and the parameter names per prefix. Reflection (PropertyInfo.GetValue) and formatting each
     /// name were 0.6% of an install's CPU in the perf profile of 2026-12-03 (on SQLite on the writer thread, which every write waits for).
     /// </summary>
-    private sealed record InsertShape(string Head, PropertyInfo[] Properties, Array Values, RelationalTypeMapping[] Mappings, bool[] Nullable)
+    private sealed record InsertShape<T>(string Head, PropertyInfo[] Properties, Func<T, object?>[] Values, RelationalTypeMapping[] Mappings, bool[] Nullable)
     {
         private readonly ConcurrentDictionary<string, string[]> _names = new(StringComparer.Ordinal);
 
@@ -194,14 +192,15 @@ public sealed class ModelSql
         public string TextFor(string prefix) => _texts.GetOrAdd(prefix, p => Head + string.Join(", ", NamesFor(p)) + ");\n");
     }
 
-    private readonly ConcurrentDictionary<Type, InsertShape> _inserts = new();
+    // Values are InsertShape<T> for their key T.
+    private readonly ConcurrentDictionary<Type, object> _inserts = new();
 
-    private InsertShape InsertShapeOf<T>(IEntityType type)
+    private InsertShape<T> InsertShapeOf<T>(IEntityType type)
     {
         var properties = type.GetProperties().ToArray();
         var head = $"INSERT INTO {TableOf(type)} ({string.Join(", ", properties.Select(p => _sql.DelimitIdentifier(ColumnName(p))))}) VALUES (";
         var clr = properties.Select(p => p.PropertyInfo ?? throw new InvalidOperationException($"{type.DisplayName()}.{p.Name} is a shadow property; AppendInsert needs CLR properties.")).ToArray();
-        return new InsertShape(head, clr, clr.Select(CompileGetter<T>).ToArray(),
+        return new InsertShape<T>(head, clr, clr.Select(CompileGetter<T>).ToArray(),
             properties.Select(p => (RelationalTypeMapping)p.GetRelationalTypeMapping()).ToArray(),
             properties.Select(p => p.IsNullable).ToArray());
     }
