@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Text;
+using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Switchboard.Audit;
@@ -79,15 +80,16 @@ public sealed class AuditAppendTests(SwitchboardApp app) : IClassFixture<Switchb
             var built = new StringBuilder();
             await using var scratch = db.Database.GetDbConnection().CreateCommand();
             sql.AppendInsert(built, scratch, e, "e");
-            Assert.Equal(built.ToString(), sql.InsertText<AuditEvent>("e"));
+            var text = sql.InsertText<AuditEvent>("e");
+            Assert.Equal(built.ToString(), text);
+            // BindInsert binds exactly the placeholders of the kept text, in their order (AppendInsert binds through it too).
             await using var bound = db.Database.GetDbConnection().CreateCommand();
             sql.BindInsert(bound, e, "e");
-            Assert.Equal(Names(scratch), Names(bound));
-            Assert.Equal(Values(scratch), Values(bound));
+            Assert.Equal(Regex.Matches(text, @"@e\d+").Select(m => m.Value), Names(bound));
+            Assert.Equal(typeof(AuditEvent).GetProperties().Length, Names(bound).Length);
             return 0;
         });
 
         static string[] Names(DbCommand c) => c.Parameters.Cast<DbParameter>().Select(p => p.ParameterName).ToArray();
-        static object?[] Values(DbCommand c) => c.Parameters.Cast<DbParameter>().Select(p => p.Value).ToArray();
     }
 }
